@@ -1,0 +1,148 @@
+using System.Text.RegularExpressions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IclPs.Engine.Models;
+
+/// <summary>Which sequence positions a capture or intervention touches. With left padding the prediction position is always the last one.</summary>
+public sealed record PositionFilter
+{
+    private PositionFilter(int? lastCount) => LastCount = lastCount;
+    /// <summary>Null for every position, else the number of trailing positions.</summary>
+    public int? LastCount { get; }
+    public static PositionFilter All { get; } = new((int?)null);
+    public static PositionFilter Last { get; } = new(1);
+    public static PositionFilter LastN(int count) => count > 0 ? new(count) : throw new ArgumentOutOfRangeException(nameof(count));
+    public override string ToString() => LastCount is null ? "All" : LastCount == 1 ? "Last" : $"Last{LastCount}";
+}
+
+/// <summary>
+/// The one mechanism for capture and intervention during a forward pass: functions registered on hook names.
+/// Captures keep only the requested names and positions, so memory stays proportional to what was asked.
+/// </summary>
+public sealed class HookSet : IDisposable
+{
+    private readonly List<(Func<string, bool> Matches, Func<Tensor, Tensor> Edit)> _edits = new();
+    private readonly List<(Func<string, bool> Matches, PositionFilter Positions, bool KeepGraph)> _captures = new();
+    private readonly Dictionary<string, bool> _activeCache = new();
+    private readonly Dictionary<string, Tensor> _captured = new(StringComparer.Ordinal);
+
+    /// <summary>Captured activations by hook name. Tensors live until this HookSet is disposed.</summary>
+    public IReadOnlyDictionary<string, Tensor> Captured => _captured;
+
+    /// <summary>
+    /// Capture activations whose name matches <paramref name="namePattern"/> ('*' matches within a name, e.g. <c>blocks.*.hook_resid_post</c>).
+    /// Captured tensors are copies (detached unless <paramref name="keepGraph"/>), cut to <paramref name="positions"/>:
+    /// Last gives [b, ...] without the position axis, LastN(k) and All keep it.
+    /// </summary>
+    public HookSet Capture(string namePattern, PositionFilter? positions = null, bool keepGraph = false)
+    {
+        _captures.Add((Matcher(namePattern), positions ?? PositionFilter.Last, keepGraph));
+        _activeCache.Clear();
+        return this;
+    }
+
+    /// <summary>Replace the activation at <paramref name="hookName"/> by <paramref name="edit"/>(activation).</summary>
+    public HookSet Edit(string hookName, Func<Tensor, Tensor> edit)
+    {
+        _edits.Add((n => n == hookName, edit));
+        _activeCache.Clear();
+        return this;
+    }
+
+    /// <summary>Add <paramref name="vector"/> ([d] or [b, d]) at the given positions of a [b, pos, d] activation (e.g. resid_post).</summary>
+    public HookSet AddVector(string hookName, Tensor vector, PositionFilter? positions = null) =>
+        Edit(hookName, x => x + PositionMask(x, positions ?? PositionFilter.Last, 3) * Broadcastable(vector, x));
+
+    /// <summary>Replace a [b, pos, d] activation by <paramref name="vector"/> ([d] or [b, d]) at the given positions.</summary>
+    public HookSet ReplaceVector(string hookName, Tensor vector, PositionFilter? positions = null) =>
+        Edit(hookName, x =>
+        {
+            var mask = PositionMask(x, positions ?? PositionFilter.Last, 3);
+            return x * (1 - mask) + mask * Broadcastable(vector, x);
+        });
+
+    /// <summary>Replace head <paramref name="head"/>'s z ([d_head] or [b, d_head]) at layer <paramref name="layer"/>; W_O is then applied as usual.</summary>
+    public HookSet ReplaceHeadZ(int layer, int head, Tensor value, PositionFilter? positions = null) =>
+        Edit(HookNames.Z(layer), z =>
+        {
+            // z: [b, pos, H, d_head]
+            var mask = PositionMask(z, positions ?? PositionFilter.Last, 4);
+            var headMask = zeros(1, 1, z.shape[2], 1, dtype: z.dtype, device: z.device);
+            headMask[0, 0, head, 0] = tensor(1.0f, dtype: z.dtype);
+            var where = mask * headMask;
+            var v = value.to(z.dtype, z.device);
+            v = v.dim() == 1 ? v.view(1, 1, 1, -1) : v.view(v.shape[0], 1, 1, v.shape[1]);
+            return z * (1 - where) + where * v;
+        });
+
+    internal bool IsActive(string name)
+    {
+        if (_activeCache.TryGetValue(name, out var active)) return active;
+        active = _edits.Any(e => e.Matches(name)) || _captures.Any(c => c.Matches(name));
+        _activeCache[name] = active;
+        return active;
+    }
+
+    /// <summary>Called by the model at each hook point: applies edits in registration order, then captures the result.</summary>
+    internal Tensor Run(string name, Tensor x)
+    {
+        if (!IsActive(name)) return x;
+        foreach (var (matches, edit) in _edits)
+        {
+            if (matches(name)) x = edit(x);
+        }
+        foreach (var (matches, positions, keepGraph) in _captures)
+        {
+            if (!matches(name) || _captured.ContainsKey(name)) continue;
+            var slice = positions.LastCount switch
+            {
+                null => x,
+                1 => x.select(1, -1),
+                int n => x.narrow(1, x.shape[1] - n, n),
+            };
+            // A copy, so a kept slice never pins the whole activation's storage.
+            var stored = (keepGraph ? slice.clone() : slice.detach().clone()).DetachFromDisposeScope();
+            _captured[name] = stored;
+        }
+        return x;
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _captured.Values) t.Dispose();
+        _captured.Clear();
+    }
+
+    /// <summary>Takes ownership of a captured tensor away from this set (the caller disposes it).</summary>
+    public Tensor Take(string name)
+    {
+        if (!_captured.Remove(name, out var t)) throw new KeyNotFoundException($"Hook '{name}' was not captured.");
+        return t;
+    }
+
+    private static Func<string, bool> Matcher(string pattern)
+    {
+        if (!pattern.Contains('*')) return n => n == pattern;
+        var regex = new Regex("^" + Regex.Escape(pattern).Replace(@"\*", ".*") + "$", RegexOptions.CultureInvariant);
+        return regex.IsMatch;
+    }
+
+    private static Tensor PositionMask(Tensor x, PositionFilter positions, int rank)
+    {
+        var t = x.shape[1];
+        var shape = Enumerable.Repeat(1L, rank).ToArray();
+        shape[1] = t;
+        if (positions.LastCount is null) return ones(shape, dtype: x.dtype, device: x.device);
+        var n = Math.Min(positions.LastCount.Value, (int)t);
+        var m = zeros(shape, dtype: x.dtype, device: x.device);
+        m.narrow(1, t - n, n).fill_(1);
+        return m;
+    }
+
+    private static Tensor Broadcastable(Tensor vector, Tensor x)
+    {
+        var v = vector.to(x.dtype, x.device);
+        return v.dim() == 1 ? v.view(1, 1, -1) : v.unsqueeze(1);
+    }
+}

@@ -1,0 +1,240 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace IclPs.Engine.Models;
+
+public enum ModelFamily { Gpt2, Llama }
+
+/// <summary>Raised for a config.json that is missing, unparsable or inconsistent; names the file and field.</summary>
+public sealed class ModelConfigException(string message, string? source, string? field)
+    : IclPsException(field is null ? "InvalidModelConfig" : "InvalidModelConfigField", source is not null && field is null && message.Contains("not found") ? IclErrorKind.ObjectNotFound : IclErrorKind.InvalidData, message, (object?)field ?? source)
+{
+    public string? ConfigSource { get; } = source;
+    public string? Field { get; } = field;
+}
+
+/// <summary>
+/// Architecture of a decoder transformer, read from and written to Hugging Face <c>config.json</c> field names
+/// (GPT-2: n_embd, n_layer, n_head, n_positions; LLaMA: hidden_size, num_hidden_layers, ...).
+/// </summary>
+public sealed record ModelConfig
+{
+    public required ModelFamily Family { get; init; }
+    public required int VocabSize { get; init; }
+    public required int ContextLength { get; init; }
+    public required int DModel { get; init; }
+    public required int Layers { get; init; }
+    public required int Heads { get; init; }
+    /// <summary>Key/value heads for grouped-query attention (LLaMA); equal to <see cref="Heads"/> for GPT-2.</summary>
+    public int KvHeads { get; init; }
+    /// <summary>MLP hidden width: 4*d_model for GPT-2 unless n_inner says otherwise; intermediate_size for LLaMA.</summary>
+    public int MlpHidden { get; init; }
+    public double NormEps { get; init; } = 1e-5;
+    public double RopeTheta { get; init; } = 10000.0;
+    public bool TieEmbeddings { get; init; } = true;
+    public int? BosTokenId { get; init; }
+    public int? EosTokenId { get; init; }
+
+    public int DHead => DModel / Heads;
+
+    /// <summary>Parameter count from the shapes the model will allocate.</summary>
+    public long ParameterCount
+    {
+        get
+        {
+            long d = DModel, v = VocabSize, f = MlpHidden, l = Layers;
+            if (Family == ModelFamily.Gpt2)
+            {
+                var block = 2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * f + f) + (f * d + d);
+                return v * d + ContextLength * d + l * block + 2 * d + (TieEmbeddings ? 0 : v * d);
+            }
+            var kv = (long)KvHeads * DHead;
+            var llamaBlock = 2 * d + d * d * 2 + 2 * d * kv + 3 * d * f;
+            return v * d + l * llamaBlock + d + (TieEmbeddings ? 0 : v * d);
+        }
+    }
+
+    public void Validate(string? source = null)
+    {
+        void Require(bool ok, string field, string what)
+        {
+            if (!ok) throw new ModelConfigException($"config{(source is null ? "" : $" '{source}'")}: field '{field}' {what}.", source, field);
+        }
+        Require(VocabSize > 0, "vocab_size", "must be positive");
+        Require(ContextLength > 0, Family == ModelFamily.Gpt2 ? "n_positions" : "max_position_embeddings", "must be positive");
+        Require(DModel > 0, Family == ModelFamily.Gpt2 ? "n_embd" : "hidden_size", "must be positive");
+        Require(Layers > 0, Family == ModelFamily.Gpt2 ? "n_layer" : "num_hidden_layers", "must be positive");
+        Require(Heads > 0 && DModel % Heads == 0, Family == ModelFamily.Gpt2 ? "n_head" : "num_attention_heads", $"must be positive and divide the model width {DModel}");
+        Require(KvHeads > 0 && Heads % KvHeads == 0, "num_key_value_heads", $"must be positive and divide the head count {Heads}");
+        Require(MlpHidden > 0, Family == ModelFamily.Gpt2 ? "n_inner" : "intermediate_size", "must be positive");
+        Require(NormEps > 0 && double.IsFinite(NormEps), Family == ModelFamily.Gpt2 ? "layer_norm_epsilon" : "rms_norm_eps", "must be a positive number");
+        Require(Family != ModelFamily.Llama || DHead % 2 == 0, "hidden_size", "must give an even head width for rotary embeddings");
+        Require(RopeTheta > 0, "rope_theta", "must be positive");
+    }
+
+    public static ModelConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new ModelConfigException($"config.json not found: '{path}'.", path, null);
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    public static ModelConfig Parse(string json, string? source = null)
+    {
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(json) as JsonObject
+                ?? throw new ModelConfigException($"config '{source}' is not a JSON object.", source, null);
+        }
+        catch (JsonException e)
+        {
+            throw new ModelConfigException($"config '{source}' is not valid JSON: {e.Message}", source, null);
+        }
+
+        var modelType = root["model_type"]?.GetValue<string>()?.ToLowerInvariant();
+        var family = modelType switch
+        {
+            "gpt2" => ModelFamily.Gpt2,
+            "llama" or "mistral" or "qwen2" => ModelFamily.Llama,
+            null when root.ContainsKey("n_embd") => ModelFamily.Gpt2,
+            null when root.ContainsKey("hidden_size") => ModelFamily.Llama,
+            _ => throw new ModelConfigException($"config '{source}': model_type '{modelType}' is not supported (gpt2 or llama).", source, "model_type"),
+        };
+
+        int Int(string field, int? fallback = null)
+        {
+            var node = root[field];
+            if (node is null)
+            {
+                return fallback ?? throw new ModelConfigException($"config '{source}': required field '{field}' is missing.", source, field);
+            }
+            try { return node.GetValue<int>(); }
+            catch (Exception e) when (e is FormatException or InvalidOperationException)
+            {
+                throw new ModelConfigException($"config '{source}': field '{field}' must be an integer, got {node.ToJsonString()}.", source, field);
+            }
+        }
+        double Double(string field, double fallback)
+        {
+            var node = root[field];
+            if (node is null) return fallback;
+            try { return node.GetValue<double>(); }
+            catch (Exception e) when (e is FormatException or InvalidOperationException)
+            {
+                throw new ModelConfigException($"config '{source}': field '{field}' must be a number, got {node.ToJsonString()}.", source, field);
+            }
+        }
+        int? OptionalInt(string field) => root[field] is JsonValue v && v.TryGetValue<int>(out var i) ? i : null;
+
+        ModelConfig config;
+        if (family == ModelFamily.Gpt2)
+        {
+            var activation = root["activation_function"]?.GetValue<string>() ?? "gelu_new";
+            if (activation is not ("gelu_new" or "gelu_pytorch_tanh"))
+                throw new ModelConfigException($"config '{source}': activation_function '{activation}' is not supported (gelu_new).", source, "activation_function");
+            var d = Int("n_embd");
+            var heads = Int("n_head");
+            var inner = root["n_inner"] is JsonValue innerValue && innerValue.TryGetValue<int>(out var n) ? n : 4 * d;
+            config = new ModelConfig
+            {
+                Family = family,
+                VocabSize = Int("vocab_size"),
+                ContextLength = Int("n_positions", OptionalInt("n_ctx")),
+                DModel = d,
+                Layers = Int("n_layer"),
+                Heads = heads,
+                KvHeads = heads,
+                MlpHidden = inner,
+                NormEps = Double("layer_norm_epsilon", 1e-5),
+                TieEmbeddings = root["tie_word_embeddings"]?.GetValue<bool>() ?? true,
+                BosTokenId = OptionalInt("bos_token_id"),
+                EosTokenId = OptionalInt("eos_token_id"),
+            };
+        }
+        else
+        {
+            var activation = root["hidden_act"]?.GetValue<string>() ?? "silu";
+            if (activation != "silu")
+                throw new ModelConfigException($"config '{source}': hidden_act '{activation}' is not supported (silu).", source, "hidden_act");
+            if (root["rope_scaling"] is JsonObject)
+                throw new ModelConfigException($"config '{source}': rope_scaling is not supported.", source, "rope_scaling");
+            var heads = Int("num_attention_heads");
+            config = new ModelConfig
+            {
+                Family = family,
+                VocabSize = Int("vocab_size"),
+                ContextLength = Int("max_position_embeddings"),
+                DModel = Int("hidden_size"),
+                Layers = Int("num_hidden_layers"),
+                Heads = heads,
+                KvHeads = Int("num_key_value_heads", heads),
+                MlpHidden = Int("intermediate_size"),
+                NormEps = Double("rms_norm_eps", 1e-6),
+                RopeTheta = Double("rope_theta", 10000.0),
+                TieEmbeddings = root["tie_word_embeddings"]?.GetValue<bool>() ?? false,
+                BosTokenId = OptionalInt("bos_token_id"),
+                EosTokenId = OptionalInt("eos_token_id"),
+            };
+        }
+        config.Validate(source);
+        return config;
+    }
+
+    /// <summary>Hugging Face config.json text that transformers' AutoConfig reads back to the same architecture.</summary>
+    public string ToHfJson()
+    {
+        var o = new JsonObject();
+        if (Family == ModelFamily.Gpt2)
+        {
+            o["architectures"] = new JsonArray("GPT2LMHeadModel");
+            o["model_type"] = "gpt2";
+            o["vocab_size"] = VocabSize;
+            o["n_positions"] = ContextLength;
+            o["n_ctx"] = ContextLength;
+            o["n_embd"] = DModel;
+            o["n_layer"] = Layers;
+            o["n_head"] = Heads;
+            o["n_inner"] = MlpHidden;
+            o["activation_function"] = "gelu_new";
+            o["layer_norm_epsilon"] = NormEps;
+            o["resid_pdrop"] = 0.0;
+            o["embd_pdrop"] = 0.0;
+            o["attn_pdrop"] = 0.0;
+        }
+        else
+        {
+            o["architectures"] = new JsonArray("LlamaForCausalLM");
+            o["model_type"] = "llama";
+            o["vocab_size"] = VocabSize;
+            o["max_position_embeddings"] = ContextLength;
+            o["hidden_size"] = DModel;
+            o["num_hidden_layers"] = Layers;
+            o["num_attention_heads"] = Heads;
+            o["num_key_value_heads"] = KvHeads;
+            o["intermediate_size"] = MlpHidden;
+            o["hidden_act"] = "silu";
+            o["rms_norm_eps"] = NormEps;
+            o["rope_theta"] = RopeTheta;
+            o["attention_bias"] = false;
+            o["mlp_bias"] = false;
+        }
+        o["tie_word_embeddings"] = TieEmbeddings;
+        if (BosTokenId is int bos) o["bos_token_id"] = bos;
+        if (EosTokenId is int eos) o["eos_token_id"] = eos;
+        o["torch_dtype"] = "float32";
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Named architectures that need no download: tiny ones for tests, GPT-2 small for benchmarks.</summary>
+    public static IReadOnlyDictionary<string, ModelConfig> Presets { get; } = new Dictionary<string, ModelConfig>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["gpt2-tiny"] = new() { Family = ModelFamily.Gpt2, VocabSize = 512, ContextLength = 256, DModel = 64, Layers = 2, Heads = 4, KvHeads = 4, MlpHidden = 256 },
+        ["gpt2-mini"] = new() { Family = ModelFamily.Gpt2, VocabSize = 512, ContextLength = 512, DModel = 128, Layers = 4, Heads = 4, KvHeads = 4, MlpHidden = 512 },
+        ["gpt2-small"] = new() { Family = ModelFamily.Gpt2, VocabSize = 50257, ContextLength = 1024, DModel = 768, Layers = 12, Heads = 12, KvHeads = 12, MlpHidden = 3072 },
+        ["llama-tiny"] = new() { Family = ModelFamily.Llama, VocabSize = 512, ContextLength = 256, DModel = 64, Layers = 2, Heads = 4, KvHeads = 2, MlpHidden = 176, NormEps = 1e-6, TieEmbeddings = false },
+    };
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{Family} L={Layers} d={DModel} H={Heads}{(KvHeads != Heads ? $"/{KvHeads}kv" : "")} ctx={ContextLength} vocab={VocabSize}");
+}

@@ -1,0 +1,130 @@
+using IclPs.Engine.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IclPs.Engine.Models;
+
+/// <summary>
+/// A pre-norm causal decoder (GPT-2 or LLaMA family) whose parameter names are the Hugging Face checkpoint keys,
+/// with TransformerLens-named hook points for capture and intervention.
+/// </summary>
+public abstract class TransformerModel : nn.Module
+{
+    private protected readonly HookNames.LayerNames[] LayerHooks;
+
+    private protected TransformerModel(ModelConfig config, Device device, ScalarType dtype) : base(config.Family.ToString())
+    {
+        config.Validate();
+        Config = config;
+        Device = device;
+        DType = dtype;
+        LayerHooks = Enumerable.Range(0, config.Layers).Select(HookNames.LayerNames.For).ToArray();
+    }
+
+    public ModelConfig Config { get; }
+    public Device Device { get; }
+    public ScalarType DType { get; }
+
+    /// <summary>Where the model came from (a checkpoint path or a preset and seed); carried into results.</summary>
+    public string Identity { get; set; } = "unnamed";
+
+    /// <summary>Creates a model with uninitialised parameters (to be loaded) or, given a seed, GPT-2-style random initialisation.</summary>
+    public static TransformerModel Create(ModelConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32, long? seed = null)
+    {
+        TorchNativeLoader.EnsureLoaded();
+        device ??= DefaultDevice();
+        TransformerModel model = config.Family switch
+        {
+            ModelFamily.Gpt2 => new Gpt2Model(config, device, dtype),
+            ModelFamily.Llama => new LlamaModel(config, device, dtype),
+            _ => throw new ArgumentOutOfRangeException(nameof(config)),
+        };
+        if (seed is long s) model.Initialise(s);
+        model.eval();
+        return model;
+    }
+
+    /// <summary>CUDA when TorchSharp has it, else CPU.</summary>
+    public static Device DefaultDevice()
+    {
+        TorchNativeLoader.EnsureLoaded();
+        return cuda.is_available() ? CUDA : CPU;
+    }
+
+    /// <summary>Parameters keyed by their Hugging Face checkpoint names (tied weights appear once).</summary>
+    public IReadOnlyList<(string Name, Tensor Tensor)> CheckpointTensors() =>
+        named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
+
+    /// <summary>
+    /// Logits for token ids [b, t] (left-padded; <paramref name="attentionMask"/> [b, t] is 1 for real tokens, 0 for padding).
+    /// Returns [b, t, vocab], or [b, vocab] for the last position only when <paramref name="lastPositionOnly"/>.
+    /// </summary>
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, HookSet? hooks = null, bool lastPositionOnly = false)
+    {
+        if (inputIds.dim() != 2) throw new ArgumentException($"input ids must be [batch, positions], got [{string.Join(", ", inputIds.shape)}].", nameof(inputIds));
+        var t = inputIds.shape[1];
+        if (t > Config.ContextLength)
+            throw new ArgumentException($"{t} positions exceed the model's context window of {Config.ContextLength}.", nameof(inputIds));
+        using var scope = NewDisposeScope();
+        var ids = inputIds.to(Device);
+        var mask = (attentionMask ?? ones_like(inputIds)).to(ScalarType.Int64, Device);
+        // Position ids count real tokens only, so a left-padded prompt sees the same positions as unpadded.
+        var positions = (mask.cumsum(1) - 1).clamp_min(0);
+        var attnBias = AttentionBias(mask, DType);
+        var x = ForwardToFinalNorm(ids, positions, attnBias, hooks);
+        if (lastPositionOnly) x = x.select(1, -1);
+        return Unembed(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>W_O split per head: [H, d_head, d_model], so head h contributes z_h @ W_O[h].</summary>
+    public abstract Tensor HeadOutputWeights(int layer);
+
+    /// <summary>Seeded initialisation: N(0, 0.02) weights, residual projections N(0, 0.02/sqrt(2L)), unit norms, zero biases.</summary>
+    public abstract void Initialise(long seed);
+
+    private protected abstract Tensor ForwardToFinalNorm(Tensor ids, Tensor positions, Tensor attnBias, HookSet? hooks);
+
+    private protected abstract Tensor Unembed(Tensor x);
+
+    private protected static Tensor Hook(HookSet? hooks, string name, Tensor x) => hooks is null ? x : hooks.Run(name, x);
+
+    private protected static bool Wants(HookSet? hooks, string name) => hooks is not null && hooks.IsActive(name);
+
+    /// <summary>
+    /// Additive attention bias [b, 1, t, t]: 0 where a query may attend (causal and key is real), a large negative elsewhere.
+    /// Every position may attend to itself, so padding rows stay finite instead of becoming NaN.
+    /// </summary>
+    private static Tensor AttentionBias(Tensor mask, ScalarType dtype)
+    {
+        var t = mask.shape[1];
+        var causal = ones(t, t, dtype: ScalarType.Bool, device: mask.device).tril();
+        var keyReal = mask.to(ScalarType.Bool).view(mask.shape[0], 1, 1, t);
+        var allowed = causal.view(1, 1, t, t).logical_and(keyReal).logical_or(eye(t, dtype: ScalarType.Bool, device: mask.device).view(1, 1, t, t));
+        var min = dtype switch { ScalarType.Float16 => -65504.0, ScalarType.BFloat16 => -3.38e38, _ => -3.4e38 };
+        return zeros(allowed.shape, dtype: dtype, device: mask.device).masked_fill(allowed.logical_not(), min);
+    }
+
+    /// <summary>Scaled dot-product attention over [b, H, t, d_head]; the explicit form runs only when the pattern is hooked.</summary>
+    private protected static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor attnBias, HookSet? hooks, string patternHook)
+    {
+        if (!Wants(hooks, patternHook))
+            return nn.functional.scaled_dot_product_attention(q, k, v, attnBias);
+        var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(q.shape[^1]) + attnBias;
+        var pattern = Hook(hooks, patternHook, scores.softmax(-1));
+        return pattern.matmul(v);
+    }
+
+    /// <summary>hook_z then W_O: [b, t, H, d_head] to [b, t, d_model], computing per-head results only when hooked.</summary>
+    private protected Tensor ProjectHeads(Tensor z, int layer, HookSet? hooks, Func<Tensor, Tensor> outputProjection, Tensor? outputBias)
+    {
+        var names = LayerHooks[layer];
+        z = Hook(hooks, names.Z, z);
+        var (b, t) = (z.shape[0], z.shape[1]);
+        if (!Wants(hooks, names.Result))
+            return outputProjection(z.reshape(b, t, Config.DModel));
+        // result: [b, t, H, d_model]
+        var result = Hook(hooks, names.Result, einsum("bthd,hdm->bthm", z, HeadOutputWeights(layer)));
+        var summed = result.sum(2);
+        return outputBias is null ? summed : summed + outputBias;
+    }
+}

@@ -1,0 +1,20 @@
+namespace IclPs.Engine.Tokenization;
+
+/// <summary>Text to token ids and back, as a model's checkpoint folder defines it.</summary>
+public interface ITextTokenizer
+{
+    /// <summary>Short description, e.g. "gpt2-bpe (50257)".</summary>
+    string Name { get; }
+    int VocabSize { get; }
+    /// <summary>Id used for left padding; padded positions are masked, so any valid id works.</summary>
+    int PadTokenId { get; }
+    /// <summary>Beginning-of-sequence id prepended by <see cref="Encode"/> when <paramref name="addBos"/> is set and the tokenizer has one.</summary>
+    int? BosTokenId { get; }
+    int? EosTokenId { get; }
+
+    IReadOnlyList<int> Encode(string text, bool addBos = false);
+    string Decode(IEnumerable<int> ids);
+
+    /// <summary>Writes the tokenizer's files into a checkpoint folder (files only it owns; atomic per file).</summary>
+    void Save(string directory);
+}
