@@ -1,6 +1,11 @@
 namespace IclPs.Engine.Tokenization;
 
 /// <summary>Text to token ids and back, as a model's checkpoint folder defines it.</summary>
+/// <remarks>
+/// Implementations: <see cref="Gpt2BpeTokenizer"/>, <see cref="SentencePieceTokenizer"/>, <see cref="SimpleTokenizer"/>;
+/// <see cref="TokenizerLoader"/> picks one from a folder's files. Decoding renders special tokens (BOS/EOS/...) as their
+/// literal text and rejects ids outside the vocabulary with ErrorId "TokenIdOutOfRange".
+/// </remarks>
 public interface ITextTokenizer
 {
     /// <summary>Short description, e.g. "gpt2-bpe (50257)".</summary>

@@ -1,0 +1,188 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+
+namespace IclPs.Engine.Tokenization;
+
+/// <summary>
+/// GPT-2 byte-level BPE from a checkpoint folder's <c>vocab.json</c> + <c>merges.txt</c>: GPT-2's regex pre-tokenizer,
+/// UTF-8 bytes shown as GPT-2's byte characters (a leading space is 'Ġ'), then the ranked merges.
+/// "&lt;|endoftext|&gt;", when the vocabulary has it, is both BOS and EOS and is matched as one token inside text.
+/// </summary>
+/// <remarks>
+/// Encoding runs on Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> with <see cref="BpeOptions.ByteLevel"/>;
+/// its <see cref="CodeGenTokenizer"/> would fit GPT-2 too, but it hard-codes CodeGen's added tokens at ids 50256-50294,
+/// which turns runs of spaces into ids a GPT-2 vocabulary does not have.
+/// </remarks>
+public sealed class Gpt2BpeTokenizer : ITextTokenizer
+{
+    public const string VocabFileName = "vocab.json";
+    public const string MergesFileName = "merges.txt";
+    public const string EndOfTextToken = "<|endoftext|>";
+
+    // GPT-2's pre-tokenizer pattern (OpenAI encoder.py): contractions, letter runs, digit runs, other symbols, whitespace.
+    private static readonly Regex PreTokenizerPattern = new(
+        @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+",
+        RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+    private readonly BpeTokenizer _bpe;
+    private readonly HashSet<int> _ids;
+    private readonly byte[] _vocabFile;
+    private readonly byte[] _mergesFile;
+    // Bytes with no single-character token: ML.Tokenizers drops them silently, so Encode refuses text that has them.
+    private readonly bool[] _missingByte;
+    private readonly bool _anyByteMissing;
+
+    private Gpt2BpeTokenizer(BpeTokenizer bpe, IReadOnlyDictionary<string, int> vocab, byte[] vocabFile, byte[] mergesFile)
+    {
+        _bpe = bpe;
+        _vocabFile = vocabFile;
+        _mergesFile = mergesFile;
+        _ids = [.. vocab.Values];
+        VocabSize = vocab.Values.Max() + 1;
+        if (vocab.TryGetValue(EndOfTextToken, out var eot))
+        {
+            BosTokenId = eot;
+            EosTokenId = eot;
+        }
+        // GPT-2 has no pad token; Hugging Face pads with EOS, and padded positions are masked anyway.
+        PadTokenId = EosTokenId ?? 0;
+        _missingByte = new bool[256];
+        for (var b = 0; b < 256; b++)
+        {
+            _missingByte[b] = !vocab.ContainsKey(Gpt2ByteAlphabet.ToChar((byte)b).ToString());
+            _anyByteMissing |= _missingByte[b];
+        }
+    }
+
+    public string Name => $"gpt2-bpe ({VocabSize})";
+    public int VocabSize { get; }
+    public int PadTokenId { get; }
+    public int? BosTokenId { get; }
+    public int? EosTokenId { get; }
+
+    /// <summary>Reads <c>vocab.json</c> and <c>merges.txt</c> from <paramref name="directory"/>.</summary>
+    /// <exception cref="IclPsException">TokenizerNotFound for a missing file; TokenizerFileInvalid for unparsable or inconsistent files.</exception>
+    public static Gpt2BpeTokenizer Load(string directory)
+    {
+        var vocabPath = Path.Combine(directory, VocabFileName);
+        var mergesPath = Path.Combine(directory, MergesFileName);
+        var vocabFile = TokenizerErrors.ReadFile(vocabPath);
+        var mergesFile = TokenizerErrors.ReadFile(mergesPath);
+        var vocab = ParseVocab(vocabFile, vocabPath);
+        var merges = ParseMerges(mergesFile, mergesPath, vocab);
+
+        var specials = vocab.ContainsKey(EndOfTextToken)
+            ? new Dictionary<string, int> { [EndOfTextToken] = vocab[EndOfTextToken] }
+            : null;
+        var options = new BpeOptions(vocab)
+        {
+            Merges = merges,
+            ByteLevel = true,
+            PreTokenizer = new RegexPreTokenizer(PreTokenizerPattern, specials),
+            SpecialTokens = specials,
+        };
+        BpeTokenizer bpe;
+        try
+        {
+            bpe = BpeTokenizer.Create(options);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+        {
+            throw TokenizerErrors.FileInvalid(mergesPath, e.Message, e);
+        }
+        return new Gpt2BpeTokenizer(bpe, vocab, vocabFile, mergesFile);
+    }
+
+    public IReadOnlyList<int> Encode(string text, bool addBos = false)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (_anyByteMissing) RequireEncodable(text);
+        var ids = _bpe.EncodeToIds(text);
+        if (!addBos || BosTokenId is not int bos) return ids;
+        var withBos = new List<int>(ids.Count + 1) { bos };
+        withBos.AddRange(ids);
+        return withBos;
+    }
+
+    public string Decode(IEnumerable<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var list = ids.ToList();
+        foreach (var id in list)
+            if (!_ids.Contains(id)) throw TokenizerErrors.IdOutOfRange(id, Name);
+        return _bpe.Decode(list, considerSpecialTokens: true);
+    }
+
+    /// <summary>Writes the vocab.json and merges.txt this tokenizer was read from, byte for byte.</summary>
+    public void Save(string directory)
+    {
+        AtomicFile.WriteAllBytes(Path.Combine(directory, VocabFileName), _vocabFile);
+        AtomicFile.WriteAllBytes(Path.Combine(directory, MergesFileName), _mergesFile);
+    }
+
+    private void RequireEncodable(string text)
+    {
+        var plain = BosTokenId is null ? text : text.Replace(EndOfTextToken, "", StringComparison.Ordinal);
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (var rune in plain.EnumerateRunes())
+        {
+            var n = rune.EncodeToUtf8(utf8);
+            foreach (var b in utf8[..n])
+                if (_missingByte[b])
+                    throw new IclPsException("TextNotEncodable", IclErrorKind.InvalidArgument,
+                        $"Tokenizer {Name} has no token for byte 0x{b:X2} of '{rune}' (U+{rune.Value:X4}), so the text cannot be encoded.", text);
+        }
+    }
+
+    private static Dictionary<string, int> ParseVocab(byte[] file, string path)
+    {
+        Dictionary<string, int>? vocab;
+        try
+        {
+            vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(file);
+        }
+        catch (JsonException e)
+        {
+            throw TokenizerErrors.FileInvalid(path, $"expected a JSON object of token -> id: {e.Message}", e);
+        }
+        if (vocab is null || vocab.Count == 0) throw TokenizerErrors.FileInvalid(path, "the vocabulary is empty.");
+        var seen = new Dictionary<int, string>();
+        foreach (var (token, id) in vocab)
+        {
+            if (id < 0) throw TokenizerErrors.FileInvalid(path, $"token '{token}' has negative id {id}.");
+            if (!seen.TryAdd(id, token)) throw TokenizerErrors.FileInvalid(path, $"tokens '{seen[id]}' and '{token}' share id {id}.");
+        }
+        return vocab;
+    }
+
+    /// <summary>Merge lines "left right" in rank order; a leading "#version" line and blank lines are skipped.</summary>
+    private static List<string> ParseMerges(byte[] file, string path, Dictionary<string, int> vocab)
+    {
+        string text;
+        try
+        {
+            text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(file);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw TokenizerErrors.FileInvalid(path, "it is not valid UTF-8.", e);
+        }
+        var merges = new List<string>();
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].TrimEnd('\r');
+            if (line.Length == 0 || (i == 0 && line.StartsWith("#version", StringComparison.Ordinal))) continue;
+            var parts = line.Split(' ');
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+                throw TokenizerErrors.FileInvalid(path, $"line {i + 1} '{line}' is not two tokens separated by one space.");
+            foreach (var token in new[] { parts[0], parts[1], parts[0] + parts[1] })
+                if (!vocab.ContainsKey(token))
+                    throw TokenizerErrors.FileInvalid(path, $"line {i + 1} '{line}' uses '{token}', which vocab.json does not have.");
+            merges.Add(line);
+        }
+        return merges;
+    }
+}

@@ -1,0 +1,32 @@
+namespace IclPs.Engine.Tokenization;
+
+/// <summary>Finds and reads the tokenizer of a checkpoint folder.</summary>
+public static class TokenizerLoader
+{
+    /// <summary>
+    /// Returns the folder's tokenizer, trying in order: <c>iclps_tokenizer.json</c> (<see cref="SimpleTokenizer"/>),
+    /// <c>tokenizer.model</c> (<see cref="SentencePieceTokenizer"/>), <c>vocab.json</c> + <c>merges.txt</c> (<see cref="Gpt2BpeTokenizer"/>).
+    /// </summary>
+    /// <exception cref="IclPsException">
+    /// TokenizerNotFound (ObjectNotFound) when the folder has none of them; TokenizerFileInvalid (InvalidData) naming a
+    /// corrupt file; TokenizerUnsupported for a SentencePiece model IclPs cannot run.
+    /// </exception>
+    public static ITextTokenizer Load(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        if (File.Exists(Path.Combine(directory, SimpleTokenizer.FileName))) return SimpleTokenizer.Load(directory);
+        if (File.Exists(Path.Combine(directory, SentencePieceTokenizer.ModelFileName))) return SentencePieceTokenizer.Load(directory);
+
+        var hasVocab = File.Exists(Path.Combine(directory, Gpt2BpeTokenizer.VocabFileName));
+        var hasMerges = File.Exists(Path.Combine(directory, Gpt2BpeTokenizer.MergesFileName));
+        if (hasVocab && hasMerges) return Gpt2BpeTokenizer.Load(directory);
+
+        var looked = $"{SimpleTokenizer.FileName}, {SentencePieceTokenizer.ModelFileName}, or {Gpt2BpeTokenizer.VocabFileName} with {Gpt2BpeTokenizer.MergesFileName}";
+        var detail = !Directory.Exists(directory) ? " The folder does not exist."
+            : hasVocab ? $" It has {Gpt2BpeTokenizer.VocabFileName} but no {Gpt2BpeTokenizer.MergesFileName}."
+            : hasMerges ? $" It has {Gpt2BpeTokenizer.MergesFileName} but no {Gpt2BpeTokenizer.VocabFileName}."
+            : "";
+        throw new IclPsException("TokenizerNotFound", IclErrorKind.ObjectNotFound,
+            $"No tokenizer in folder '{directory}': looked for {looked}.{detail}", directory);
+    }
+}

@@ -1,0 +1,98 @@
+using IclPs.Engine.Tokenization;
+
+namespace IclPs.Engine.Tests.Tokenization;
+
+public sealed class TokenizerLoaderTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void FindsEachKindAndEncodesWithIt()
+    {
+        Gpt2Fixture.Write(_folder.Path);
+        var gpt2 = TokenizerLoader.Load(_folder.Path);
+        Assert.IsType<Gpt2BpeTokenizer>(gpt2);
+        Assert.Equal(new[] { 13, 18 }, gpt2.Encode("hello world"));
+
+        // tokenizer.model wins over vocab.json + merges.txt.
+        File.WriteAllBytes(_folder.File("tokenizer.model"), SentencePieceFixture.Llama());
+        var sp = TokenizerLoader.Load(_folder.Path);
+        Assert.IsType<SentencePieceTokenizer>(sp);
+        Assert.Equal(new[] { 268, 263 }, sp.Encode("hello world"));
+
+        // iclps_tokenizer.json wins over both.
+        SimpleTokenizer.Bytes().Save(_folder.Path);
+        var simple = TokenizerLoader.Load(_folder.Path);
+        Assert.IsType<SimpleTokenizer>(simple);
+        Assert.Equal(new[] { 108, 105 }, simple.Encode("he"));
+    }
+
+    [Fact]
+    public void EachKindSurvivesSaveAndLoad()
+    {
+        Gpt2Fixture.Write(_folder.Path);
+        using var spSource = new TempFolder();
+        File.WriteAllBytes(spSource.File("tokenizer.model"), SentencePieceFixture.Llama());
+
+        var sources = new ITextTokenizer[]
+        {
+            Gpt2BpeTokenizer.Load(_folder.Path),
+            SentencePieceTokenizer.Load(spSource.Path),
+            SimpleTokenizer.FromCorpus(["hello world"], SimpleTokenizerLevel.Char),
+        };
+        foreach (var tok in sources)
+        {
+            using var target = new TempFolder();
+            tok.Save(target.Path);
+            var loaded = TokenizerLoader.Load(target.Path);
+            Assert.Equal(tok.GetType(), loaded.GetType());
+            Assert.Equal(tok.Name, loaded.Name);
+            Assert.Equal(tok.Encode("hello world", addBos: true), loaded.Encode("hello world", addBos: true));
+        }
+    }
+
+    [Fact]
+    public void EmptyFolderNamesTheFolderAndTheFilesLookedFor()
+    {
+        var e = Assert.Throws<IclPsException>(() => TokenizerLoader.Load(_folder.Path));
+        Assert.Equal("TokenizerNotFound", e.ErrorId);
+        Assert.Equal(IclErrorKind.ObjectNotFound, e.Kind);
+        Assert.Equal(_folder.Path, e.Target);
+        foreach (var part in new[] { _folder.Path, "iclps_tokenizer.json", "tokenizer.model", "vocab.json", "merges.txt" })
+            Assert.Contains(part, e.Message);
+    }
+
+    [Fact]
+    public void VocabWithoutMergesSaysWhichIsMissing()
+    {
+        File.WriteAllText(_folder.File("vocab.json"), Gpt2Fixture.Vocab);
+        var e = Assert.Throws<IclPsException>(() => TokenizerLoader.Load(_folder.Path));
+        Assert.Equal("TokenizerNotFound", e.ErrorId);
+        Assert.Contains("has vocab.json but no merges.txt", e.Message);
+    }
+
+    [Fact]
+    public void MissingFolderIsNotFound()
+    {
+        var missing = _folder.Sub("nope");
+        var e = Assert.Throws<IclPsException>(() => TokenizerLoader.Load(missing));
+        Assert.Equal("TokenizerNotFound", e.ErrorId);
+        Assert.Contains("does not exist", e.Message);
+    }
+
+    [Theory]
+    [InlineData("tokenizer.model")]
+    [InlineData("iclps_tokenizer.json")]
+    public void CorruptFileIsInvalidAndNamed(string file)
+    {
+        Gpt2Fixture.Write(_folder.Path);
+        File.WriteAllBytes(_folder.File(file), [0x7B, 0x0A, 0xFF, 0x00]);
+        var e = Assert.Throws<IclPsException>(() => TokenizerLoader.Load(_folder.Path));
+        Assert.Equal("TokenizerFileInvalid", e.ErrorId);
+        Assert.Equal(IclErrorKind.InvalidData, e.Kind);
+        Assert.Equal(_folder.File(file), e.Target);
+        Assert.Contains(_folder.File(file), e.Message);
+    }
+}
