@@ -29,7 +29,7 @@ public static class HfCheckpoint
     /// Loads the checkpoint in <paramref name="dir"/> onto <paramref name="device"/> (default: CUDA if available, else CPU)
     /// in <paramref name="dtype"/> (default float32), converting stored F16/BF16/F32/F64 values as needed. Every stored
     /// tensor must match a parameter by name and shape and every parameter must be stored, except GPT-2's mask buffers,
-    /// LLaMA's rotary buffer and a tied lm_head.weight; GPT-2 keys may lack the "transformer." prefix.
+    /// LLaMA's rotary buffer and a tied lm_head.weight; keys may lack the backbone prefix ("transformer." / "model.").
     /// <see cref="TransformerModel.Identity"/> becomes the folder's full path.
     /// </summary>
     public static TransformerModel Load(string dir, Device? device = null, ScalarType? dtype = null,

@@ -173,6 +173,20 @@ public sealed class HfCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void AcceptsBareLlamaBackboneKeysWithRotaryBuffer()
+    {
+        var config = ModelConfig.Presets["llama-tiny"] with { TieEmbeddings = true };
+        using var original = TransformerModel.Create(config, CPU, ScalarType.Float32, seed: 4);
+        using var scope = NewDisposeScope();
+        var tensors = original.CheckpointTensors().Select(t => (t.Name["model.".Length..], t.Tensor)).ToList();
+        tensors.Add(("layers.0.self_attn.rotary_emb.inv_freq", ones(8)));
+        WriteCheckpoint(config, tensors);
+
+        using var loaded = HfCheckpoint.Load(_folder.Path, CPU);
+        AssertSameParameters(original, loaded);
+    }
+
+    [Fact]
     public void MissingFolder()
     {
         var dir = _folder.File("absent");
