@@ -3,6 +3,10 @@ namespace IclPs.Engine.Tokenization;
 /// <summary>Finds and reads the tokenizer of a checkpoint folder.</summary>
 public static class TokenizerLoader
 {
+    /// <summary>Every file a tokenizer of any supported kind may own in a checkpoint folder.</summary>
+    public static IReadOnlyList<string> TokenizerFileNames { get; } =
+        [SimpleTokenizer.FileName, SentencePieceTokenizer.ModelFileName, Gpt2BpeTokenizer.VocabFileName, Gpt2BpeTokenizer.MergesFileName];
+
     /// <summary>
     /// Returns the folder's tokenizer, trying in order: <c>iclps_tokenizer.json</c> (<see cref="SimpleTokenizer"/>),
     /// <c>tokenizer.model</c> (<see cref="SentencePieceTokenizer"/>), <c>vocab.json</c> + <c>merges.txt</c> (<see cref="Gpt2BpeTokenizer"/>).
