@@ -115,16 +115,7 @@ public sealed record ModelConfig
                 throw new ModelConfigException($"config '{source}': field '{field}' must be an integer, got {node.ToJsonString()}.", source, field);
             }
         }
-        double Double(string field, double fallback)
-        {
-            var node = root[field];
-            if (node is null) return fallback;
-            try { return node.GetValue<double>(); }
-            catch (Exception e) when (e is FormatException or InvalidOperationException)
-            {
-                throw new ModelConfigException($"config '{source}': field '{field}' must be a number, got {node.ToJsonString()}.", source, field);
-            }
-        }
+        double Double(string field, double fallback) => Optional(field, fallback, "a number");
         // A wrongly typed optional field names itself instead of escaping as System.Text.Json's InvalidOperationException.
         T Optional<T>(string field, T fallback, string expected)
         {

@@ -83,13 +83,13 @@ public sealed class ReferenceAgreementTests
         using var ids = TestModels.Ids(prompt);
         using var hooks = new HookSet().Capture("blocks.*.attn.hook_result", PositionFilter.All).Capture("blocks.*.hook_attn_out", PositionFilter.All);
         using var logits = model.Forward(ids, hooks: hooks);
-        var bias = model.CheckpointTensors().ToDictionary(p => p.Name, p => p.Tensor);
+        var parameters = model.CheckpointTensors().ToDictionary(p => p.Name, p => p.Tensor);
 
         for (var l = 0; l < model.Config.Layers; l++)
         {
             using var scope = NewDisposeScope();
             var summed = hooks.Captured[HookNames.Result(l)].sum(2);
-            if (model.Config.Family == ModelFamily.Gpt2) summed += bias[$"transformer.h.{l}.attn.c_proj.bias"];
+            if (model.Config.Family == ModelFamily.Gpt2) summed += parameters[$"transformer.h.{l}.attn.c_proj.bias"];
             Numerics.AssertClose(Numerics.ToDoubles(hooks.Captured[HookNames.AttnOut(l)]), Numerics.ToDoubles(summed), 1e-6, $"{name} layer {l}");
         }
     }

@@ -14,10 +14,10 @@ public static class SafetensorsTestFile
         var header = new JsonObject();
         if (metadataFormat is not null) header["__metadata__"] = new JsonObject { ["format"] = metadataFormat };
         var data = new MemoryStream();
+        var four = new byte[4];
         foreach (var (name, shape, values) in tensors)
         {
             var begin = data.Length;
-            Span<byte> four = stackalloc byte[4];
             foreach (var v in values)
             {
                 BinaryPrimitives.WriteSingleLittleEndian(four, v);
