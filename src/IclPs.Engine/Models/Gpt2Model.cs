@@ -24,7 +24,9 @@ public sealed class Gpt2Model : TransformerModel
     public override void Initialise(long seed)
     {
         using var _ = no_grad();
-        var gen = new Generator((ulong)seed, Device);
+        // zero_ returns a fresh wrapper of its tensor; the scope releases those.
+        using var scope = NewDisposeScope();
+        using var gen = new Generator((ulong)seed, Device);
         var std = 0.02;
         var residualStd = 0.02 / Math.Sqrt(2.0 * Config.Layers);
         transformer.wte.Weight.normal_(0, std, gen);

@@ -33,7 +33,7 @@ public sealed class HookSet : IDisposable
     /// <summary>
     /// Capture activations whose name matches <paramref name="namePattern"/> ('*' matches within a name, e.g. <c>blocks.*.hook_resid_post</c>).
     /// Captured tensors are copies (detached unless <paramref name="keepGraph"/>), cut to <paramref name="positions"/>:
-    /// Last gives [b, ...] without the position axis, LastN(k) and All keep it.
+    /// Last gives [b, ...] without the position axis (the query axis of hook_pattern), LastN(k) and All keep it.
     /// </summary>
     public HookSet Capture(string namePattern, PositionFilter? positions = null, bool keepGraph = false)
     {
@@ -95,11 +95,13 @@ public sealed class HookSet : IDisposable
         foreach (var (matches, positions, keepGraph) in _captures)
         {
             if (!matches(name) || _captured.ContainsKey(name)) continue;
+            // hook_pattern is [b, H, query, key]: its positions are the queries; every other hook has them on axis 1.
+            var axis = name.EndsWith(".hook_pattern", StringComparison.Ordinal) ? 2 : 1;
             var slice = positions.LastCount switch
             {
                 null => x,
-                1 => x.select(1, -1),
-                int n => x.narrow(1, x.shape[1] - n, n),
+                1 => x.select(axis, -1),
+                int n => x.narrow(axis, x.shape[axis] - n, n),
             };
             // A copy, so a kept slice never pins the whole activation's storage.
             var stored = (keepGraph ? slice.clone() : slice.detach().clone()).DetachFromDisposeScope();

@@ -15,9 +15,16 @@ public sealed class LlamaModel : TransformerModel
         model = new LlamaBackbone(config, device, dtype);
         lm_head = config.TieEmbeddings ? null : new LinearNoBias(config.DModel, config.VocabSize, device, dtype);
         RegisterComponents();
-        // Not a parameter: derived from rope_theta, kept in float32 as Hugging Face does.
+        // Not a parameter: derived from rope_theta, kept in float32 as Hugging Face does; disposed with the model.
+        using var scope = NewDisposeScope();
         _inverseFrequencies = (1.0 / pow(config.RopeTheta, arange(0, config.DHead, 2, dtype: ScalarType.Float64) / config.DHead))
             .to(ScalarType.Float32, device).DetachFromDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _inverseFrequencies.Dispose();
+        base.Dispose(disposing);
     }
 
     public override Tensor HeadOutputWeights(int layer) =>
@@ -27,7 +34,8 @@ public sealed class LlamaModel : TransformerModel
     public override void Initialise(long seed)
     {
         using var _ = no_grad();
-        var gen = new Generator((ulong)seed, Device);
+        using var scope = NewDisposeScope();
+        using var gen = new Generator((ulong)seed, Device);
         var std = 0.02;
         var residualStd = 0.02 / Math.Sqrt(2.0 * Config.Layers);
         model.embed_tokens.Weight.normal_(0, std, gen);

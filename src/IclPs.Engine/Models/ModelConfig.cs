@@ -92,7 +92,7 @@ public sealed record ModelConfig
             throw new ModelConfigException($"config '{source}' is not valid JSON: {e.Message}", source, null);
         }
 
-        var modelType = root["model_type"]?.GetValue<string>()?.ToLowerInvariant();
+        var modelType = Optional<string?>("model_type", null, "a string")?.ToLowerInvariant();
         var family = modelType switch
         {
             "gpt2" => ModelFamily.Gpt2,
@@ -115,14 +115,16 @@ public sealed record ModelConfig
                 throw new ModelConfigException($"config '{source}': field '{field}' must be an integer, got {node.ToJsonString()}.", source, field);
             }
         }
-        double Double(string field, double fallback)
+        double Double(string field, double fallback) => Optional(field, fallback, "a number");
+        // A wrongly typed optional field names itself instead of escaping as System.Text.Json's InvalidOperationException.
+        T Optional<T>(string field, T fallback, string expected)
         {
             var node = root[field];
             if (node is null) return fallback;
-            try { return node.GetValue<double>(); }
+            try { return node.GetValue<T>(); }
             catch (Exception e) when (e is FormatException or InvalidOperationException)
             {
-                throw new ModelConfigException($"config '{source}': field '{field}' must be a number, got {node.ToJsonString()}.", source, field);
+                throw new ModelConfigException($"config '{source}': field '{field}' must be {expected}, got {node.ToJsonString()}.", source, field);
             }
         }
         int? OptionalInt(string field) => root[field] is JsonValue v && v.TryGetValue<int>(out var i) ? i : null;
@@ -130,7 +132,7 @@ public sealed record ModelConfig
         ModelConfig config;
         if (family == ModelFamily.Gpt2)
         {
-            var activation = root["activation_function"]?.GetValue<string>() ?? "gelu_new";
+            var activation = Optional<string?>("activation_function", null, "a string") ?? "gelu_new";
             if (activation is not ("gelu_new" or "gelu_pytorch_tanh"))
                 throw new ModelConfigException($"config '{source}': activation_function '{activation}' is not supported (gelu_new).", source, "activation_function");
             var d = Int("n_embd");
@@ -147,14 +149,14 @@ public sealed record ModelConfig
                 KvHeads = heads,
                 MlpHidden = inner,
                 NormEps = Double("layer_norm_epsilon", 1e-5),
-                TieEmbeddings = root["tie_word_embeddings"]?.GetValue<bool>() ?? true,
+                TieEmbeddings = Optional("tie_word_embeddings", true, "true or false"),
                 BosTokenId = OptionalInt("bos_token_id"),
                 EosTokenId = OptionalInt("eos_token_id"),
             };
         }
         else
         {
-            var activation = root["hidden_act"]?.GetValue<string>() ?? "silu";
+            var activation = Optional<string?>("hidden_act", null, "a string") ?? "silu";
             if (activation != "silu")
                 throw new ModelConfigException($"config '{source}': hidden_act '{activation}' is not supported (silu).", source, "hidden_act");
             if (root["rope_scaling"] is JsonObject)
@@ -172,7 +174,7 @@ public sealed record ModelConfig
                 MlpHidden = Int("intermediate_size"),
                 NormEps = Double("rms_norm_eps", 1e-6),
                 RopeTheta = Double("rope_theta", 10000.0),
-                TieEmbeddings = root["tie_word_embeddings"]?.GetValue<bool>() ?? false,
+                TieEmbeddings = Optional("tie_word_embeddings", false, "true or false"),
                 BosTokenId = OptionalInt("bos_token_id"),
                 EosTokenId = OptionalInt("eos_token_id"),
             };
