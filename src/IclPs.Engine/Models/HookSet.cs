@@ -94,7 +94,7 @@ public sealed class HookSet : IDisposable
         }
         foreach (var (matches, positions, keepGraph) in _captures)
         {
-            if (!matches(name) || _captured.ContainsKey(name)) continue;
+            if (!matches(name)) continue;
             // hook_pattern is [b, H, query, key]: its positions are the queries; every other hook has them on axis 1.
             var axis = name.EndsWith(".hook_pattern", StringComparison.Ordinal) ? 2 : 1;
             var slice = positions.LastCount switch
@@ -105,6 +105,8 @@ public sealed class HookSet : IDisposable
             };
             // A copy, so a kept slice never pins the whole activation's storage.
             var stored = (keepGraph ? slice.clone() : slice.detach().clone()).DetachFromDisposeScope();
+            // A HookSet reused for another forward pass keeps the newest activations, never stale ones.
+            if (_captured.Remove(name, out var previous)) previous.Dispose();
             _captured[name] = stored;
         }
         return x;

@@ -7,8 +7,8 @@ namespace IclPs.Engine.Models;
 public enum ModelFamily { Gpt2, Llama }
 
 /// <summary>Raised for a config.json that is missing, unparsable or inconsistent; names the file and field.</summary>
-public sealed class ModelConfigException(string message, string? source, string? field)
-    : IclPsException(field is null ? "InvalidModelConfig" : "InvalidModelConfigField", source is not null && field is null && message.Contains("not found") ? IclErrorKind.ObjectNotFound : IclErrorKind.InvalidData, message, (object?)field ?? source)
+public sealed class ModelConfigException(string message, string? source, string? field, string? errorId = null, IclErrorKind kind = IclErrorKind.InvalidData)
+    : IclPsException(errorId ?? (field is null ? "InvalidModelConfig" : "InvalidModelConfigField"), kind, message, (object?)field ?? source)
 {
     public string? ConfigSource { get; } = source;
     public string? Field { get; } = field;
@@ -75,7 +75,7 @@ public sealed record ModelConfig
 
     public static ModelConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new ModelConfigException($"config.json not found: '{path}'.", path, null);
+        if (!File.Exists(path)) throw new ModelConfigException($"config.json not found: '{path}'.", path, null, "ModelConfigNotFound", IclErrorKind.ObjectNotFound);
         return Parse(File.ReadAllText(path), path);
     }
 

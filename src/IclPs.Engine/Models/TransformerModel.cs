@@ -64,8 +64,19 @@ public abstract class TransformerModel : nn.Module
         if (inputIds.dim() != 2) throw new ArgumentException($"input ids must be [batch, positions], got [{string.Join(", ", inputIds.shape)}].", nameof(inputIds));
         var t = inputIds.shape[1];
         if (t > Config.ContextLength)
-            throw new ArgumentException($"{t} positions exceed the model's context window of {Config.ContextLength}.", nameof(inputIds));
+            throw new IclPsException("PromptTooLong", IclErrorKind.LimitsExceeded,
+                $"{t} positions exceed the model's context window of {Config.ContextLength}.", t);
+        if (attentionMask is not null && !attentionMask.shape.SequenceEqual(inputIds.shape))
+            throw new IclPsException("AttentionMaskShapeMismatch", IclErrorKind.InvalidArgument,
+                $"attention mask [{string.Join(", ", attentionMask.shape)}] does not match input ids [{string.Join(", ", inputIds.shape)}].", attentionMask.shape);
         using var scope = NewDisposeScope();
+        if (inputIds.numel() > 0)
+        {
+            var (min, max) = (inputIds.min().item<long>(), inputIds.max().item<long>());
+            if (min < 0 || max >= Config.VocabSize)
+                throw new IclPsException("TokenIdOutOfRange", IclErrorKind.InvalidArgument,
+                    $"token ids must lie in [0, {Config.VocabSize}); got {(min < 0 ? min : max)}.", min < 0 ? min : max);
+        }
         var ids = inputIds.to(Device);
         var mask = (attentionMask ?? ones_like(inputIds)).to(ScalarType.Int64, Device);
         // Position ids count real tokens only, so a left-padded prompt sees the same positions as unpadded.
