@@ -1,0 +1,173 @@
+using IclPs.Engine.Data;
+using IclPs.Engine.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IclPs.Engine.Prompting;
+
+/// <summary>
+/// Runs few-shot prompts through a model in left-padded batches and streams one <see cref="IclPromptResult"/> per query
+/// as each batch finishes. Per batch: one teacher-forced Score pass over prompt + expected continuation (log-probability,
+/// rank, first-token correctness, and the first generated token), then greedy Generate passes until every prompt has hit
+/// a stop string, the end-of-sequence token, MaxNewTokens or the context window.
+/// </summary>
+public sealed class IclPromptRunner
+{
+    private readonly IclModel _model;
+    private readonly IclRunOptions _options;
+
+    public IclPromptRunner(IclModel model, IclRunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _model = model;
+        _options = options;
+    }
+
+    /// <summary>
+    /// Streams results in query order. <paramref name="demonstrationPool"/> (normally the train split) supplies the
+    /// demonstrations. Cancellation is checked before every forward pass and surfaces as <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public IEnumerable<IclPromptResult> Run(IEnumerable<IclExample> queries, IReadOnlyList<IclExample> demonstrationPool, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        // Built here so a bad format or pool fails at the call, not at the first MoveNext.
+        var builder = new FewShotPromptBuilder(_options.Format, demonstrationPool, _options.Shots, _options.Seed);
+        var encoder = new PromptEncoder(_model.Tokenizer, _model.Config.ContextLength, _model.Config.VocabSize, _options.AddBos, _options.TruncateLongPrompts);
+        return Stream(queries, builder, encoder, cancellationToken);
+    }
+
+    private IEnumerable<IclPromptResult> Stream(IEnumerable<IclExample> queries, FewShotPromptBuilder builder, PromptEncoder encoder, CancellationToken cancellationToken)
+    {
+        int? total = queries switch
+        {
+            IReadOnlyCollection<IclExample> c => c.Count,
+            ICollection<IclExample> c => c.Count,
+            _ => null,
+        };
+        var completed = 0;
+        foreach (var chunk in queries.Chunk(_options.BatchSize))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var prompts = chunk.Select((q, i) => encoder.Encode(builder.Build(q, completed + i))).ToArray();
+            // Computed in a separate method so no_grad and the dispose scope never stay open while the caller holds a result.
+            var results = RunBatch(prompts, cancellationToken);
+            completed += results.Length;
+            _options.Progress?.Invoke(new IclRunProgress(completed, total));
+            foreach (var result in results) yield return result;
+        }
+    }
+
+    private IclPromptResult[] RunBatch(EncodedPrompt[] prompts, CancellationToken cancellationToken)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var network = _model.Network;
+        var batch = PromptBatch.Create(prompts, _model.Tokenizer.PadTokenId, network.Device, withContinuations: true);
+        var score = Score(batch, prompts);
+
+        var generated = Generate(batch, prompts, score.FirstPredicted, cancellationToken);
+        return prompts.Select((p, r) =>
+        {
+            var predicted = generated[r];
+            return new IclPromptResult
+            {
+                QueryIndex = p.Prompt.QueryIndex,
+                Query = p.Prompt.Query.Input,
+                Expected = p.Prompt.Query.Output,
+                Predicted = predicted,
+                FirstTokenCorrect = score.FirstPredicted[r] == p.ContinuationIds[0],
+                ExactMatch = string.Equals(predicted.Trim(), p.Prompt.Query.Output.Trim(), StringComparison.Ordinal),
+                ExpectedLogProb = score.LogProb[r],
+                ExpectedRank = score.Rank[r],
+                ExpectedTokens = p.ContinuationIds.Length,
+                Shots = p.Shots,
+                ShotsRequested = _options.Shots,
+                Seed = _options.Seed,
+                Model = _model.Name,
+                PromptTokens = p.PromptIds.Length,
+                Prompt = _options.IncludePrompt ? p.Prompt.Text : null,
+            };
+        }).ToArray();
+    }
+
+    private (double[] LogProb, int[] Rank, long[] FirstPredicted) Score(PromptBatch batch, EncodedPrompt[] prompts)
+    {
+        var (b, p, c) = (batch.BatchSize, batch.PromptLength, batch.ContinuationLength);
+        using var hooks = _options.Hooks?.Invoke(new IclForwardPass(IclPassKind.Score, b, batch.Length, batch.PromptEnd, 0));
+        // logits: [b, t, vocab]; column p-1+j predicts continuation token j.
+        var logits = _model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks);
+        var predicting = logits.narrow(1, p - 1, c).to(ScalarType.Float64).log_softmax(-1);   // [b, c, vocab]
+        var targets = new long[b * c];
+        var real = new double[b * c];
+        for (var r = 0; r < b; r++)
+        {
+            var ids = prompts[r].ContinuationIds;
+            for (var j = 0; j < ids.Length; j++) { targets[r * c + j] = ids[j]; real[r * c + j] = 1; }
+        }
+        var targetTensor = tensor(targets, new long[] { b, c, 1 }, device: logits.device);
+        var realTensor = tensor(real, new long[] { b, c }, device: logits.device);
+        var tokenLogProbs = predicting.gather(2, targetTensor).squeeze(2) * realTensor;   // [b, c]
+        var logProb = tokenLogProbs.sum(1).cpu().data<double>().ToArray();
+
+        var first = predicting.select(1, 0);                                                 // [b, vocab]
+        var firstTarget = first.gather(1, targetTensor.select(1, 0));                        // [b, 1]
+        var rank = ((first > firstTarget).sum(1) + 1).cpu().data<long>().Select(x => (int)x).ToArray();
+        var argmax = first.argmax(1).cpu().data<long>().ToArray();
+        return (logProb, rank, argmax);
+    }
+
+    /// <summary>Greedy decoding; the first token comes from the Score pass, whose logits at the prompt end are the same computation.</summary>
+    private string[] Generate(PromptBatch batch, EncodedPrompt[] prompts, long[] firstTokens, CancellationToken cancellationToken)
+    {
+        var b = batch.BatchSize;
+        var tokens = Enumerable.Range(0, b).Select(_ => new List<int>()).ToArray();
+        var text = new string[b];
+        var done = new bool[b];
+        Array.Fill(text, "");
+        if (_options.MaxNewTokens == 0) return text;
+
+        var stops = _options.StopStrings;
+        var eos = _model.Tokenizer.EosTokenId;
+        var ids = batch.InputIds.narrow(1, 0, batch.PromptLength);
+        var mask = batch.AttentionMask.narrow(1, 0, batch.PromptLength);
+        var next = firstTokens;
+        for (var step = 0; ; step++)
+        {
+            for (var r = 0; r < b; r++)
+            {
+                if (done[r]) continue;
+                if (next[r] == eos) { done[r] = true; continue; }
+                tokens[r].Add((int)next[r]);
+                (text[r], done[r]) = Cut(_model.Tokenizer.Decode(tokens[r]), stops);
+            }
+            var length = (int)ids.shape[1];
+            // The next pass would exceed the context window, or nothing is left to generate.
+            if (done.All(d => d) || step + 1 >= _options.MaxNewTokens || length + 1 > _model.Config.ContextLength) break;
+            cancellationToken.ThrowIfCancellationRequested();
+
+            using var stepScope = NewDisposeScope();
+            var appended = tensor(next.Select((t, r) => done[r] ? _model.Tokenizer.PadTokenId : t).ToArray(), new long[] { b, 1 }, device: ids.device);
+            ids = cat(new[] { ids, appended }, 1).MoveToOuterDisposeScope();
+            mask = cat(new[] { mask, ones(b, 1, dtype: ScalarType.Int64, device: mask.device) }, 1).MoveToOuterDisposeScope();
+            using var hooks = _options.Hooks?.Invoke(new IclForwardPass(IclPassKind.Generate, b, length + 1, batch.PromptEnd, step + 1));
+            next = _model.Network.Forward(ids, mask, hooks, lastPositionOnly: true).argmax(1).cpu().data<long>().ToArray();
+        }
+        return text;
+    }
+
+    /// <summary>Removes the leading target delimiter, then cuts at the earliest stop string; reports whether one was found.</summary>
+    private (string Text, bool Stopped) Cut(string decoded, IReadOnlyList<string> stops)
+    {
+        var delimiter = _options.Format.TargetDelimiter;
+        if (delimiter.Length > 0 && decoded.StartsWith(delimiter, StringComparison.Ordinal)) decoded = decoded[delimiter.Length..];
+        var cut = -1;
+        foreach (var stop in stops)
+        {
+            var at = decoded.IndexOf(stop, StringComparison.Ordinal);
+            if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+        }
+        return cut < 0 ? (decoded, false) : (decoded[..cut], true);
+    }
+}
