@@ -14,8 +14,8 @@ public sealed class ModuleFixture : IDisposable
 
     public ModuleFixture()
     {
-        HostAssembly = typeof(ModuleFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "IclPsHostAssembly").Value!;
+        HostAssembly = Metadata("IclPsHostAssembly");
+        RepositoryRoot = Metadata("IclPsRepositoryRoot");
         ModulePath = Path.Combine(Path.GetDirectoryName(HostAssembly)!, "Modules", "IclPs");
         Assert.True(File.Exists(Path.Combine(ModulePath, "IclPs.psd1")), $"module not built at {ModulePath}");
         _runspace = OpenRunspace();
@@ -25,6 +25,12 @@ public sealed class ModuleFixture : IDisposable
     public string HostAssembly { get; }
 
     public string ModulePath { get; }
+
+    /// <summary>The source tree, for the scripts it ships (build.ps1, tools/, tests/pester/).</summary>
+    public string RepositoryRoot { get; }
+
+    private static string Metadata(string key) =>
+        typeof(ModuleFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     public Runspace OpenRunspace()
     {

@@ -139,7 +139,8 @@ public sealed class NewIclModelTests(ModuleFixture module) : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(bad)!);
         File.WriteAllText(good, """{"model_type":"gpt2","vocab_size":300,"n_positions":32,"n_embd":32,"n_layer":1,"n_head":4}""");
         File.WriteAllText(bad, """{"model_type":"gpt2","vocab_size":300,"n_positions":32,"n_embd":32,"n_layer":1,"n_head":5}""");
-        var result = module.Run($"'{bad}', '{good}' | New-IclModel | ForEach-Object {{ $_.Name }}");
+        // A FileInfo binds through the FullName alias, as Get-ChildItem output does.
+        var result = module.Run($"'{bad}', [System.IO.FileInfo]::new('{good}') | New-IclModel | ForEach-Object {{ $_.Name }}");
         Assert.Null(result.TerminatingError);
         Assert.Equal("good", result.Single());
         var error = Assert.Single(result.Errors);
