@@ -1,0 +1,23 @@
+@{
+    RootModule           = 'IclPs.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '06c5f298-359f-4426-ab5c-73b484111d9e'
+    Author               = 'IclPs contributors'
+    Description          = 'In-context-learning research from PowerShell: transformer models (GPT-2, LLaMA) on TorchSharp, prompts, activations and interventions.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('IclPs.format.ps1xml')
+    # Listed explicitly so PowerShell can discover commands without loading the assembly; keep in step with src/IclPs/Cmdlets.
+    CmdletsToExport      = @(
+        'New-IclModel'
+        'Get-IclModelInfo'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags = @('ICL', 'Transformers', 'TorchSharp', 'Interpretability', 'Research')
+        }
+    }
+}

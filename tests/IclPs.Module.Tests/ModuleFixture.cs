@@ -1,0 +1,72 @@
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Reflection;
+
+namespace IclPs.Module.Tests;
+
+/// <summary>
+/// The built module (the folder iclps-host's build lays out) imported into a hosted runspace, as users import it.
+/// One runspace is shared by the collection; tests that need a clean session call <see cref="OpenRunspace"/>.
+/// </summary>
+public sealed class ModuleFixture : IDisposable
+{
+    private readonly Runspace _runspace;
+
+    public ModuleFixture()
+    {
+        HostAssembly = Metadata("IclPsHostAssembly");
+        RepositoryRoot = Metadata("IclPsRepositoryRoot");
+        ModulePath = Path.Combine(Path.GetDirectoryName(HostAssembly)!, "Modules", "IclPs");
+        Assert.True(File.Exists(Path.Combine(ModulePath, "IclPs.psd1")), $"module not built at {ModulePath}");
+        _runspace = OpenRunspace();
+    }
+
+    /// <summary>iclps-host.dll as built (its apphost sits beside it).</summary>
+    public string HostAssembly { get; }
+
+    public string ModulePath { get; }
+
+    /// <summary>The source tree, for the scripts it ships (build.ps1, tools/, tests/pester/).</summary>
+    public string RepositoryRoot { get; }
+
+    private static string Metadata(string key) =>
+        typeof(ModuleFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+
+    public Runspace OpenRunspace()
+    {
+        var state = InitialSessionState.CreateDefault2();
+        state.ImportPSModule(ModulePath);
+        state.ThrowOnRunspaceOpenError = true;
+        var runspace = RunspaceFactory.CreateRunspace(state);
+        runspace.Open();
+        return runspace;
+    }
+
+    public ScriptResult Run(string script) => Run(_runspace, script);
+
+    public static ScriptResult Run(Runspace runspace, string script)
+    {
+        using var ps = PowerShell.Create();
+        ps.Runspace = runspace;
+        ps.AddScript(script);
+        IReadOnlyList<PSObject> output = [];
+        ErrorRecord? terminating = null;
+        try
+        {
+            output = ps.Invoke();
+        }
+        catch (RuntimeException e)
+        {
+            terminating = e.ErrorRecord;
+        }
+        return new ScriptResult(output, ps.Streams.Error.ToList(), ps.Streams.Verbose.ToList(), ps.Streams.Progress.ToList(), terminating);
+    }
+
+    public void Dispose() => _runspace.Dispose();
+}
+
+[CollectionDefinition(Name)]
+public sealed class ModuleCollection : ICollectionFixture<ModuleFixture>
+{
+    public const string Name = "IclPs module";
+}
