@@ -33,7 +33,7 @@ public sealed class NewIclModelTests(ModuleFixture module) : IDisposable
         Assert.Equal("preset:gpt2-tiny seed:0", result.Property("Identity"));
         Assert.Equal("cpu", result.Property("Device"));
         Assert.Equal("Float32", result.Property("DType"));
-        Assert.Equal(256, result.Property("VocabSize"));
+        Assert.Equal(260, result.Property("VocabSize"));
         Assert.Equal("héllo", result.Property("RoundTrip"));
     }
 
@@ -124,7 +124,7 @@ public sealed class NewIclModelTests(ModuleFixture module) : IDisposable
         Assert.Null(result.TerminatingError);
         Assert.Equal("continued", result.Single());
         var error = Assert.Single(result.Errors);
-        Assert.Equal("InvalidModelConfig,IclPs.Cmdlets.NewIclModelCommand", error.FullyQualifiedErrorId);
+        Assert.Equal("ModelConfigNotFound,IclPs.Cmdlets.NewIclModelCommand", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
         Assert.Equal(Path.Combine(_dir, "missing", "config.json"), error.TargetObject);
         Assert.Equal("IclPs.Engine.IclPsException", error.Exception.GetType().BaseType!.FullName);
@@ -157,9 +157,9 @@ public sealed class NewIclModelTests(ModuleFixture module) : IDisposable
         File.WriteAllText(path, """{"model_type":"gpt2","vocab_size":100,"n_positions":32,"n_embd":32,"n_layer":1,"n_head":4}""");
         var result = module.Run($"New-IclModel -ConfigPath '{path}'");
         var error = Assert.Single(result.Errors);
-        Assert.Equal("VocabTooSmallForByteTokenizer,IclPs.Cmdlets.NewIclModelCommand", error.FullyQualifiedErrorId);
+        Assert.Equal("TokenizerVocabularyTooLarge,IclPs.Cmdlets.NewIclModelCommand", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.InvalidData, error.CategoryInfo.Category);
-        Assert.Equal(path, error.TargetObject);
+        Assert.Equal($"config:{path}", error.TargetObject);
         Assert.Empty(result.Output);
     }
 

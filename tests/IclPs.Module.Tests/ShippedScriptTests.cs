@@ -28,6 +28,6 @@ public sealed class ShippedScriptTests(ModuleFixture module)
         Assert.Contains("seed 5 vs seed 6 identical: False", lines);
         Assert.Equal(3, result.Output.Count(o => o.TypeNames[0] == "IclPs.ModelInfo"));
         var problem = Assert.Single(result.Output, o => o.Properties["Id"] is not null);
-        Assert.Equal("InvalidModelConfig,IclPs.Cmdlets.NewIclModelCommand", problem.Properties["Id"].Value);
+        Assert.Equal("ModelConfigNotFound,IclPs.Cmdlets.NewIclModelCommand", problem.Properties["Id"].Value);
     }
 }

@@ -112,7 +112,7 @@ Describe 'New-IclModel' {
         finally { Pop-Location }
         $models | Should -BeNullOrEmpty
         $problems | Should -HaveCount 1
-        $problems[0].FullyQualifiedErrorId | Should -Be 'InvalidModelConfig,IclPs.Cmdlets.NewIclModelCommand'
+        $problems[0].FullyQualifiedErrorId | Should -Be 'ModelConfigNotFound,IclPs.Cmdlets.NewIclModelCommand'
         $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $problems[0].TargetObject | Should -Be (Join-Path $TestDrive 'missing/config.json')
     }

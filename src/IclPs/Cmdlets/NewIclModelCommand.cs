@@ -46,31 +46,24 @@ public sealed class NewIclModelCommand : IclPsCmdlet
     protected override void Process()
     {
         ModelConfig config;
-        string defaultName, source;
+        string defaultName, origin;
         if (ParameterSetName == ConfigSet)
         {
             var path = ResolveFilePath(ConfigPath);
             config = ModelConfig.Load(path);
             defaultName = Path.GetFileName(Path.GetDirectoryName(path)) is { Length: > 0 } folder ? folder : Path.GetFileNameWithoutExtension(path);
-            source = $"config:{path} seed:{Seed}";
+            origin = $"config:{path}";
         }
         else
         {
             config = ModelConfig.Presets[Preset];
             defaultName = Preset.ToLowerInvariant();
-            source = $"preset:{defaultName} seed:{Seed}";
+            origin = $"preset:{defaultName}";
         }
 
-        var tokenizer = new ByteTokenizer();
-        if (config.VocabSize < tokenizer.VocabSize)
-            throw new IclPsException("VocabTooSmallForByteTokenizer", IclErrorKind.InvalidData,
-                $"a random model needs a vocabulary of at least {tokenizer.VocabSize} for its byte tokenizer; {source} has {config.VocabSize}.",
-                ParameterSetName == ConfigSet ? ConfigPath : Preset);
-
         var stopwatch = Stopwatch.StartNew();
-        var network = TransformerModel.Create(config, TorchSelection.Device(Device), TorchSelection.DType(DType), Seed);
-        network.Identity = source;
-        WriteVerbose($"Created {source} ({config}, {config.ParameterCount:N0} parameters) on {network.Device} in {stopwatch.ElapsedMilliseconds} ms.");
-        WriteObject(new IclModel(network, tokenizer, Name ?? defaultName, source));
+        var model = IclModel.CreateRandom(config, Seed, Name ?? defaultName, TorchSelection.Device(Device), TorchSelection.DType(DType), origin);
+        WriteVerbose($"Created {model.Source} ({config}, {config.ParameterCount:N0} parameters, tokenizer {model.Tokenizer.Name}) on {model.Network.Device} in {stopwatch.ElapsedMilliseconds} ms.");
+        WriteObject(model);
     }
 }
