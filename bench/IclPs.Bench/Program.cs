@@ -1,3 +1,32 @@
-if (args is ["load-memory", ..]) return IclPs.Bench.LoadMemoryBench.Run(args[1..]);
-Console.WriteLine("bench");
-return 0;
+using IclPs.Bench;
+
+// Each subcommand parses its own options and returns the process exit code.
+var commands = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["matmul"] = MatmulBench.Run,
+    ["forward"] = ForwardBench.Run,
+    ["profile"] = ProfileBench.Run,
+    ["capture"] = CaptureBench.Run,
+    ["load-memory"] = LoadMemoryBench.Run,
+};
+
+if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: iclps-bench <{string.Join('|', commands.Keys)}> [--option value ...]   (see bench/README.md)");
+    return args.Length == 0 ? 2 : Fail($"unknown subcommand '{args[0]}'");
+}
+
+try
+{
+    return run(args[1..]);
+}
+catch (BenchOptionException e)
+{
+    return Fail(e.Message);
+}
+
+static int Fail(string message)
+{
+    Console.Error.WriteLine($"iclps-bench: {message}");
+    return 2;
+}
