@@ -11,6 +11,11 @@
     CmdletsToExport      = @(
         'New-IclModel'
         'Get-IclModelInfo'
+        # Checkpoints, datasets and result files.
+        'Import-IclModel'
+        'Save-IclModel'
+        'Import-IclDataset'
+        'Export-IclResult'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

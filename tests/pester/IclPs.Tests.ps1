@@ -41,7 +41,9 @@ Describe 'IclPs module' {
     It 'has a format view for every declared output type' {
         [xml]$format = Get-Content (Join-Path $script:ModuleBase 'IclPs.format.ps1xml') -Raw
         $viewTypes = $format.Configuration.ViewDefinitions.View.ViewSelectedBy.TypeName
-        foreach ($type in (Get-Command -Module IclPs).OutputType.Name | Select-Object -Unique) {
+        # File and folder objects (-PassThru of Save-IclModel / Export-IclResult) use PowerShell's own FileSystem views.
+        $ownViews = 'System.IO.FileInfo', 'System.IO.DirectoryInfo'
+        foreach ($type in (Get-Command -Module IclPs).OutputType.Name | Select-Object -Unique | Where-Object { $_ -notin $ownViews }) {
             $type | Should -BeIn $viewTypes
         }
     }
@@ -150,6 +152,247 @@ Describe 'New-IclModel' {
         $text = New-IclModel -Name shown | Out-String
         $text | Should -Match ('shown\s+Gpt2\s+2\s+64\s+4\s+' + [regex]::Escape((149248).ToString('N0')))
         $text | Should -Match 'preset:gpt2-tiny seed:0'
+    }
+}
+
+# ---- Import-IclModel / Save-IclModel / Import-IclDataset / Export-IclResult ----
+
+Describe 'Save-IclModel and Import-IclModel' {
+    BeforeAll {
+        # Logits of one prompt, compared exactly across a save and load.
+        function Get-Logits($Model) {
+            $ids = [long[]]@($Model.Tokenizer.Encode('hot -> cold; big ->'))
+            , $Model.Network.Forward([TorchSharp.torch]::tensor($ids).unsqueeze(0)).to_type('Float32').flatten().data[float]().ToArray()
+        }
+        function New-Checkpoint([string]$Name, [int]$Seed = 3) {
+            $folder = Join-Path $TestDrive $Name
+            New-IclModel -Seed $Seed | Save-IclModel -Path $folder
+            $folder
+        }
+    }
+
+    It 'round-trips a model: same logits, config and tokenizer' {
+        $folder = Join-Path $TestDrive 'seed3'
+        $original = New-IclModel -Seed 3
+        $original | Save-IclModel -Path $folder
+        $loaded = Import-IclModel $folder
+        $loaded | Should -BeOfType ([IclPs.Engine.Models.IclModel])
+        $loaded.Name | Should -Be 'seed3'
+        $loaded.Source | Should -Be (Convert-Path $folder)
+        $loaded.Config | Should -Be $original.Config
+        (Get-Logits $loaded) | Should -Be (Get-Logits $original)
+        (Get-Logits $loaded) | Should -Not -Be (Get-Logits (New-IclModel -Seed 4))
+    }
+
+    It 'writes nothing with -WhatIf' {
+        $folder = Join-Path $TestDrive 'whatif'
+        New-IclModel | Save-IclModel -Path $folder -WhatIf -PassThru | Should -BeNullOrEmpty
+        $folder | Should -Not -Exist
+    }
+
+    It 'keeps an existing checkpoint unless -Force' {
+        $folder = New-Checkpoint existing -Seed 1
+        $weights = Join-Path $folder 'model.safetensors'
+        $before = (Get-FileHash $weights).Hash
+        New-IclModel -Seed 2 | Save-IclModel $folder -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems | Should -HaveCount 1
+        $problems[0].FullyQualifiedErrorId | Should -Be 'CheckpointExists,IclPs.Cmdlets.SaveIclModelCommand'
+        $problems[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+        $problems[0].TargetObject | Should -Be $folder
+        (Get-FileHash $weights).Hash | Should -Be $before
+        New-IclModel -Seed 2 | Save-IclModel $folder -Force
+        (Get-Logits (Import-IclModel $folder)) | Should -Be (Get-Logits (New-IclModel -Seed 2))
+    }
+
+    It 'shards with -MaxShardSize and emits the folder with -PassThru' {
+        $model = New-IclModel -Preset llama-tiny -Seed 5
+        $saved = $model | Save-IclModel (Join-Path $TestDrive 'sharded') -MaxShardSize 64KB -PassThru
+        $saved | Should -BeOfType ([System.IO.DirectoryInfo])
+        Join-Path $saved 'model.safetensors.index.json' | Should -Exist
+        @(Get-ChildItem $saved -Filter 'model-*-of-*.safetensors').Count | Should -BeGreaterThan 1
+        (Get-Logits ($saved | Import-IclModel)) | Should -Be (Get-Logits $model)
+    }
+
+    It 'applies -Name and -DType' {
+        $info = Import-IclModel (New-Checkpoint typed) -Name mine -DType bfloat16 | Get-IclModelInfo
+        $info.Name | Should -Be 'mine'
+        $info.DType | Should -Be 'bfloat16'
+    }
+
+    It 'loads piped folders and reports a missing one without stopping' {
+        $good = New-Checkpoint good
+        $missing = Join-Path $TestDrive 'missing'
+        $models = $missing, $good | Import-IclModel -ErrorVariable problems -ErrorAction SilentlyContinue
+        $models.Name | Should -Be 'good'
+        $problems | Should -HaveCount 1
+        $problems[0].FullyQualifiedErrorId | Should -Be 'CheckpointNotFound,IclPs.Cmdlets.ImportIclModelCommand'
+        $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $problems[0].TargetObject | Should -Be $missing
+    }
+
+    It 'reports a damaged checkpoint (<Damage>) as <ErrorId>' -ForEach @(
+        @{ Damage = 'no config'; ErrorId = 'ModelConfigNotFound'; Category = 'ObjectNotFound' }
+        @{ Damage = 'no tokenizer'; ErrorId = 'TokenizerNotFound'; Category = 'ObjectNotFound' }
+        @{ Damage = 'truncated weights'; ErrorId = 'SafetensorsTruncated'; Category = 'InvalidData' }
+        @{ Damage = 'corrupt header'; ErrorId = 'SafetensorsHeaderNotJson'; Category = 'InvalidData' }
+    ) {
+        $folder = New-Checkpoint damaged
+        $weights = Join-Path $folder 'model.safetensors'
+        switch ($Damage) {
+            'no config' { Remove-Item (Join-Path $folder 'config.json') }
+            'no tokenizer' { Get-ChildItem $folder -Filter '*tokenizer*' | Remove-Item }
+            'truncated weights' { $s = [System.IO.File]::OpenWrite($weights); try { $s.SetLength($s.Length - 100) } finally { $s.Dispose() } }
+            'corrupt header' {
+                $s = [System.IO.File]::OpenWrite($weights)
+                try { $s.Position = 8; $bytes = [System.Text.Encoding]::ASCII.GetBytes('#not json#'); $s.Write($bytes, 0, $bytes.Length) } finally { $s.Dispose() }
+            }
+        }
+        Import-IclModel $folder -ErrorVariable problems -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $problems | Should -HaveCount 1
+        $problems[0].FullyQualifiedErrorId | Should -Be "$ErrorId,IclPs.Cmdlets.ImportIclModelCommand"
+        $problems[0].CategoryInfo.Category | Should -Be $Category
+        $problems[0].Exception.Message | Should -BeLike "*$folder*"
+    }
+
+    It 'rejects an unknown -DType at parameter binding' {
+        { Import-IclModel $TestDrive -DType float64 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,IclPs.Cmdlets.ImportIclModelCommand'
+    }
+}
+
+Describe 'Import-IclDataset' {
+    BeforeAll {
+        $script:Data = Join-Path $PSScriptRoot '../../../shared/data/function-vectors'
+        $script:Antonyms = Convert-Path (Join-Path $script:Data 'antonym.json')
+        $script:Capitals = Convert-Path (Join-Path $script:Data 'country-capital.json')
+    }
+
+    It 'splits antonym.json 70/15/15 with seed 0' {
+        $ds = Import-IclDataset $script:Antonyms
+        $ds | Should -BeOfType ([IclPs.Engine.Data.IclDatasetSplit])
+        $ds.Seed | Should -Be 0
+        $ds.Train.Name | Should -Be 'antonym'
+        $ds.Test.SourceFile | Should -Be $script:Antonyms
+        @($ds.Train.Count, $ds.Valid.Count, $ds.Test.Count) | Should -Be @(1679, 360, 359)
+        @($ds.Test.Items.Input).Count | Should -Be 359
+        $all = foreach ($part in $ds.Train, $ds.Valid, $ds.Test) { foreach ($item in $part.Items) { "$($item.Input)`t$($item.Output)" } }
+        $file = (Get-Content $script:Antonyms -Raw | ConvertFrom-Json) | ForEach-Object { "$($_.input)`t$($_.output)" }
+        ($all | Sort-Object) | Should -Be ($file | Sort-Object)
+    }
+
+    It 'is reproducible from -Seed' {
+        $a = (Import-IclDataset $script:Capitals -Seed 11).Test.Items.Input
+        $b = (Import-IclDataset $script:Capitals -Seed 11).Test.Items.Input
+        $c = (Import-IclDataset $script:Capitals -Seed 12).Test.Items.Input
+        $a | Should -HaveCount 29
+        $b | Should -Be $a
+        $c | Should -Not -Be $a
+    }
+
+    It 'takes files from the pipeline and -Name' {
+        (Get-Item $script:Antonyms, $script:Capitals | Import-IclDataset).Train.Name | Should -Be @('antonym', 'country-capital')
+        (Import-IclDataset $script:Antonyms -Name opposites).Test.Name | Should -Be 'opposites'
+    }
+
+    It 'reads CSV columns, quotes and delimiters' {
+        $csv = Join-Path $TestDrive 'words.csv'
+        "id,Word,opposite`r`n1,hot,cold`r`n2,`"big, very`",`"small `"`"tiny`"`"`"`r`n" | Set-Content $csv -NoNewline
+        $ds = Import-IclDataset $csv -InputColumn word -OutputColumn opposite -TrainFraction 1 -ValidFraction 0
+        $ds.Train.Items.Input | Should -Be @('hot', 'big, very')
+        $ds.Train.Items.Output | Should -Be @('cold', 'small "tiny"')
+        $txt = Join-Path $TestDrive 'words.txt'
+        "input;output`nup;down`n" | Set-Content $txt -NoNewline
+        (Import-IclDataset $txt -Format Csv -Delimiter ';' -TrainFraction 1 -ValidFraction 0).Train.Items[0].Output | Should -Be 'down'
+    }
+
+    It 'reports <Name> as <ErrorId> naming the file and line <Line>' -ForEach @(
+        @{ Name = 'missing-output.json'; Content = "[`n  {`"input`": `"a`", `"output`": `"b`"},`n  {`"input`": `"c`"}`n]"; ErrorId = 'DataItemMissingField'; Line = 3 }
+        @{ Name = 'broken.json'; Content = "[`n  {`"input`": `"a`", `"output`": `"b`"},`n  {`"input`": `"c`", `"output`": }`n]"; ErrorId = 'InvalidJson'; Line = 3 }
+        @{ Name = 'short-row.csv'; Content = "input,output`na,b`nc`n"; ErrorId = 'CsvFieldCountMismatch'; Line = 3 }
+    ) {
+        $bad = Join-Path $TestDrive $Name
+        $Content | Set-Content $bad -NoNewline
+        $splits = $bad, $script:Capitals | Import-IclDataset -ErrorVariable problems -ErrorAction SilentlyContinue
+        $splits.Train.Name | Should -Be 'country-capital'
+        $problems | Should -HaveCount 1
+        $problems[0].FullyQualifiedErrorId | Should -Be "$ErrorId,IclPs.Cmdlets.ImportIclDatasetCommand"
+        $problems[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $problems[0].TargetObject | Should -Be $bad
+        $problems[0].Exception.Message | Should -BeLike "*line $Line*"
+    }
+
+    It 'prints through the split table view' {
+        $text = Import-IclDataset $script:Antonyms -Seed 4 | Out-String
+        $text | Should -Match 'antonym\s+1679\s+360\s+359\s+4\b'
+    }
+}
+
+Describe 'Export-IclResult' {
+    It 'writes properties in order, culture-invariant, readable by Import-Csv' {
+        $path = Join-Path $TestDrive 'results.csv'
+        $culture = [System.Threading.Thread]::CurrentThread.CurrentCulture
+        try {
+            [System.Threading.Thread]::CurrentThread.CurrentCulture = 'de-DE'
+            [pscustomobject]@{ Query = 'hot'; Score = 0.25; Correct = $true; Tokens = @(1, 2, 3); Note = "a, `"quoted`"`nline" },
+            [pscustomobject]@{ Query = 'big'; Score = 1234.5; Correct = $false; Tokens = @(); Note = $null } | Export-IclResult $path
+        }
+        finally { [System.Threading.Thread]::CurrentThread.CurrentCulture = $culture }
+        $rows = Import-Csv $path
+        $rows[0].PSObject.Properties.Name | Should -Be @('Query', 'Score', 'Correct', 'Tokens', 'Note')
+        $rows[0].Score | Should -Be '0.25'
+        $rows[0].Tokens | Should -Be '1;2;3'
+        $rows[0].Note | Should -Be "a, `"quoted`"`nline"
+        $rows[1].Score | Should -Be '1234.5'
+        $rows[1].Correct | Should -Be 'False'
+    }
+
+    It 'summarises vectors unless -FlattenVectors' {
+        $rows = [pscustomobject]@{ Layer = 1; Vector = [float[]]@(3, 4) }
+        $rows | Export-IclResult (Join-Path $TestDrive 'summary.csv')
+        $rows | Export-IclResult (Join-Path $TestDrive 'flat.csv') -FlattenVectors
+        (Import-Csv (Join-Path $TestDrive 'summary.csv')).Vector | Should -Be 'dim=2;norm=5'
+        $flat = Import-Csv (Join-Path $TestDrive 'flat.csv')
+        $flat.PSObject.Properties.Name | Should -Be @('Layer', 'Vector_0', 'Vector_1')
+        $flat.Vector_1 | Should -Be '4'
+    }
+
+    It 'exports engine objects such as dataset examples' {
+        $ds = Import-IclDataset (Join-Path $PSScriptRoot '../../../shared/data/function-vectors/antonym.json')
+        $path = Join-Path $TestDrive 'train.csv'
+        $ds.Train.Items | Export-IclResult $path
+        $rows = Import-Csv $path
+        $rows | Should -HaveCount 1679
+        $rows[0].Input | Should -BeExactly $ds.Train.Items[0].Input
+        $rows[0].Output | Should -BeExactly $ds.Train.Items[0].Output
+    }
+
+    It 'leaves an existing file untouched when the pipeline fails part-way' {
+        $path = Join-Path $TestDrive 'keep.csv'
+        "n`r`n41`r`n" | Set-Content $path -NoNewline
+        $before = (Get-FileHash $path).Hash
+        { 1..5 | ForEach-Object { if ($_ -eq 3) { throw 'upstream failure' }; [pscustomobject]@{ n = $_ } } | Export-IclResult $path } |
+            Should -Throw 'upstream failure'
+        (Get-FileHash $path).Hash | Should -Be $before
+        Get-ChildItem $TestDrive -Filter '.keep.csv.*.tmp' -Force | Should -BeNullOrEmpty
+    }
+
+    It 'appends under the same header and refuses a different one' {
+        $path = Join-Path $TestDrive 'append.csv'
+        [pscustomobject]@{ Model = 'a'; Accuracy = 0.5 } | Export-IclResult $path
+        [pscustomobject]@{ Model = 'b'; Accuracy = 0.75 } | Export-IclResult $path -Append
+        (Import-Csv $path).Model | Should -Be @('a', 'b')
+        $before = (Get-FileHash $path).Hash
+        { [pscustomobject]@{ Model = 'c'; Loss = 2 } | Export-IclResult $path -Append -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CsvHeaderMismatch,IclPs.Cmdlets.ExportIclResultCommand'
+        (Get-FileHash $path).Hash | Should -Be $before
+    }
+
+    It 'writes nothing with -WhatIf and emits the file with -PassThru' {
+        $path = Join-Path $TestDrive 'whatif.csv'
+        [pscustomobject]@{ x = 1 } | Export-IclResult $path -WhatIf
+        $path | Should -Not -Exist
+        $file = [pscustomobject]@{ x = 1 } | Export-IclResult $path -PassThru
+        $file | Should -BeOfType ([System.IO.FileInfo])
+        $file.FullName | Should -Be $path
     }
 }
 
