@@ -62,8 +62,12 @@ public abstract class IclPsCmdlet : PSCmdlet, IDisposable
     /// <summary>A file-system path as the user meant it: relative to the PowerShell location, not the process directory.</summary>
     protected string ResolveFilePath(string path) => GetUnresolvedProviderPathFromPSPath(path);
 
+    /// <summary>Releases what a derived cmdlet holds; PowerShell disposes a cmdlet however its pipeline ends (End, error or Ctrl+C).</summary>
+    protected virtual void Release() { }
+
     public void Dispose()
     {
+        Release();
         _stopping.Dispose();
         GC.SuppressFinalize(this);
     }

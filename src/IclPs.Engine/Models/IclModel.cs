@@ -31,6 +31,12 @@ public sealed class IclModel(TransformerModel network, ITextTokenizer tokenizer,
     public static IclModel Load(string directory, Device? device = null, ScalarType? dtype = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         var full = Path.GetFullPath(directory);
+        // Checked first: otherwise a missing folder would surface as a missing tokenizer.
+        if (!Directory.Exists(full))
+        {
+            var problem = File.Exists(full) ? "is a file, not a checkpoint folder" : "not found";
+            throw new CheckpointException(CheckpointErrorIds.CheckpointNotFound, IclErrorKind.ObjectNotFound, $"Checkpoint folder '{full}' {problem}.", full);
+        }
         var tokenizer = TokenizerLoader.Load(full);
         var config = HfCheckpoint.ReadConfig(full);
         CheckVocabulary(tokenizer, config, full);

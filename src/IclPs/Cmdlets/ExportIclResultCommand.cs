@@ -11,7 +11,7 @@ namespace IclPs.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsData.Export, "IclResult", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
-public sealed class ExportIclResultCommand : IclPsCmdlet, IDisposable
+public sealed class ExportIclResultCommand : IclPsCmdlet
 {
     private ResultCsvWriter? _writer;
 
@@ -87,11 +87,6 @@ public sealed class ExportIclResultCommand : IclPsCmdlet, IDisposable
         if (PassThru) WriteObject(new FileInfo(_writer.Path));
     }
 
-    // IclPsCmdlet.Dispose is not virtual. PowerShell disposes a cmdlet however its pipeline ends, so re-implementing
-    // IDisposable here is what discards the staged file when Ctrl+C or an error stops the pipeline before End.
-    void IDisposable.Dispose()
-    {
-        _writer?.Dispose();
-        Dispose();
-    }
+    // Discards the staged file when Ctrl+C or an error stops the pipeline before End.
+    protected override void Release() => _writer?.Dispose();
 }

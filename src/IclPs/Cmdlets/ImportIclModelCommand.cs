@@ -87,13 +87,9 @@ public sealed class ImportIclModelCommand : IclPsCmdlet
         }
     }
 
-    private static string CheckpointFolder(string path)
-    {
-        if (Directory.Exists(path)) return path;
-        if (File.Exists(path) && string.Equals(System.IO.Path.GetFileName(path), HfCheckpoint.ConfigFileName, StringComparison.OrdinalIgnoreCase))
-            return System.IO.Path.GetDirectoryName(path)!;
-        // Checked here because the engine looks for the tokenizer first and would call a missing folder a missing tokenizer.
-        var problem = File.Exists(path) ? "is a file, not a checkpoint folder" : "not found";
-        throw new CheckpointException(CheckpointErrorIds.CheckpointNotFound, IclErrorKind.ObjectNotFound, $"Checkpoint folder '{path}' {problem}.", path);
-    }
+    /// <summary>A path to a checkpoint's config.json stands for its folder.</summary>
+    private static string CheckpointFolder(string path) =>
+        File.Exists(path) && string.Equals(System.IO.Path.GetFileName(path), HfCheckpoint.ConfigFileName, StringComparison.OrdinalIgnoreCase)
+            ? System.IO.Path.GetDirectoryName(path)!
+            : path;
 }

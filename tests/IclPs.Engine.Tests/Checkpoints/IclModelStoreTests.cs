@@ -46,4 +46,15 @@ public sealed class IclModelStoreTests
         var error = Assert.Throws<IclPsException>(() => IclModel.CreateRandom(config, seed: 0));
         Assert.Equal("TokenizerVocabularyTooLarge", error.ErrorId);
     }
+
+    [Fact]
+    public void MissingFolderIsCheckpointNotFoundNotAMissingTokenizer()
+    {
+        using var folder = new TempFolder();
+        var missing = folder.File("nowhere");
+        var error = Assert.Throws<IclPs.Engine.Checkpoints.CheckpointException>(() => IclModel.Load(missing));
+        Assert.Equal("CheckpointNotFound", error.ErrorId);
+        Assert.Equal(IclErrorKind.ObjectNotFound, error.Kind);
+        Assert.Equal(missing, error.Target);
+    }
 }
