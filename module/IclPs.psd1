@@ -11,6 +11,9 @@
     CmdletsToExport      = @(
         'New-IclModel'
         'Get-IclModelInfo'
+        # Prompting and hidden-state similarity
+        'Invoke-IclPrompt'
+        'Measure-HiddenSimilarity'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
