@@ -16,6 +16,9 @@
         'Save-IclModel'
         'Import-IclDataset'
         'Export-IclResult'
+        # Prompting and hidden-state similarity
+        'Invoke-IclPrompt'
+        'Measure-HiddenSimilarity'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -28,6 +28,8 @@ Describe 'IclPs module' {
         ($exported | Sort-Object) | Should -Be ($defined | Sort-Object)
         $exported | Should -Contain 'New-IclModel'
         $exported | Should -Contain 'Get-IclModelInfo'
+        $exported | Should -Contain 'Invoke-IclPrompt'
+        $exported | Should -Contain 'Measure-HiddenSimilarity'
     }
 
     It 'uses only approved verbs, on cmdlets derived from IclPsCmdlet' {
@@ -393,6 +395,135 @@ Describe 'Export-IclResult' {
         $file = [pscustomobject]@{ x = 1 } | Export-IclResult $path -PassThru
         $file | Should -BeOfType ([System.IO.FileInfo])
         $file.FullName | Should -Be $path
+Describe 'Invoke-IclPrompt' {
+    BeforeAll {
+        $model = New-IclModel
+        $dataPath = Join-Path $PSScriptRoot '../../../shared/data/function-vectors/antonym.json'
+        $dataset = [IclPs.Engine.Data.DatasetLoader]::LoadJson($dataPath).Split(0.7, 0.15, 0)
+    }
+
+    It 'gives one result per test query with the run settings' {
+        $results = @(Invoke-IclPrompt -Model $model -Dataset $dataset -First 3 -Shots 4 -Seed 2 -MaxNewTokens 4 -IncludePrompt)
+        $results | Should -HaveCount 3
+        foreach ($i in 0..2) {
+            $r = $results[$i]
+            $r | Should -BeOfType ([IclPs.Engine.Prompting.IclPromptResult])
+            $r.QueryIndex | Should -Be $i
+            $r.Query | Should -Be $dataset.Test.Items[$i].Input
+            $r.Expected | Should -Be $dataset.Test.Items[$i].Output
+            $r.Shots | Should -Be 4
+            $r.Seed | Should -Be 2
+            $r.Model | Should -Be 'gpt2-tiny'
+            $r.ExpectedRank | Should -BeGreaterOrEqual 1
+            $r.ExpectedLogProb | Should -BeLessThan 0
+            $parts = $r.Prompt -split "`n`n"
+            $parts | Should -HaveCount 5
+            $parts[-1] | Should -Be $r.Query
+        }
+    }
+
+    It 'builds the prompt as description, demonstrations, then the templated query' {
+        $demos = @([pscustomobject]@{ Input = 'hot'; Output = 'cold' })
+        $result = [pscustomobject]@{ Input = 'up'; Output = 'down' } |
+            Invoke-IclPrompt -Model $model -Demonstrations $demos -Shots 1 -Description "Antonyms:`n" -Template "Q: {input}`nA:" -IncludePrompt -MaxNewTokens 1
+        $result.Prompt | Should -BeExactly "Antonyms:`nQ: hot`nA: cold`n`nQ: up`nA:"
+    }
+
+    It 'is reproducible from -Seed, and another seed picks other demonstrations' {
+        $a = @(Invoke-IclPrompt $model $dataset -First 4 -Shots 3 -Seed 1 -MaxNewTokens 3 -IncludePrompt)
+        $b = @(Invoke-IclPrompt $model $dataset -First 4 -Shots 3 -Seed 1 -MaxNewTokens 3 -IncludePrompt)
+        $c = @(Invoke-IclPrompt $model $dataset -First 4 -Shots 3 -Seed 2 -MaxNewTokens 3 -IncludePrompt)
+        foreach ($i in 0..3) {
+            $a[$i] | Should -Be $b[$i]
+            $a[$i].Prompt | Should -Not -Be $c[$i].Prompt
+        }
+    }
+
+    It 'takes queries by property name from the pipeline' {
+        $results = [pscustomobject]@{ Input = 'hot'; Output = 'cold' }, [pscustomobject]@{ Input = 'up'; Output = 'down' } |
+            Invoke-IclPrompt -Model $model -Dataset $dataset -Shots 2 -MaxNewTokens 2
+        $results.Query | Should -Be @('hot', 'up')
+        $results.Expected | Should -Be @('cold', 'down')
+    }
+
+    It 'gives the same numbers whatever the batch size' {
+        $one = @($dataset.Test.Items[0..6] | Invoke-IclPrompt $model $dataset -Shots 3 -MaxNewTokens 4 -BatchSize 1)
+        $four = @($dataset.Test.Items[0..6] | Invoke-IclPrompt $model $dataset -Shots 3 -MaxNewTokens 4 -BatchSize 4)
+        foreach ($i in 0..6) {
+            $four[$i].Predicted | Should -Be $one[$i].Predicted
+            $four[$i].ExpectedRank | Should -Be $one[$i].ExpectedRank
+            [math]::Abs($four[$i].ExpectedLogProb - $one[$i].ExpectedLogProb) | Should -BeLessThan 1e-4
+        }
+    }
+
+    It 'reports a too-long prompt for that query and runs the others' {
+        $results = 'hot', ('x' * 300), 'up' | ForEach-Object { [pscustomobject]@{ Input = $_; Output = 'y' } } |
+            Invoke-IclPrompt $model $dataset -Shots 2 -MaxNewTokens 1 -ErrorVariable problems -ErrorAction SilentlyContinue
+        $results.Query | Should -Be @('hot', 'up')
+        $problems | Should -HaveCount 1
+        $problems[0].FullyQualifiedErrorId | Should -Be 'PromptTooLong,IclPs.Cmdlets.InvokeIclPromptCommand'
+        $problems[0].CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        $problems[0].TargetObject.Input | Should -Be ('x' * 300)
+    }
+
+    It 'fails with NotEnoughExamples when the pool is smaller than -Shots' {
+        $demos = @([pscustomobject]@{ Input = 'hot'; Output = 'cold' }, [pscustomobject]@{ Input = 'big'; Output = 'small' })
+        { [pscustomobject]@{ Input = 'up'; Output = 'down' } | Invoke-IclPrompt $model -Demonstrations $demos -Shots 5 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NotEnoughExamples,IclPs.Cmdlets.InvokeIclPromptCommand'
+    }
+
+    It 'prints through the IclPromptResult table view' {
+        $text = Invoke-IclPrompt $model $dataset -First 2 -MaxNewTokens 2 | Out-String
+        $text | Should -Match 'QueryIndex\s+Query\s+Expected\s+Predicted\s+FirstTokenCorrect\s+ExactMatch\s+ExpectedLogProb\s+ExpectedRank\s+Shots'
+    }
+}
+
+Describe 'Measure-HiddenSimilarity' {
+    BeforeAll {
+        $model = New-IclModel
+        $dataPath = Join-Path $PSScriptRoot '../../../shared/data/function-vectors/antonym.json'
+        $dataset = [IclPs.Engine.Data.DatasetLoader]::LoadJson($dataPath).Split(0.7, 0.15, 0)
+    }
+
+    It 'finds zero-shot states identical when the compare model is the same model' {
+        $rows = @(Measure-HiddenSimilarity -Model $model -Dataset $dataset -Condition ZeroShot -CompareModel $model -First 6)
+        $rows | Should -HaveCount 2
+        foreach ($row in $rows) {
+            $row | Should -BeOfType ([IclPs.Engine.Analysis.HiddenSimilarityRow])
+            $row.ConditionA | Should -Be 'ZeroShot'
+            $row.ConditionB | Should -Be 'OtherModel'
+            $row.MeanCosine | Should -BeGreaterThan (1 - 1e-9)
+            $row.StdCosine | Should -BeLessThan 1e-9
+            $row.N | Should -Be 6
+        }
+    }
+
+    It 'gives a row per layer and pair of conditions, N queries each, cosines in [-1, 1]' {
+        $rows = @(Measure-HiddenSimilarity $model $dataset -CompareModel (New-IclModel -Seed 1) -Shots 3 -First 5)
+        $rows | Should -HaveCount 6
+        ($rows | ForEach-Object { "$($_.Layer):$($_.ConditionA)-$($_.ConditionB)" }) | Should -Be @(
+            '0:ZeroShot-Icl', '0:ZeroShot-OtherModel', '0:Icl-OtherModel', '1:ZeroShot-Icl', '1:ZeroShot-OtherModel', '1:Icl-OtherModel')
+        foreach ($row in $rows) {
+            $row.N | Should -Be 5
+            $row.MeanCosine | Should -BeGreaterOrEqual -1
+            $row.MeanCosine | Should -BeLessOrEqual 1
+        }
+    }
+
+    It 'is reproducible from -Seed' {
+        $a = @(Measure-HiddenSimilarity $model $dataset -Shots 2 -First 4 -Seed 3)
+        $b = @(Measure-HiddenSimilarity $model $dataset -Shots 2 -First 4 -Seed 3)
+        foreach ($i in 0..($a.Count - 1)) { $a[$i] | Should -Be $b[$i] }
+    }
+
+    It 'needs at least two conditions' {
+        { Measure-HiddenSimilarity $model $dataset -Condition ZeroShot -First 2 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NotEnoughConditions,IclPs.Cmdlets.MeasureHiddenSimilarityCommand'
+    }
+
+    It 'prints through the HiddenSimilarityRow table view' {
+        $text = Measure-HiddenSimilarity $model $dataset -First 2 | Out-String
+        $text | Should -Match 'Layer\s+ConditionA\s+ConditionB\s+MeanCosine\s+StdCosine\s+N\s+Hook'
     }
 }
 

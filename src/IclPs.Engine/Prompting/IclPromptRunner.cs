@@ -92,13 +92,16 @@ public sealed class IclPromptRunner
         }).ToArray();
     }
 
+    private int DecodableVocabulary => Math.Min(_model.Tokenizer.VocabSize, _model.Config.VocabSize);
+
     private (double[] LogProb, int[] Rank, long[] FirstPredicted) Score(PromptBatch batch, EncodedPrompt[] prompts)
     {
         var (b, p, c) = (batch.BatchSize, batch.PromptLength, batch.ContinuationLength);
         using var hooks = _options.Hooks?.Invoke(new IclForwardPass(IclPassKind.Score, b, batch.Length, batch.PromptEnd, 0));
         // logits: [b, t, vocab]; column p-1+j predicts continuation token j.
         var logits = _model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks);
-        var predicting = logits.narrow(1, p - 1, c).to(ScalarType.Float64).log_softmax(-1);   // [b, c, vocab]
+        // Only ids the tokenizer can decode are candidates: preset models may have a larger vocabulary than their tokenizer.
+        var predicting = logits.narrow(1, p - 1, c).narrow(2, 0, DecodableVocabulary).to(ScalarType.Float64).log_softmax(-1);   // [b, c, vocab]
         var targets = new long[b * c];
         var real = new double[b * c];
         for (var r = 0; r < b; r++)
@@ -152,7 +155,7 @@ public sealed class IclPromptRunner
             ids = cat(new[] { ids, appended }, 1).MoveToOuterDisposeScope();
             mask = cat(new[] { mask, ones(b, 1, dtype: ScalarType.Int64, device: mask.device) }, 1).MoveToOuterDisposeScope();
             using var hooks = _options.Hooks?.Invoke(new IclForwardPass(IclPassKind.Generate, b, length + 1, batch.PromptEnd, step + 1));
-            next = _model.Network.Forward(ids, mask, hooks, lastPositionOnly: true).argmax(1).cpu().data<long>().ToArray();
+            next = _model.Network.Forward(ids, mask, hooks, lastPositionOnly: true).narrow(1, 0, DecodableVocabulary).argmax(1).cpu().data<long>().ToArray();
         }
         return text;
     }

@@ -57,7 +57,8 @@ public class IclPromptRunnerTests
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var all = promptIds.Concat(expectedIds).ToArray();
-            var logits = model.Network.Forward(tensor(all, new long[] { 1, all.Length })).squeeze(0).to(ScalarType.Float64);
+            // Scored over the ids the tokenizer can decode, as the runner defines it.
+            var logits = model.Network.Forward(tensor(all, new long[] { 1, all.Length })).squeeze(0).narrow(1, 0, model.Tokenizer.VocabSize).to(ScalarType.Float64);
             var logProbs = logits.log_softmax(-1);
             double sum = 0;
             for (var j = 0; j < expectedIds.Length; j++) sum += logProbs[promptIds.Count - 1 + j, expectedIds[j]].item<double>();
@@ -73,6 +74,34 @@ public class IclPromptRunnerTests
         }
     }
 
+    [Fact]
+    public void IdsBeyondTheTokenizerAreNeverPredicted()
+    {
+        // llama-tiny has 512 ids, the byte tokenizer far fewer: force id 400 to be the model's favourite and check it is never chosen.
+        using var model = TestModels.Tiny(3, "llama-tiny");
+        const int favourite = 400;
+        var d = model.Config.DModel;
+        using (no_grad())
+        {
+            var head = model.Network.CheckpointTensors().Single(t => t.Name == "lm_head.weight").Tensor;
+            head[favourite] = full(d, 1000f);
+        }
+        using var direction = ones(d);
+        var options = new IclRunOptions
+        {
+            Shots = 2, MaxNewTokens = 3,
+            Hooks = _ => new HookSet().ReplaceVector(HookNames.FinalNormalized, direction, PositionFilter.All),
+        };
+        var results = new IclPromptRunner(model, options).Run(Antonyms.Test.Items.Take(3), Antonyms.Train.Items).ToArray();
+
+        Assert.Equal(3, results.Length);
+        Assert.All(results, r =>
+        {
+            Assert.InRange(r.ExpectedRank, 1, model.Tokenizer.VocabSize);
+            Assert.True(double.IsFinite(r.ExpectedLogProb));
+        });
+    }
+
     /// <summary>Plain greedy decoding of one unpadded prompt, with no reuse of a scoring pass.</summary>
     private static string GreedyReference(TransformerModel network, List<long> promptIds, int maxNew, string delimiter, string[] stops)
     {
@@ -82,7 +111,8 @@ public class IclPromptRunnerTests
         for (var step = 0; step < maxNew; step++)
         {
             using var scope = NewDisposeScope();
-            var next = (int)network.Forward(tensor(ids.ToArray(), new long[] { 1, ids.Count }), lastPositionOnly: true).argmax(1).item<long>();
+            var next = (int)network.Forward(tensor(ids.ToArray(), new long[] { 1, ids.Count }), lastPositionOnly: true)
+                .narrow(1, 0, new TestByteTokenizer().VocabSize).argmax(1).item<long>();
             if (next == TestByteTokenizer.Eos) break;
             generated.Add(next);
             ids.Add(next);

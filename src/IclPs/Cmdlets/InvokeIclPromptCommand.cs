@@ -1,0 +1,200 @@
+using System.Management.Automation;
+using IclPs.Engine;
+using IclPs.Engine.Data;
+using IclPs.Engine.Models;
+using IclPs.Engine.Prompting;
+
+namespace IclPs.Cmdlets;
+
+/// <summary>
+/// Invoke-IclPrompt: few-shot prompts in the lm-evaluation-harness layout, run through a model, one scored result per query
+/// (prompt, target, greedy response, first-token correctness, exact match, log-probability and rank of the target).
+/// Queries come down the pipeline (objects with Input and Output) and are run in batches as they arrive, or, when nothing
+/// is piped, from the -Split part of -Dataset. Demonstrations come from the dataset's train split or from -Demonstrations.
+/// A query whose prompt cannot be run (longer than the context window, too few demonstrations) is an error for that query only.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "IclPrompt", DefaultParameterSetName = QueryInput.DatasetSet)]
+[OutputType(typeof(IclPromptResult))]
+public sealed class InvokeIclPromptCommand : IclPsCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNull]
+    public IclModel Model { get; set; } = null!;
+
+    /// <summary>Demonstrations come from its Train part; queries from its -Split part unless queries are piped.</summary>
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = QueryInput.DatasetSet)]
+    [ValidateNotNull]
+    public IclDatasetSplit Dataset { get; set; } = null!;
+
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [ValidateSet("Test", "Valid", "Train", IgnoreCase = true)]
+    public string Split { get; set; } = "Test";
+
+    /// <summary>The demonstration pool when there is no dataset: objects with Input and Output properties.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = QueryInput.DemonstrationsSet)]
+    [ValidateNotNullOrEmpty]
+    public object[] Demonstrations { get; set; } = [];
+
+    /// <summary>A query's input, usually bound from a piped object's Input property.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Query")]
+    [AllowEmptyString]
+    public string? Input { get; set; }
+
+    /// <summary>A query's expected output, usually bound from a piped object's Output property.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Expected")]
+    [AllowEmptyString]
+    public string? Output { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int Shots { get; set; } = 5;
+
+    /// <summary>Fixes which demonstrations each query gets.</summary>
+    [Parameter]
+    public int Seed { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int BatchSize { get; set; } = 8;
+
+    /// <summary>Greedy decoding length; 0 scores the expected output only.</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int MaxNewTokens { get; set; } = 16;
+
+    /// <summary>Run at most this many queries (later ones are ignored).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int First { get; set; } = int.MaxValue;
+
+    /// <summary>Text before the demonstrations, verbatim (end it with a delimiter if you want one).</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string Description { get; set; } = "";
+
+    /// <summary>Each input is written through this template; every {input} is replaced, e.g. "Q: {input}`nA:".</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Template { get; set; } = PromptFormat.InputPlaceholder;
+
+    [Parameter]
+    [AllowEmptyString]
+    public string TargetDelimiter { get; set; } = " ";
+
+    [Parameter]
+    [AllowEmptyString]
+    public string FewShotDelimiter { get; set; } = "\n\n";
+
+    /// <summary>Generation stops at the first of these; default: the few-shot delimiter and a new line.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public string[]? Until { get; set; }
+
+    [Parameter]
+    public SwitchParameter IncludePrompt { get; set; }
+
+    /// <summary>Drop leading demonstrations of a prompt too long for the context window instead of reporting PromptTooLong.</summary>
+    [Parameter]
+    public SwitchParameter TruncateLongPrompts { get; set; }
+
+    private StreamingPromptRun _run = null!;
+    private ProgressReporter _progress = null!;
+    private long _total;
+    private int _seen;
+    private int _done;
+    private bool _queriesFromInput;
+
+    protected override void Begin()
+    {
+        var format = new PromptFormat { Description = Description, InputTemplate = Template, TargetDelimiter = TargetDelimiter, FewShotDelimiter = FewShotDelimiter };
+        var options = new IclRunOptions
+        {
+            Format = format,
+            Shots = Shots,
+            Seed = Seed,
+            BatchSize = BatchSize,
+            MaxNewTokens = MaxNewTokens,
+            Until = Until,
+            IncludePrompt = IncludePrompt,
+            TruncateLongPrompts = TruncateLongPrompts,
+        };
+        var (pool, poolName) = ParameterSetName == QueryInput.DatasetSet
+            ? (Dataset.Train.Items, $"the train split of {Dataset.Train.Name}")
+            : (QueryInput.Demonstrations(Demonstrations), "-Demonstrations");
+        QueryInput.RequirePool(pool, Shots, poolName);
+        _run = new StreamingPromptRun(Model, options, pool, BatchFinished, Cancellation);
+
+        // Piped queries win; the dataset's split is used only when nothing comes down the pipeline or -Input is not given.
+        _queriesFromInput = MyInvocation.ExpectingInput || MyInvocation.BoundParameters.ContainsKey(nameof(Input));
+        if (!_queriesFromInput && ParameterSetName == QueryInput.DatasetSet)
+            _total = Math.Min(First, QueryInput.Part(Dataset, Split).Count);
+        _progress = StartProgress($"Invoke-IclPrompt: {Model.Name}, {Shots}-shot");
+
+        WriteVerbose($"Model {Model.Name} ({Model.Source}; {Model.Config}) on {Model.Network.Device}, tokenizer {Model.Tokenizer.Name}.");
+        WriteVerbose($"Prompt format: description {QueryInput.Show(format.Description)}, template {QueryInput.Show(format.InputTemplate)}, " +
+                     $"target delimiter {QueryInput.Show(format.TargetDelimiter)}, few-shot delimiter {QueryInput.Show(format.FewShotDelimiter)}, " +
+                     $"stop at {string.Join(", ", options.StopStrings.Select(QueryInput.Show))}.");
+        WriteVerbose($"{Shots} shots from {poolName} ({pool.Count} items), seed {Seed}, batch size {BatchSize}, max new tokens {MaxNewTokens}" +
+                     (TruncateLongPrompts ? ", long prompts truncated" : "") + ".");
+    }
+
+    protected override void Process()
+    {
+        if (!_queriesFromInput || _seen >= First) return;
+        _seen++;
+        // A bad query is this item's error; the queries before and after it still run.
+        _run.Add(QueryInput.Query(Input, Output, outputRequired: true));
+        try
+        {
+            WriteResults(_run.FullBatches());
+        }
+        catch (IclPsException e)
+        {
+            // The runner's enumeration ends with its exception, so no later query could run.
+            Terminate(e);
+        }
+    }
+
+    protected override void End()
+    {
+        if (!_queriesFromInput)
+        {
+            if (ParameterSetName != QueryInput.DatasetSet)
+                throw new IclPsException("NoQueries", IclErrorKind.InvalidArgument,
+                    "With -Demonstrations, pipe the queries in (objects with Input and Output properties) or give -Input and -Output.", null);
+            foreach (var query in QueryInput.Part(Dataset, Split).Items.Take(First))
+            {
+                try
+                {
+                    _run.Add(query);
+                }
+                catch (IclPsException e)
+                {
+                    WriteItemError(e);
+                    continue;
+                }
+                WriteResults(_run.FullBatches());
+            }
+        }
+        WriteResults(_run.Rest());
+        _progress.Complete();
+    }
+
+    private void WriteResults(IEnumerable<IclPromptResult> results)
+    {
+        foreach (var result in results)
+        {
+            WriteObject(result);
+            _done++;
+        }
+    }
+
+    private void BatchFinished(int size, TimeSpan elapsed)
+    {
+        WriteVerbose($"Batch of {size} queries in {elapsed.TotalSeconds:F2} s ({elapsed.TotalSeconds / size:F3} s per query).");
+        var done = _done + size;
+        _progress.Report(done, _total, _total > 0 ? $"{done} of {_total} queries" : $"{done} queries");
+    }
+}

@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Management.Automation;
+using IclPs.Engine;
+using IclPs.Engine.Analysis;
+using IclPs.Engine.Data;
+using IclPs.Engine.Models;
+using IclPs.Engine.Prompting;
+
+namespace IclPs.Cmdlets;
+
+/// <summary>
+/// Measure-HiddenSimilarity: per layer and per pair of conditions, the mean and standard deviation over queries of the
+/// cosine similarity between last-token <c>blocks.{l}.hook_resid_post</c> states (Duan et al.: anchor = zero-shot,
+/// ICL = k-shot, and a second model such as an instruction-tuned one). Only running statistics are kept, so memory does
+/// not grow with the number of queries; the rows are written once every query has been seen.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Measure, "HiddenSimilarity", DefaultParameterSetName = QueryInput.DatasetSet)]
+[OutputType(typeof(HiddenSimilarityRow))]
+public sealed class MeasureHiddenSimilarityCommand : IclPsCmdlet
+{
+    private const string ZeroShotCondition = "ZeroShot";
+    private const string IclCondition = "Icl";
+    private const string OtherModelCondition = "OtherModel";
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNull]
+    public IclModel Model { get; set; } = null!;
+
+    /// <summary>Demonstrations come from its Train part; queries from its -Split part unless queries are piped.</summary>
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = QueryInput.DatasetSet)]
+    [ValidateNotNull]
+    public IclDatasetSplit Dataset { get; set; } = null!;
+
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [ValidateSet("Test", "Valid", "Train", IgnoreCase = true)]
+    public string Split { get; set; } = "Test";
+
+    /// <summary>The demonstration pool when there is no dataset: objects with Input and Output properties.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = QueryInput.DemonstrationsSet)]
+    [ValidateNotNullOrEmpty]
+    public object[] Demonstrations { get; set; } = [];
+
+    /// <summary>A query's input, usually bound from a piped object's Input property.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Query")]
+    [AllowEmptyString]
+    public string? Input { get; set; }
+
+    /// <summary>Accepted so piped Input/Output objects bind whole; hidden states are read before any output, so it is not used.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Expected")]
+    [AllowEmptyString]
+    public string? Output { get; set; }
+
+    /// <summary>ZeroShot (the model, no demonstrations) and/or Icl (the model, -Shots demonstrations).</summary>
+    [Parameter]
+    [ValidateSet(ZeroShotCondition, IclCondition, IgnoreCase = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Condition { get; set; } = [ZeroShotCondition, IclCondition];
+
+    /// <summary>Demonstrations in the Icl condition.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Shots { get; set; } = 5;
+
+    /// <summary>Adds the OtherModel condition: the same queries through this model with -CompareShots demonstrations.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public IclModel? CompareModel { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int CompareShots { get; set; }
+
+    /// <summary>Use at most this many queries (later ones are ignored).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int First { get; set; } = int.MaxValue;
+
+    /// <summary>Fixes which demonstrations each query gets.</summary>
+    [Parameter]
+    public int Seed { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int BatchSize { get; set; } = 8;
+
+    /// <summary>Text before the demonstrations, verbatim.</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string Description { get; set; } = "";
+
+    /// <summary>Each input is written through this template; every {input} is replaced, e.g. "Q: {input}`nA:".</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Template { get; set; } = PromptFormat.InputPlaceholder;
+
+    [Parameter]
+    [AllowEmptyString]
+    public string TargetDelimiter { get; set; } = " ";
+
+    [Parameter]
+    [AllowEmptyString]
+    public string FewShotDelimiter { get; set; } = "\n\n";
+
+    /// <summary>Drop leading demonstrations of a prompt too long for the context window instead of reporting PromptTooLong.</summary>
+    [Parameter]
+    public SwitchParameter TruncateLongPrompts { get; set; }
+
+    private SimilarityCondition[] _conditions = [];
+    private IReadOnlyList<IclExample> _pool = [];
+    private HiddenSimilarityOptions _options = null!;
+    private (FewShotPromptBuilder Builder, PromptEncoder Encoder)[] _checks = [];
+    // Query strings only: the hidden states are reduced to running statistics batch by batch inside the engine.
+    private readonly List<IclExample> _queries = [];
+    private bool _queriesFromInput;
+    private int _seen;
+
+    protected override void Begin()
+    {
+        var conditions = new List<SimilarityCondition>();
+        var wanted = Condition.Select(c => c.ToLowerInvariant()).ToHashSet();
+        if (wanted.Contains("zeroshot")) conditions.Add(SimilarityCondition.ZeroShot(Model, ZeroShotCondition));
+        if (wanted.Contains("icl")) conditions.Add(SimilarityCondition.Icl(Model, Shots, IclCondition));
+        if (CompareModel is not null) conditions.Add(SimilarityCondition.OtherModel(CompareModel, OtherModelCondition, CompareShots));
+        if (conditions.Count < 2)
+            throw new IclPsException("NotEnoughConditions", IclErrorKind.InvalidArgument,
+                $"Similarity compares conditions in pairs but -Condition {string.Join(",", Condition)}{(CompareModel is null ? " without -CompareModel" : "")} gives {conditions.Count}; " +
+                "add a condition or -CompareModel.", conditions.Count);
+        _conditions = [.. conditions];
+
+        var format = new PromptFormat { Description = Description, InputTemplate = Template, TargetDelimiter = TargetDelimiter, FewShotDelimiter = FewShotDelimiter };
+        format.Validate();
+        string poolName;
+        (_pool, poolName) = ParameterSetName == QueryInput.DatasetSet
+            ? (Dataset.Train.Items, $"the train split of {Dataset.Train.Name}")
+            : (QueryInput.Demonstrations(Demonstrations), "-Demonstrations");
+        QueryInput.RequirePool(_pool, _conditions.Max(c => c.Shots), poolName);
+        _options = new HiddenSimilarityOptions { Format = format, Seed = Seed, BatchSize = BatchSize, TruncateLongPrompts = TruncateLongPrompts };
+        // The engine runs every query through every condition in one call and a prompt that cannot be built fails it all,
+        // so each query's prompts are built here first, exactly as the engine will build them, and a failing query is skipped.
+        _checks = _conditions
+            .Select(c => (new FewShotPromptBuilder(format, _pool, c.Shots, Seed),
+                          new PromptEncoder(c.Model.Tokenizer, c.Model.Config.ContextLength, c.Model.Config.VocabSize, _options.AddBos, _options.TruncateLongPrompts)))
+            .ToArray();
+        _queriesFromInput = MyInvocation.ExpectingInput || MyInvocation.BoundParameters.ContainsKey(nameof(Input));
+
+        WriteVerbose($"Conditions: {string.Join("; ", _conditions.Select(c => $"{c.Name} = {c.Description} ({c.Model.Source})"))}.");
+        WriteVerbose($"Prompt format: description {QueryInput.Show(format.Description)}, template {QueryInput.Show(format.InputTemplate)}, " +
+                     $"target delimiter {QueryInput.Show(format.TargetDelimiter)}, few-shot delimiter {QueryInput.Show(format.FewShotDelimiter)}; " +
+                     $"demonstrations from {poolName} ({_pool.Count} items), seed {Seed}, batch size {BatchSize}.");
+    }
+
+    protected override void Process()
+    {
+        if (!_queriesFromInput || _seen >= First) return;
+        _seen++;
+        Accept(QueryInput.Query(Input, Output, outputRequired: false));
+    }
+
+    protected override void End()
+    {
+        if (!_queriesFromInput)
+        {
+            if (ParameterSetName != QueryInput.DatasetSet)
+                throw new IclPsException("NoQueries", IclErrorKind.InvalidArgument,
+                    "With -Demonstrations, pipe the queries in (objects with an Input property) or give -Input.", null);
+            foreach (var query in QueryInput.Part(Dataset, Split).Items.Take(First))
+            {
+                try
+                {
+                    Accept(query);
+                }
+                catch (IclPsException e)
+                {
+                    WriteItemError(e);
+                }
+            }
+        }
+        if (_queries.Count == 0)
+            throw new IclPsException("NoQueries", IclErrorKind.InvalidArgument, "No query could be measured, so there is no similarity to report.", null);
+
+        var progress = StartProgress($"Measure-HiddenSimilarity: {string.Join(" vs ", _conditions.Select(c => c.Name))}");
+        var stopwatch = Stopwatch.StartNew();
+        var previous = 0;
+        var options = _options with
+        {
+            // Called on this thread after each batch, so writing progress and verbose records from here is allowed.
+            Progress = p =>
+            {
+                WriteVerbose($"Batch of {p.Completed - previous} queries through {_conditions.Length} conditions in {stopwatch.Elapsed.TotalSeconds:F2} s.");
+                progress.Report(p.Completed, _queries.Count, $"{p.Completed} of {_queries.Count} queries");
+                previous = p.Completed;
+                stopwatch.Restart();
+            },
+        };
+        var rows = HiddenSimilarity.Compute(_conditions, _queries, _pool, options, Cancellation);
+        progress.Complete();
+        foreach (var row in rows) WriteObject(row);
+    }
+
+    /// <summary>Keeps a query whose prompt builds and fits under every condition at the index the engine will give it.</summary>
+    private void Accept(IclExample query)
+    {
+        foreach (var (builder, encoder) in _checks) encoder.Encode(builder.Build(query, _queries.Count), reserveContinuation: false);
+        _queries.Add(query);
+    }
+}
