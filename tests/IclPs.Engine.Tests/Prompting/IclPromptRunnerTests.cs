@@ -78,7 +78,8 @@ public class IclPromptRunnerTests
     public void IdsBeyondTheTokenizerAreNeverPredicted()
     {
         // llama-tiny has 512 ids, the byte tokenizer far fewer: force id 400 to be the model's favourite and check it is never chosen.
-        using var model = TestModels.Tiny(3, "llama-tiny");
+        // The real byte tokenizer refuses to decode ids it does not have, so choosing one would throw.
+        using var model = new IclModel(TransformerModel.Create(ModelConfig.Presets["llama-tiny"], seed: 3), IclPs.Engine.Tokenization.SimpleTokenizer.Bytes(), "llama-tiny-3", "test");
         const int favourite = 400;
         var d = model.Config.DModel;
         using (no_grad())
