@@ -20,22 +20,22 @@ $ErrorActionPreference = 'Stop'
 
 '== Model (random weights: no trained default model yet) =='
 $model = New-IclModel -Preset gpt2-tiny -Seed $Seed -Name 'gpt2-tiny-random'
-$model | Get-IclModelInfo
+$model | Get-IclModelInfo | Out-Host
 
 '== Dataset =='
 $data = Import-IclDataset -Path $DatasetPath -Seed $Seed
-$data
+$data | Out-Host
 
 "== $Shots-shot prompts on the first $Queries test queries =="
 $results = @(Invoke-IclPrompt -Model $model -Dataset $data -Shots $Shots -Seed $Seed -First $Queries -BatchSize 8 -MaxNewTokens 8)
-$results
+$results | Out-Host
 $firstToken = @($results | Where-Object FirstTokenCorrect).Count
 $exact = @($results | Where-Object ExactMatch).Count
 "first-token accuracy {0}/{1}, exact match {2}/{1}" -f $firstToken, $results.Count, $exact
 
 '== Hidden-state similarity: zero-shot vs ICL, per layer =='
 $similarity = @(Measure-HiddenSimilarity -Model $model -Dataset $data -Condition ZeroShot, Icl -Shots $Shots -Seed $Seed -First $Queries)
-$similarity
+$similarity | Out-Host
 
 # .NET calls instead of New-Item/Join-Path keep the script runnable where only the Core cmdlets exist (the host).
 $null = [IO.Directory]::CreateDirectory($OutDir)
