@@ -45,6 +45,7 @@ public sealed class InvokeIclPromptTests(ModuleFixture module)
             Assert.Equal(4, Get<int>(r, "ShotsRequested"));
             Assert.Equal(2, Get<int>(r, "Seed"));
             Assert.Equal("gpt2-tiny", Get<string>(r, "Model"));
+            Assert.Equal("preset:gpt2-tiny seed:0", Get<string>(r, "ModelSource"));
             Assert.InRange(Get<int>(r, "ExpectedRank"), 1, 512);
             Assert.True(Get<double>(r, "ExpectedLogProb") < 0);
             // Byte tokenizer: the continuation is the target delimiter and the output, one token per UTF-8 byte.

@@ -28,6 +28,8 @@ public sealed record IclPromptResult
     public required int Seed { get; init; }
     /// <summary>The model's name.</summary>
     public required string Model { get; init; }
+    /// <summary>Where the model came from (checkpoint path, or preset and seed), so the run can be repeated.</summary>
+    public required string ModelSource { get; init; }
     /// <summary>Prompt length in tokens (beginning-of-sequence token included).</summary>
     public required int PromptTokens { get; init; }
     /// <summary>The prompt text, when asked for.</summary>

@@ -86,6 +86,7 @@ public sealed class IclPromptRunner
                 ShotsRequested = _options.Shots,
                 Seed = _options.Seed,
                 Model = _model.Name,
+                ModelSource = _model.Source,
                 PromptTokens = p.PromptIds.Length,
                 Prompt = _options.IncludePrompt ? p.Prompt.Text : null,
             };
