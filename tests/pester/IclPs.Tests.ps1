@@ -395,6 +395,9 @@ Describe 'Export-IclResult' {
         $file = [pscustomobject]@{ x = 1 } | Export-IclResult $path -PassThru
         $file | Should -BeOfType ([System.IO.FileInfo])
         $file.FullName | Should -Be $path
+    }
+}
+
 Describe 'Invoke-IclPrompt' {
     BeforeAll {
         $model = New-IclModel
