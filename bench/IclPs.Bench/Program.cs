@@ -8,6 +8,7 @@ var commands = new Dictionary<string, Func<string[], int>>(StringComparer.Ordina
     ["profile"] = ProfileBench.Run,
     ["capture"] = CaptureBench.Run,
     ["load-memory"] = LoadMemoryBench.Run,
+    ["train-step"] = TrainStepBench.Run,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))

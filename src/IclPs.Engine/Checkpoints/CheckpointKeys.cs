@@ -5,7 +5,7 @@ namespace IclPs.Engine.Checkpoints;
 
 /// <summary>
 /// How keys stored in Hugging Face checkpoints map onto this engine's parameter names (which are the
-/// Hugging Face names of GPT2LMHeadModel and LlamaForCausalLM).
+/// Hugging Face names of GPT2LMHeadModel and LlamaForCausalLM, and the regression family's own names).
 /// </summary>
 internal static partial class CheckpointKeys
 {
@@ -22,6 +22,8 @@ internal static partial class CheckpointKeys
     /// </summary>
     public static string? ParameterName(string key, ModelConfig config)
     {
+        // The regression family's names are its own (read_in., transformer., read_out.); only the GPT-2 mask buffers are skipped.
+        if (config.Family == ModelFamily.Regression) return Gpt2MaskBuffer().IsMatch(key) ? null : key;
         if (key == LmHead) return config.TieEmbeddings ? null : LmHead;
         var (buffer, prefix) = config.Family == ModelFamily.Gpt2 ? (Gpt2MaskBuffer(), Gpt2Prefix) : (LlamaRotaryBuffer(), LlamaPrefix);
         if (buffer.IsMatch(key)) return null;

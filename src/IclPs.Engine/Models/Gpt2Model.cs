@@ -1,6 +1,5 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using GeluApproximation = TorchSharp.Modules.GELU.Approximate;
 
 namespace IclPs.Engine.Models;
 
@@ -57,23 +56,6 @@ public sealed class Gpt2Model : TransformerModel
 
     private protected override Tensor Unembed(Tensor x) =>
         lm_head is null ? x.matmul(transformer.wte.Weight.t()) : lm_head.Forward(x);
-
-    internal Tensor BlockForward(Gpt2Block block, int layer, Tensor x, Tensor attnBias, HookSet? hooks)
-    {
-        var names = LayerHooks[layer];
-        var (b, t) = (x.shape[0], x.shape[1]);
-        x = Hook(hooks, names.ResidPre, x);
-        var qkv = block.attn.c_attn.Forward(block.ln_1.Forward(x));
-        // q, k, v: [b, H, t, d_head]
-        var split = qkv.view(b, t, 3, Config.Heads, Config.DHead).permute(2, 0, 3, 1, 4);
-        var heads = Attend(split[0], split[1], split[2], attnBias, hooks, names.Pattern);
-        var z = heads.transpose(1, 2);
-        var attnOut = ProjectHeads(z, layer, hooks, block.attn.c_proj.Forward, block.attn.c_proj.Bias);
-        x = Hook(hooks, names.ResidMid, x + Hook(hooks, names.AttnOut, attnOut));
-        var hidden = nn.functional.gelu(block.mlp.c_fc.Forward(block.ln_2.Forward(x)), GeluApproximation.tanh);
-        var mlpOut = Hook(hooks, names.MlpOut, block.mlp.c_proj.Forward(hidden));
-        return Hook(hooks, names.ResidPost, x + mlpOut);
-    }
 }
 
 internal sealed class Gpt2Backbone : nn.Module
@@ -109,7 +91,7 @@ internal sealed class Gpt2Block : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Gpt2Model model, int layer, Tensor x, Tensor attnBias, HookSet? hooks) => model.BlockForward(this, layer, x, attnBias, hooks);
+    public Tensor Forward(TransformerModel model, int layer, Tensor x, Tensor attnBias, HookSet? hooks) => model.Gpt2BlockForward(this, layer, x, attnBias, hooks);
 }
 
 internal sealed class Gpt2Attention : nn.Module

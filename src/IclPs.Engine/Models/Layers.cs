@@ -108,3 +108,21 @@ internal sealed class EmbeddingParams : nn.Module
     // ids: [b, t] -> [b, t, dim]
     public Tensor Forward(Tensor ids) => weight.index_select(0, ids.flatten()).view([.. ids.shape, weight.shape[1]]);
 }
+
+/// <summary>Linear with bias, weight [out, in] (nn.Linear layout), as the regression read-out stores it.</summary>
+internal sealed class LinearWithBias : nn.Module
+{
+    private readonly Parameter weight;
+    private readonly Parameter bias;
+
+    public LinearWithBias(long inFeatures, long outFeatures, Device device, ScalarType dtype) : base(nameof(LinearWithBias))
+    {
+        weight = ParameterFactory.Empty(device, dtype, outFeatures, inFeatures);
+        bias = ParameterFactory.Empty(device, dtype, outFeatures);
+        RegisterComponents();
+    }
+
+    public Tensor Weight => weight;
+    public Tensor Bias => bias;
+    public Tensor Forward(Tensor x) => nn.functional.linear(x, weight, bias);
+}

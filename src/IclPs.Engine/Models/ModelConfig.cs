@@ -4,7 +4,11 @@ using System.Text.Json.Nodes;
 
 namespace IclPs.Engine.Models;
 
-public enum ModelFamily { Gpt2, Llama }
+/// <summary>
+/// Decoder families. <see cref="Regression"/> is the GPT-2 block stack with a read-in Linear(d_in -> d_model) in place of
+/// the token embedding and a read-out Linear(d_model -> 1) in place of the unembedding (methods.md section 2).
+/// </summary>
+public enum ModelFamily { Gpt2, Llama, Regression }
 
 /// <summary>Raised for a config.json that is missing, unparsable or inconsistent; names the file and field.</summary>
 public sealed class ModelConfigException(string message, string? source, string? field, string? errorId = null, IclErrorKind kind = IclErrorKind.InvalidData)
@@ -16,7 +20,9 @@ public sealed class ModelConfigException(string message, string? source, string?
 
 /// <summary>
 /// Architecture of a decoder transformer, read from and written to Hugging Face <c>config.json</c> field names
-/// (GPT-2: n_embd, n_layer, n_head, n_positions; LLaMA: hidden_size, num_hidden_layers, ...).
+/// (GPT-2: n_embd, n_layer, n_head, n_positions; LLaMA: hidden_size, num_hidden_layers, ...). The regression family uses
+/// GPT-2's names under model_type "iclps-regression", plus n_dims_in (read-in width) and n_dims_out (read-out width, 1);
+/// for it <see cref="VocabSize"/> is the read-out width.
 /// </summary>
 public sealed record ModelConfig
 {
@@ -35,6 +41,8 @@ public sealed record ModelConfig
     public bool TieEmbeddings { get; init; } = true;
     public int? BosTokenId { get; init; }
     public int? EosTokenId { get; init; }
+    /// <summary>Read-in width d_in of the regression family (D + 1 channels for D-dimensional x); 0 for text families.</summary>
+    public int InputDim { get; init; }
 
     public int DHead => DModel / Heads;
 
@@ -44,9 +52,10 @@ public sealed record ModelConfig
         get
         {
             long d = DModel, v = VocabSize, f = MlpHidden, l = Layers;
-            if (Family == ModelFamily.Gpt2)
+            if (Family is ModelFamily.Gpt2 or ModelFamily.Regression)
             {
                 var block = 2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * f + f) + (f * d + d);
+                if (Family == ModelFamily.Regression) return InputDim * d + ContextLength * d + l * block + 2 * d + v * d + v;
                 return v * d + ContextLength * d + l * block + 2 * d + (TieEmbeddings ? 0 : v * d);
             }
             var kv = (long)KvHeads * DHead;
@@ -61,14 +70,22 @@ public sealed record ModelConfig
         {
             if (!ok) throw new ModelConfigException($"config{(source is null ? "" : $" '{source}'")}: field '{field}' {what}.", source, field);
         }
-        Require(VocabSize > 0, "vocab_size", "must be positive");
-        Require(ContextLength > 0, Family == ModelFamily.Gpt2 ? "n_positions" : "max_position_embeddings", "must be positive");
-        Require(DModel > 0, Family == ModelFamily.Gpt2 ? "n_embd" : "hidden_size", "must be positive");
-        Require(Layers > 0, Family == ModelFamily.Gpt2 ? "n_layer" : "num_hidden_layers", "must be positive");
-        Require(Heads > 0 && DModel % Heads == 0, Family == ModelFamily.Gpt2 ? "n_head" : "num_attention_heads", $"must be positive and divide the model width {DModel}");
+        if (Family == ModelFamily.Regression)
+        {
+            Require(InputDim > 0, "n_dims_in", "must be positive");
+            Require(VocabSize == 1, "n_dims_out", "must be 1 (the read-out predicts one value per position)");
+        }
+        else
+        {
+            Require(VocabSize > 0, "vocab_size", "must be positive");
+        }
+        Require(ContextLength > 0, Family != ModelFamily.Llama ? "n_positions" : "max_position_embeddings", "must be positive");
+        Require(DModel > 0, Family != ModelFamily.Llama ? "n_embd" : "hidden_size", "must be positive");
+        Require(Layers > 0, Family != ModelFamily.Llama ? "n_layer" : "num_hidden_layers", "must be positive");
+        Require(Heads > 0 && DModel % Heads == 0, Family != ModelFamily.Llama ? "n_head" : "num_attention_heads", $"must be positive and divide the model width {DModel}");
         Require(KvHeads > 0 && Heads % KvHeads == 0, "num_key_value_heads", $"must be positive and divide the head count {Heads}");
-        Require(MlpHidden > 0, Family == ModelFamily.Gpt2 ? "n_inner" : "intermediate_size", "must be positive");
-        Require(NormEps > 0 && double.IsFinite(NormEps), Family == ModelFamily.Gpt2 ? "layer_norm_epsilon" : "rms_norm_eps", "must be a positive number");
+        Require(MlpHidden > 0, Family != ModelFamily.Llama ? "n_inner" : "intermediate_size", "must be positive");
+        Require(NormEps > 0 && double.IsFinite(NormEps), Family != ModelFamily.Llama ? "layer_norm_epsilon" : "rms_norm_eps", "must be a positive number");
         Require(Family != ModelFamily.Llama || DHead % 2 == 0, "hidden_size", "must give an even head width for rotary embeddings");
         Require(RopeTheta > 0, "rope_theta", "must be positive");
     }
@@ -97,9 +114,10 @@ public sealed record ModelConfig
         {
             "gpt2" => ModelFamily.Gpt2,
             "llama" or "mistral" or "qwen2" => ModelFamily.Llama,
+            RegressionModelType => ModelFamily.Regression,
             null when root.ContainsKey("n_embd") => ModelFamily.Gpt2,
             null when root.ContainsKey("hidden_size") => ModelFamily.Llama,
-            _ => throw new ModelConfigException($"config '{source}': model_type '{modelType}' is not supported (gpt2 or llama).", source, "model_type"),
+            _ => throw new ModelConfigException($"config '{source}': model_type '{modelType}' is not supported (gpt2, llama or {RegressionModelType}).", source, "model_type"),
         };
 
         int Int(string field, int? fallback = null)
@@ -130,7 +148,7 @@ public sealed record ModelConfig
         int? OptionalInt(string field) => root[field] is JsonValue v && v.TryGetValue<int>(out var i) ? i : null;
 
         ModelConfig config;
-        if (family == ModelFamily.Gpt2)
+        if (family != ModelFamily.Llama)
         {
             var activation = Optional<string?>("activation_function", null, "a string") ?? "gelu_new";
             if (activation is not ("gelu_new" or "gelu_pytorch_tanh"))
@@ -138,10 +156,12 @@ public sealed record ModelConfig
             var d = Int("n_embd");
             var heads = Int("n_head");
             var inner = root["n_inner"] is JsonValue innerValue && innerValue.TryGetValue<int>(out var n) ? n : 4 * d;
+            var regression = family == ModelFamily.Regression;
             config = new ModelConfig
             {
                 Family = family,
-                VocabSize = Int("vocab_size"),
+                VocabSize = regression ? Int("n_dims_out", 1) : Int("vocab_size"),
+                InputDim = regression ? Int("n_dims_in") : 0,
                 ContextLength = Int("n_positions", OptionalInt("n_ctx")),
                 DModel = d,
                 Layers = Int("n_layer"),
@@ -149,7 +169,7 @@ public sealed record ModelConfig
                 KvHeads = heads,
                 MlpHidden = inner,
                 NormEps = Double("layer_norm_epsilon", 1e-5),
-                TieEmbeddings = Optional("tie_word_embeddings", true, "true or false"),
+                TieEmbeddings = !regression && Optional("tie_word_embeddings", true, "true or false"),
                 BosTokenId = OptionalInt("bos_token_id"),
                 EosTokenId = OptionalInt("eos_token_id"),
             };
@@ -187,11 +207,22 @@ public sealed record ModelConfig
     public string ToHfJson()
     {
         var o = new JsonObject();
-        if (Family == ModelFamily.Gpt2)
+        if (Family != ModelFamily.Llama)
         {
-            o["architectures"] = new JsonArray("GPT2LMHeadModel");
-            o["model_type"] = "gpt2";
-            o["vocab_size"] = VocabSize;
+            if (Family == ModelFamily.Regression)
+            {
+                // Not a transformers architecture: only IclPs reads it back.
+                o["architectures"] = new JsonArray("IclPsRegressionModel");
+                o["model_type"] = RegressionModelType;
+                o["n_dims_in"] = InputDim;
+                o["n_dims_out"] = VocabSize;
+            }
+            else
+            {
+                o["architectures"] = new JsonArray("GPT2LMHeadModel");
+                o["model_type"] = "gpt2";
+                o["vocab_size"] = VocabSize;
+            }
             o["n_positions"] = ContextLength;
             o["n_ctx"] = ContextLength;
             o["n_embd"] = DModel;
@@ -221,7 +252,7 @@ public sealed record ModelConfig
             o["attention_bias"] = false;
             o["mlp_bias"] = false;
         }
-        o["tie_word_embeddings"] = TieEmbeddings;
+        if (Family != ModelFamily.Regression) o["tie_word_embeddings"] = TieEmbeddings;
         if (BosTokenId is int bos) o["bos_token_id"] = bos;
         if (EosTokenId is int eos) o["eos_token_id"] = eos;
         o["torch_dtype"] = "float32";
@@ -237,6 +268,29 @@ public sealed record ModelConfig
         ["llama-tiny"] = new() { Family = ModelFamily.Llama, VocabSize = 512, ContextLength = 256, DModel = 64, Layers = 2, Heads = 4, KvHeads = 2, MlpHidden = 176, NormEps = 1e-6, TieEmbeddings = false },
     };
 
+    /// <summary>model_type of the regression family's config.json.</summary>
+    public const string RegressionModelType = "iclps-regression";
+
+    /// <summary>
+    /// Regression architectures (methods.md section 2), kept apart from <see cref="Presets"/> because they take vectors, not
+    /// tokens. Raventós base (8 layers, 128 wide, 2 heads) and small (4, 64, 2) with d_in = 9 (D = 8), and a tiny one for
+    /// tests (D = 4). Positions reach 256 tokens so longer-than-trained prompts can be evaluated; set InputDim with
+    /// <c>with { InputDim = D + 1 }</c> for other dimensions.
+    /// </summary>
+    public static IReadOnlyDictionary<string, ModelConfig> RegressionPresets { get; } = new Dictionary<string, ModelConfig>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["regression-base"] = Regression(inputDim: 9, dModel: 128, layers: 8, heads: 2, contextLength: 256),
+        ["regression-small"] = Regression(inputDim: 9, dModel: 64, layers: 4, heads: 2, contextLength: 256),
+        ["regression-tiny"] = Regression(inputDim: 5, dModel: 32, layers: 2, heads: 2, contextLength: 64),
+    };
+
+    /// <summary>A regression-family architecture with GPT-2 defaults (MLP 4*d_model, LayerNorm eps 1e-5).</summary>
+    public static ModelConfig Regression(int inputDim, int dModel, int layers, int heads, int contextLength) => new()
+    {
+        Family = ModelFamily.Regression, VocabSize = 1, InputDim = inputDim, ContextLength = contextLength, DModel = dModel,
+        Layers = layers, Heads = heads, KvHeads = heads, MlpHidden = 4 * dModel, TieEmbeddings = false,
+    };
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Family} L={Layers} d={DModel} H={Heads}{(KvHeads != Heads ? $"/{KvHeads}kv" : "")} ctx={ContextLength} vocab={VocabSize}");
+        $"{Family} L={Layers} d={DModel} H={Heads}{(KvHeads != Heads ? $"/{KvHeads}kv" : "")} ctx={ContextLength} {(Family == ModelFamily.Regression ? $"d_in={InputDim}" : $"vocab={VocabSize}")}");
 }

@@ -1,11 +1,12 @@
 using IclPs.Engine.Native;
 using TorchSharp;
 using static TorchSharp.torch;
+using GeluApproximation = TorchSharp.Modules.GELU.Approximate;
 
 namespace IclPs.Engine.Models;
 
 /// <summary>
-/// A pre-norm causal decoder (GPT-2 or LLaMA family) whose parameter names are the Hugging Face checkpoint keys,
+/// A pre-norm causal decoder (GPT-2, LLaMA or regression family) whose parameter names are the Hugging Face checkpoint keys,
 /// with TransformerLens-named hook points for capture and intervention.
 /// </summary>
 public abstract class TransformerModel : nn.Module
@@ -37,6 +38,7 @@ public abstract class TransformerModel : nn.Module
         {
             ModelFamily.Gpt2 => new Gpt2Model(config, device, dtype),
             ModelFamily.Llama => new LlamaModel(config, device, dtype),
+            ModelFamily.Regression => new RegressionModel(config, device, dtype),
             _ => throw new ArgumentOutOfRangeException(nameof(config)),
         };
         if (seed is long s) model.Initialise(s);
@@ -61,6 +63,9 @@ public abstract class TransformerModel : nn.Module
     /// </summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, HookSet? hooks = null, bool lastPositionOnly = false)
     {
+        if (Config.Family == ModelFamily.Regression)
+            throw new IclPsException("TokenInputNotSupported", IclErrorKind.InvalidOperation,
+                $"A regression model reads vectors, not token ids; call {nameof(RegressionModel)}.{nameof(RegressionModel.Predict)}.", Config);
         if (inputIds.dim() != 2) throw new ArgumentException($"input ids must be [batch, positions], got [{string.Join(", ", inputIds.shape)}].", nameof(inputIds));
         var t = inputIds.shape[1];
         if (t > Config.ContextLength)
@@ -77,14 +82,24 @@ public abstract class TransformerModel : nn.Module
                 throw new IclPsException("TokenIdOutOfRange", IclErrorKind.InvalidArgument,
                     $"token ids must lie in [0, {Config.VocabSize}); got {(min < 0 ? min : max)}.", min < 0 ? min : max);
         }
-        var ids = inputIds.to(Device);
-        var mask = (attentionMask ?? ones_like(inputIds)).to(ScalarType.Int64, Device);
+        return Decode(inputIds.to(Device), attentionMask, hooks, lastPositionOnly).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The shared decoder pass over checked inputs on the model's device ([b, t] ids, or [b, t, d_in] vectors for the
+    /// regression family): positions from the mask, the stack, the final norm and the unembedding.
+    /// </summary>
+    private protected Tensor Decode(Tensor inputs, Tensor? attentionMask, HookSet? hooks, bool lastPositionOnly)
+    {
+        var mask = attentionMask is null
+            ? ones(inputs.shape[0], inputs.shape[1], dtype: ScalarType.Int64, device: Device)
+            : attentionMask.to(ScalarType.Int64, Device);
         // Position ids count real tokens only, so a left-padded prompt sees the same positions as unpadded.
         var positions = (mask.cumsum(1) - 1).clamp_min(0);
         var attnBias = AttentionBias(mask, DType);
-        var x = ForwardToFinalNorm(ids, positions, attnBias, hooks);
+        var x = ForwardToFinalNorm(inputs, positions, attnBias, hooks);
         if (lastPositionOnly) x = x.select(1, -1);
-        return Unembed(x).MoveToOuterDisposeScope();
+        return Unembed(x);
     }
 
     /// <summary>W_O split per head: [H, d_head, d_model], so head h contributes z_h @ W_O[h].</summary>
@@ -93,7 +108,8 @@ public abstract class TransformerModel : nn.Module
     /// <summary>Seeded initialisation: N(0, 0.02) weights, residual projections N(0, 0.02/sqrt(2L)), unit norms, zero biases.</summary>
     public abstract void Initialise(long seed);
 
-    private protected abstract Tensor ForwardToFinalNorm(Tensor ids, Tensor positions, Tensor attnBias, HookSet? hooks);
+    /// <summary>Embedding (token ids, or read-in of vectors for the regression family), the blocks and the final norm.</summary>
+    private protected abstract Tensor ForwardToFinalNorm(Tensor inputs, Tensor positions, Tensor attnBias, HookSet? hooks);
 
     private protected abstract Tensor Unembed(Tensor x);
 
@@ -123,6 +139,24 @@ public abstract class TransformerModel : nn.Module
         var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(q.shape[^1]) + attnBias;
         var pattern = Hook(hooks, patternHook, scores.softmax(-1));
         return pattern.matmul(v);
+    }
+
+    /// <summary>One GPT-2 block (shared by the GPT-2 and regression families): LayerNorm, attention, LayerNorm, tanh-GELU MLP.</summary>
+    internal Tensor Gpt2BlockForward(Gpt2Block block, int layer, Tensor x, Tensor attnBias, HookSet? hooks)
+    {
+        var names = LayerHooks[layer];
+        var (b, t) = (x.shape[0], x.shape[1]);
+        x = Hook(hooks, names.ResidPre, x);
+        var qkv = block.attn.c_attn.Forward(block.ln_1.Forward(x));
+        // q, k, v: [b, H, t, d_head]
+        var split = qkv.view(b, t, 3, Config.Heads, Config.DHead).permute(2, 0, 3, 1, 4);
+        var heads = Attend(split[0], split[1], split[2], attnBias, hooks, names.Pattern);
+        var z = heads.transpose(1, 2);
+        var attnOut = ProjectHeads(z, layer, hooks, block.attn.c_proj.Forward, block.attn.c_proj.Bias);
+        x = Hook(hooks, names.ResidMid, x + Hook(hooks, names.AttnOut, attnOut));
+        var hidden = nn.functional.gelu(block.mlp.c_fc.Forward(block.ln_2.Forward(x)), GeluApproximation.tanh);
+        var mlpOut = Hook(hooks, names.MlpOut, block.mlp.c_proj.Forward(hidden));
+        return Hook(hooks, names.ResidPost, x + mlpOut);
     }
 
     /// <summary>hook_z then W_O: [b, t, H, d_head] to [b, t, d_model], computing per-head results only when hooked.</summary>
