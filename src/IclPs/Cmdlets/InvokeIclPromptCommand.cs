@@ -15,77 +15,16 @@ namespace IclPs.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "IclPrompt", DefaultParameterSetName = QueryInput.DatasetSet)]
 [OutputType(typeof(IclPromptResult))]
-public sealed class InvokeIclPromptCommand : IclPsCmdlet
+public sealed class InvokeIclPromptCommand : FewShotCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNull]
-    public IclModel Model { get; set; } = null!;
-
-    /// <summary>Demonstrations come from its Train part; queries from its -Split part unless queries are piped.</summary>
-    [Parameter(Mandatory = true, Position = 1, ParameterSetName = QueryInput.DatasetSet)]
-    [ValidateNotNull]
-    public IclDatasetSplit Dataset { get; set; } = null!;
-
-    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
-    [ValidateSet("Test", "Valid", "Train", IgnoreCase = true)]
-    public string Split { get; set; } = "Test";
-
-    /// <summary>The demonstration pool when there is no dataset: objects with Input and Output properties.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = QueryInput.DemonstrationsSet)]
-    [ValidateNotNullOrEmpty]
-    public object[] Demonstrations { get; set; } = [];
-
-    /// <summary>A query's input, usually bound from a piped object's Input property.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [Alias("Query")]
-    [AllowEmptyString]
-    public string? Input { get; set; }
-
-    /// <summary>A query's expected output, usually bound from a piped object's Output property.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [Alias("Expected")]
-    [AllowEmptyString]
-    public string? Output { get; set; }
-
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int Shots { get; set; } = 5;
-
-    /// <summary>Fixes which demonstrations each query gets.</summary>
-    [Parameter]
-    public int Seed { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int BatchSize { get; set; } = 8;
 
     /// <summary>Greedy decoding length; 0 scores the expected output only.</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int MaxNewTokens { get; set; } = 16;
-
-    /// <summary>Run at most this many queries (later ones are ignored).</summary>
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int First { get; set; } = int.MaxValue;
-
-    /// <summary>Text before the demonstrations, verbatim (end it with a delimiter if you want one).</summary>
-    [Parameter]
-    [AllowEmptyString]
-    public string Description { get; set; } = "";
-
-    /// <summary>Each input is written through this template; every {input} is replaced, e.g. "Q: {input}`nA:".</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Template { get; set; } = PromptFormat.InputPlaceholder;
-
-    [Parameter]
-    [AllowEmptyString]
-    public string TargetDelimiter { get; set; } = " ";
-
-    [Parameter]
-    [AllowEmptyString]
-    public string FewShotDelimiter { get; set; } = "\n\n";
 
     /// <summary>Generation stops at the first of these; default: the few-shot delimiter and a new line.</summary>
     [Parameter]
@@ -94,10 +33,6 @@ public sealed class InvokeIclPromptCommand : IclPsCmdlet
 
     [Parameter]
     public SwitchParameter IncludePrompt { get; set; }
-
-    /// <summary>Drop leading demonstrations of a prompt too long for the context window instead of reporting PromptTooLong.</summary>
-    [Parameter]
-    public SwitchParameter TruncateLongPrompts { get; set; }
 
     private StreamingPromptRun _run = null!;
     private ProgressReporter _progress = null!;
@@ -108,7 +43,7 @@ public sealed class InvokeIclPromptCommand : IclPsCmdlet
 
     protected override void Begin()
     {
-        var format = new PromptFormat { Description = Description, InputTemplate = Template, TargetDelimiter = TargetDelimiter, FewShotDelimiter = FewShotDelimiter };
+        var format = Format();
         var options = new IclRunOptions
         {
             Format = format,
@@ -120,14 +55,10 @@ public sealed class InvokeIclPromptCommand : IclPsCmdlet
             IncludePrompt = IncludePrompt,
             TruncateLongPrompts = TruncateLongPrompts,
         };
-        var (pool, poolName) = ParameterSetName == QueryInput.DatasetSet
-            ? (Dataset.Train.Items, $"the train split of {Dataset.Train.Name}")
-            : (QueryInput.Demonstrations(Demonstrations), "-Demonstrations");
-        QueryInput.RequirePool(pool, Shots, poolName);
+        var (pool, poolName) = DemonstrationPool(Shots);
         _run = new StreamingPromptRun(Model, options, pool, BatchFinished, Cancellation);
 
-        // Piped queries win; the dataset's split is used only when nothing comes down the pipeline or -Input is not given.
-        _queriesFromInput = MyInvocation.ExpectingInput || MyInvocation.BoundParameters.ContainsKey(nameof(Input));
+        _queriesFromInput = QueriesFromInput;
         if (!_queriesFromInput && ParameterSetName == QueryInput.DatasetSet)
             _total = Math.Min(First, QueryInput.Part(Dataset, Split).Count);
         _progress = StartProgress($"Invoke-IclPrompt: {Model.Name}, {Shots}-shot");

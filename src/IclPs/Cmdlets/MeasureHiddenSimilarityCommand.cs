@@ -16,41 +16,11 @@ namespace IclPs.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Measure, "HiddenSimilarity", DefaultParameterSetName = QueryInput.DatasetSet)]
 [OutputType(typeof(HiddenSimilarityRow))]
-public sealed class MeasureHiddenSimilarityCommand : IclPsCmdlet
+public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
 {
     private const string ZeroShotCondition = "ZeroShot";
     private const string IclCondition = "Icl";
     private const string OtherModelCondition = "OtherModel";
-
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNull]
-    public IclModel Model { get; set; } = null!;
-
-    /// <summary>Demonstrations come from its Train part; queries from its -Split part unless queries are piped.</summary>
-    [Parameter(Mandatory = true, Position = 1, ParameterSetName = QueryInput.DatasetSet)]
-    [ValidateNotNull]
-    public IclDatasetSplit Dataset { get; set; } = null!;
-
-    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
-    [ValidateSet("Test", "Valid", "Train", IgnoreCase = true)]
-    public string Split { get; set; } = "Test";
-
-    /// <summary>The demonstration pool when there is no dataset: objects with Input and Output properties.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = QueryInput.DemonstrationsSet)]
-    [ValidateNotNullOrEmpty]
-    public object[] Demonstrations { get; set; } = [];
-
-    /// <summary>A query's input, usually bound from a piped object's Input property.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [Alias("Query")]
-    [AllowEmptyString]
-    public string? Input { get; set; }
-
-    /// <summary>Accepted so piped Input/Output objects bind whole; hidden states are read before any output, so it is not used.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [Alias("Expected")]
-    [AllowEmptyString]
-    public string? Output { get; set; }
 
     /// <summary>ZeroShot (the model, no demonstrations) and/or Icl (the model, -Shots demonstrations).</summary>
     [Parameter]
@@ -71,41 +41,6 @@ public sealed class MeasureHiddenSimilarityCommand : IclPsCmdlet
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int CompareShots { get; set; }
-
-    /// <summary>Use at most this many queries (later ones are ignored).</summary>
-    [Parameter]
-    [ValidateRange(0, int.MaxValue)]
-    public int First { get; set; } = int.MaxValue;
-
-    /// <summary>Fixes which demonstrations each query gets.</summary>
-    [Parameter]
-    public int Seed { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int BatchSize { get; set; } = 8;
-
-    /// <summary>Text before the demonstrations, verbatim.</summary>
-    [Parameter]
-    [AllowEmptyString]
-    public string Description { get; set; } = "";
-
-    /// <summary>Each input is written through this template; every {input} is replaced, e.g. "Q: {input}`nA:".</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string Template { get; set; } = PromptFormat.InputPlaceholder;
-
-    [Parameter]
-    [AllowEmptyString]
-    public string TargetDelimiter { get; set; } = " ";
-
-    [Parameter]
-    [AllowEmptyString]
-    public string FewShotDelimiter { get; set; } = "\n\n";
-
-    /// <summary>Drop leading demonstrations of a prompt too long for the context window instead of reporting PromptTooLong.</summary>
-    [Parameter]
-    public SwitchParameter TruncateLongPrompts { get; set; }
 
     private SimilarityCondition[] _conditions = [];
     private IReadOnlyList<IclExample> _pool = [];
@@ -129,13 +64,10 @@ public sealed class MeasureHiddenSimilarityCommand : IclPsCmdlet
                 "add a condition or -CompareModel.", conditions.Count);
         _conditions = [.. conditions];
 
-        var format = new PromptFormat { Description = Description, InputTemplate = Template, TargetDelimiter = TargetDelimiter, FewShotDelimiter = FewShotDelimiter };
+        var format = Format();
         format.Validate();
         string poolName;
-        (_pool, poolName) = ParameterSetName == QueryInput.DatasetSet
-            ? (Dataset.Train.Items, $"the train split of {Dataset.Train.Name}")
-            : (QueryInput.Demonstrations(Demonstrations), "-Demonstrations");
-        QueryInput.RequirePool(_pool, _conditions.Max(c => c.Shots), poolName);
+        (_pool, poolName) = DemonstrationPool(_conditions.Max(c => c.Shots));
         _options = new HiddenSimilarityOptions { Format = format, Seed = Seed, BatchSize = BatchSize, TruncateLongPrompts = TruncateLongPrompts };
         // The engine runs every query through every condition in one call and a prompt that cannot be built fails it all,
         // so each query's prompts are built here first, exactly as the engine will build them, and a failing query is skipped.
@@ -143,7 +75,7 @@ public sealed class MeasureHiddenSimilarityCommand : IclPsCmdlet
             .Select(c => (new FewShotPromptBuilder(format, _pool, c.Shots, Seed),
                           new PromptEncoder(c.Model.Tokenizer, c.Model.Config.ContextLength, c.Model.Config.VocabSize, _options.AddBos, _options.TruncateLongPrompts)))
             .ToArray();
-        _queriesFromInput = MyInvocation.ExpectingInput || MyInvocation.BoundParameters.ContainsKey(nameof(Input));
+        _queriesFromInput = QueriesFromInput;
 
         WriteVerbose($"Conditions: {string.Join("; ", _conditions.Select(c => $"{c.Name} = {c.Description} ({c.Model.Source})"))}.");
         WriteVerbose($"Prompt format: description {QueryInput.Show(format.Description)}, template {QueryInput.Show(format.InputTemplate)}, " +
