@@ -19,6 +19,9 @@
         # Prompting and hidden-state similarity
         'Invoke-IclPrompt'
         'Measure-HiddenSimilarity'
+        # Regression ICL: training and error curves
+        'Start-IclTraining'
+        'Measure-IclRegression'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -530,6 +530,53 @@ Describe 'Measure-HiddenSimilarity' {
     }
 }
 
+Describe 'Start-IclTraining and Measure-IclRegression' {
+    BeforeAll {
+        $script:Run = @{ Dimension = 2; Points = 4; TaskPoolSize = 3; Steps = 20; BatchSize = 8; EvaluateEvery = 10
+                         EvaluationSamples = 32; Seed = 1; Device = 'cpu' }
+    }
+
+    It 'streams typed progress rows and reproduces them from the seed' {
+        $a = @(Start-IclTraining @Run)
+        $b = @(Start-IclTraining @Run)
+        $a.Count | Should -Be 2
+        $a[0].PSObject.TypeNames[0] | Should -Be 'IclPs.RegressionTrainingProgress'
+        $a.Step | Should -Be @(10, 20)
+        ($a | ForEach-Object { $_.PretrainError }) | Should -Be ($b | ForEach-Object { $_.PretrainError })
+    }
+
+    It 'writes nothing with -WhatIf' {
+        $folder = Join-Path $TestDrive 'whatif'
+        Start-IclTraining @Run -Path $folder -WhatIf | Should -BeNullOrEmpty
+        Test-Path $folder | Should -BeFalse
+    }
+
+    It 'records the tasks so Measure-IclRegression needs only the run folder' {
+        $folder = Join-Path $TestDrive 'run'
+        $null = Start-IclTraining @Run -Path $folder -CheckpointEvery 10
+        Test-Path (Join-Path $folder 'regression-task.json') | Should -BeTrue
+        $rows = @(Measure-IclRegression -Path $folder -Samples 20)
+        $rows.Count | Should -Be (2 * 4 * 6)
+        $summary = @(Measure-IclRegression -Path $folder -Samples 20 -Summary)
+        $summary.Count | Should -Be 2
+        $summary[0].Dimension | Should -Be 2
+        $summary[0].DeltaDmmse | Should -Not -BeNullOrEmpty
+    }
+
+    It 'emits the trained model last with -PassThru' {
+        $model = @(Start-IclTraining @Run -PassThru)[-1]
+        $model | Should -BeOfType ([IclPs.Engine.Regression.Runs.IclRegressionModel])
+        $model.Task.Dimension | Should -Be 2
+    }
+
+    It 'reports bad combinations with stable error ids' {
+        { Start-IclTraining -Curriculum -TaskPoolSize 4 -Steps 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'RegressionInvalidOption,IclPs.Cmdlets.StartIclTrainingCommand'
+        { Measure-IclRegression -Path (Join-Path $TestDrive 'absent') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'RegressionCheckpointNotFound,IclPs.Cmdlets.MeasureIclRegressionCommand'
+    }
+}
+
 Describe 'iclps-host' -Skip:(-not $env:ICLPS_HOST) {
     It 'runs a script with arguments and returns its exit code' {
         $script = Join-Path $TestDrive 'run.ps1'
