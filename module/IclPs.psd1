@@ -16,6 +16,7 @@
         'Save-IclModel'
         'Import-IclDataset'
         'Export-IclResult'
+        'Export-IclPlot'
         # Prompting and hidden-state similarity
         'Invoke-IclPrompt'
         'Measure-HiddenSimilarity'

@@ -35,7 +35,7 @@ public sealed class ModuleManifestTests(ModuleFixture module)
         var exported = ((object[])output.Properties["Exported"].Value).Select(o => o.ToString()!).Order().ToArray();
         var defined = ((object[])output.Properties["Defined"].Value).Select(o => o.ToString()!).Order().ToArray();
         Assert.Equal("0.1.0", output.Properties["Version"].Value);
-        Assert.Equal(["Export-IclResult", "Get-IclModelInfo", "Import-IclDataset", "Import-IclModel", "Invoke-IclPrompt", "Measure-HiddenSimilarity", "Measure-IclRegression", "New-IclModel", "Save-IclModel", "Start-IclTraining"], exported);
+        Assert.Equal(["Export-IclPlot", "Export-IclResult", "Get-IclModelInfo", "Import-IclDataset", "Import-IclModel", "Invoke-IclPrompt", "Measure-HiddenSimilarity", "Measure-IclRegression", "New-IclModel", "Save-IclModel", "Start-IclTraining"], exported);
         Assert.Equal(defined, exported);
     }
 
@@ -66,7 +66,7 @@ public sealed class ModuleManifestTests(ModuleFixture module)
             .Descendants("ViewSelectedBy").Elements("TypeName").Select(e => e.Value).ToHashSet();
         var outputTypes = result.Output.Select(o => o.BaseObject.ToString()!).Distinct().ToList();
         Assert.Contains("IclPs.ModelInfo", outputTypes);
-        // File and folder objects (Save-IclModel/Export-IclResult -PassThru) use PowerShell's own FileSystem views.
+        // File and folder objects (Save-IclModel/Export-IclResult/Export-IclPlot -PassThru) use PowerShell's own FileSystem views.
         Assert.All(outputTypes.Except(["System.IO.FileInfo", "System.IO.DirectoryInfo"]), t => Assert.True(views.Contains(t), $"no view in IclPs.format.ps1xml for {t}"));
     }
 

@@ -481,6 +481,56 @@ Describe 'Invoke-IclPrompt' {
     }
 }
 
+Describe 'Export-IclPlot' {
+    BeforeAll {
+        $rows = foreach ($pair in 'Icl', 'OtherModel') { foreach ($layer in 0..3) {
+            [pscustomobject]@{ Layer = $layer; ConditionB = $pair; MeanCosine = 0.5 + 0.1 * $layer; StdCosine = 0.05 }
+        } }
+        function Get-PngSize($path) {
+            $bytes = [System.IO.File]::ReadAllBytes($path)
+            $bytes[0..7] | Should -Be @(0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A)
+            [pscustomobject]@{
+                Width  = [System.Buffers.Binary.BinaryPrimitives]::ReadInt32BigEndian([System.ReadOnlySpan[byte]]::new($bytes, 16, 4))
+                Height = [System.Buffers.Binary.BinaryPrimitives]::ReadInt32BigEndian([System.ReadOnlySpan[byte]]::new($bytes, 20, 4))
+            }
+        }
+    }
+
+    It 'draws similarity rows as a PNG of the requested size' {
+        $path = Join-Path $TestDrive 'similarity.png'
+        $file = $rows | Export-IclPlot $path -X Layer -Y MeanCosine -Series ConditionB -ErrorBar StdCosine -Width 640 -Height 400 -PassThru
+        $file | Should -BeOfType ([System.IO.FileInfo])
+        $size = Get-PngSize $path
+        $size.Width | Should -Be 640
+        $size.Height | Should -Be 400
+        ([SkiaSharp.SKBitmap]::Decode($path).Bytes | Sort-Object -Unique).Count | Should -BeGreaterThan 1
+    }
+
+    It 'draws a heat map from text values such as Import-Csv gives' {
+        $path = Join-Path $TestDrive 'heads.png'
+        $(foreach ($layer in 0..2) { foreach ($head in 0..3) { [pscustomobject]@{ Layer = "$layer"; Head = "$head"; Theta = "$($layer - $head)" } } }) |
+            Export-IclPlot $path -Kind Heatmap -Row Layer -Column Head -Value Theta
+        (Get-PngSize $path).Width | Should -Be 800
+    }
+
+    It 'stops on a missing property, naming it' {
+        { $rows | Export-IclPlot (Join-Path $TestDrive 'x.png') -X Layer -Y MeanCosin -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PlotPropertyNotFound,IclPs.Cmdlets.ExportIclPlotCommand'
+        Join-Path $TestDrive 'x.png' | Should -Not -Exist
+    }
+
+    It 'reports a non-numeric value for its row' {
+        { [pscustomobject]@{ x = 1; y = 'high' } | Export-IclPlot (Join-Path $TestDrive 'y.png') -X x -Y y -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PlotValueNotNumeric,IclPs.Cmdlets.ExportIclPlotCommand'
+    }
+
+    It 'writes nothing with -WhatIf' {
+        $path = Join-Path $TestDrive 'whatif.png'
+        $rows | Export-IclPlot $path -X Layer -Y MeanCosine -WhatIf
+        $path | Should -Not -Exist
+    }
+}
+
 Describe 'Measure-HiddenSimilarity' {
     BeforeAll {
         $model = New-IclModel
