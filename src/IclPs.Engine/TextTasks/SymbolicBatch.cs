@@ -1,3 +1,4 @@
+using IclPs.Engine.Training;
 using static TorchSharp.torch;
 
 namespace IclPs.Engine.TextTasks;
@@ -27,6 +28,24 @@ public sealed class SymbolicBatch : IDisposable
 
     public int BatchSize => (int)InputIds.shape[0];
     public int Length => (int)InputIds.shape[1];
+
+    /// <summary>
+    /// The batch in <see cref="IclTrainer.Loss"/>'s next-token form, as new tensors: logits at position j are scored against
+    /// Targets[j], so Inputs = InputIds[:, :-1], Targets = InputIds[:, 1:], LossMask = LossMask[:, 1:] (the prediction of
+    /// token j+1 is scored where token j+1 is an answer) and AttentionMask = AttentionMask[:, :-1]. The padding is on the
+    /// right, which a causal model never attends to from a real token, and position ids count real tokens only.
+    /// </summary>
+    public TrainingBatch ToTrainingBatch()
+    {
+        if (Length < 2)
+            throw new IclPsException("SequenceTooShort", IclErrorKind.InvalidArgument, $"A next-token batch needs at least 2 positions, got {Length}.", Length);
+        var t = Length - 1;
+        return new TrainingBatch(
+            InputIds.narrow(1, 0, t).contiguous(),
+            InputIds.narrow(1, 1, t).contiguous(),
+            LossMask.narrow(1, 1, t).contiguous(),
+            AttentionMask.narrow(1, 0, t).contiguous());
+    }
 
     public void Dispose()
     {

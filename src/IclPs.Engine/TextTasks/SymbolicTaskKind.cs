@@ -17,4 +17,6 @@ public enum SymbolicTaskKind
     Constant,
     /// <summary>Every symbol -> one of a few category labels, a random balanced assignment drawn from the task seed.</summary>
     Category,
+    /// <summary>x -> (a*x + b) mod p over an alphabet of prime size p, a != 0, 1 (see <see cref="AffineTaskFamily"/>).</summary>
+    Affine,
 }
