@@ -23,6 +23,9 @@
         # Regression ICL: training and error curves
         'Start-IclTraining'
         'Measure-IclRegression'
+        # Regression ICL: numeric prompts and the gradient-descent comparison
+        'Invoke-IclRegressionPrompt'
+        'Compare-IclGradientDescent'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

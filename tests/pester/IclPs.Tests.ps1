@@ -627,6 +627,57 @@ Describe 'Start-IclTraining and Measure-IclRegression' {
     }
 }
 
+Describe 'Invoke-IclRegressionPrompt' {
+    BeforeAll {
+        $script:Model = @(Start-IclTraining -Dimension 2 -Points 4 -TaskPoolSize 3 -Steps 4 -BatchSize 4 -EvaluateEvery 0 -Device cpu -PassThru)[-1]
+    }
+
+    It 'answers piped numeric queries with the baselines alongside' {
+        $queries = @(
+            [pscustomobject]@{ X = @(@(1, 0), @(0, 1), @(1, 1)); Y = @(2, -1) }
+            [pscustomobject]@{ X = @(@(1, 0), @(0, 1), @(1, 1)); Y = @(2, -1, 1) }
+        )
+        $r = @($queries | Invoke-IclRegressionPrompt -Model $Model -Baseline Ridge, LeastSquares)
+        $r.Count | Should -Be 2
+        $r[0].PSObject.TypeNames[0] | Should -Be 'IclPs.Engine.Regression.Prompting.RegressionPromptResult'
+        $r.Index | Should -Be @(0, 1)
+        $r[0].Expected | Should -BeNullOrEmpty
+        $r[1].Expected | Should -Be 1
+        $r[1].LeastSquares | Should -BeLessThan 1.0001
+        $r[1].LeastSquares | Should -BeGreaterThan 0.9999
+        $r[0].Prediction | Should -Be $r[1].Prediction
+    }
+
+    It 'generates prompts from the model''s training tasks' {
+        $r = @($Model | Invoke-IclRegressionPrompt -Samples 5 -Seed 3 -Baseline Dmmse)
+        $r.Count | Should -Be 5
+        $r[0].Points | Should -Be 4
+        $r[0].Dmmse | Should -Not -BeNullOrEmpty
+        $r[0].Seed | Should -Be 3
+    }
+
+    It 'reports a ragged query by its index and runs the others' {
+        $queries = @(
+            [pscustomobject]@{ X = @(@(1, 0), @(1)); Y = @(2) }
+            [pscustomobject]@{ X = @(@(1, 0), @(0, 1)); Y = @(2) }
+        )
+        $r = @($queries | Invoke-IclRegressionPrompt -Model $Model -ErrorVariable bad -ErrorAction SilentlyContinue)
+        $r.Count | Should -Be 1
+        $r[0].Index | Should -Be 1
+        $bad[0].FullyQualifiedErrorId | Should -Be 'RegressionPromptRaggedInputs,IclPs.Cmdlets.InvokeIclRegressionPromptCommand'
+        $bad[0].Exception.Message | Should -Match '^Query 0:'
+    }
+}
+
+Describe 'Compare-IclGradientDescent' {
+    It 'compares a briefly trained linear attention layer with tuned GD' {
+        $r = Compare-IclGradientDescent -Dimension 3 -ContextPoints 4 -Steps 50 -BatchSize 64 -EvaluationSamples 500
+        $r.PSObject.TypeNames[0] | Should -Be 'IclPs.Engine.Regression.GradientDescent.GradientDescentExperimentResult'
+        $r.GdHalfMse | Should -BeLessThan $r.ZeroHalfMse
+        $r.GradientCosine | Should -BeLessOrEqual 1.000001
+    }
+}
+
 Describe 'iclps-host' -Skip:(-not $env:ICLPS_HOST) {
     It 'runs a script with arguments and returns its exit code' {
         $script = Join-Path $TestDrive 'run.ps1'
