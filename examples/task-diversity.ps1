@@ -23,8 +23,8 @@ param(
     [int]$Dimension = 4,
     [int]$Points = 16,
     [int[]]$Exponents = @(1, 3, 5, 7, 9, 11, 13, 15),
-    # Also train on fresh tasks (M = inf).
-    [bool]$IncludeFresh = $true,
+    # Leave out the fresh-task model (M = inf), e.g. when continuing a sweep with -Append.
+    [switch]$NoFresh,
     [int]$Steps = 6000,
     [int]$BatchSize = 128,
     [double]$LearningRate = 1e-3,
@@ -32,6 +32,8 @@ param(
     [long]$TaskSeed = 0,
     [int]$Samples = 1000,
     [int]$EvaluateEvery = 1000,
+    # Add rows to existing CSVs (continuing a stopped sweep with the same settings) instead of replacing them.
+    [switch]$Append,
     [string]$RunDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../out/task-diversity')),
     [string]$ResultDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../docs/results'))
 )
@@ -42,13 +44,13 @@ $csv = [IO.Path]::Combine($ResultDir, 'task-diversity.csv')
 $trainingCsv = [IO.Path]::Combine($ResultDir, 'task-diversity-training.csv')
 
 # Pool sizes as ints; 0 is Start-IclTraining's "fresh task per sequence".
+# M = inf first: it is the reference line of both plots and the model linear-regression-curve.ps1 reuses.
 $pools = @($Exponents | ForEach-Object { [int][Math]::Pow(2, $_) })
-if ($IncludeFresh) { $pools += 0 }
+if (-not $NoFresh) { $pools = @(0) + $pools }
 
 "Sweep: $Preset, D=$Dimension, K=$Points, $Steps updates of $BatchSize, lr $LearningRate (triangle), seed $Seed, task seed $TaskSeed; M = $(($pools | ForEach-Object { if ($_ -eq 0) { 'inf' } else { $_ } }) -join ', ')"
 $sweepClock = [Diagnostics.Stopwatch]::StartNew()
-$first = $true
-$all = [Collections.Generic.List[object]]::new()
+$first = -not ($Append -and [IO.File]::Exists($csv))
 foreach ($pool in $pools) {
     $label = if ($pool -eq 0) { 'inf' } else { "$pool" }
     $folder = [IO.Path]::Combine($RunDir, "M-$label")
@@ -75,7 +77,6 @@ foreach ($pool in $pools) {
             DeltaRidge = $_.DeltaRidge; DeltaDmmse = $_.DeltaDmmse; ModelError = $_.ModelError
         }
     })
-    $all.AddRange($rows)
     $log = @($progress | ForEach-Object {
         [pscustomobject]@{
             M = $label; Step = $_.Step; Loss = $_.Loss; PretrainError = $_.PretrainError; FreshError = $_.FreshError
@@ -98,10 +99,23 @@ foreach ($pool in $pools) {
     'M={0}: trained in {1:0} s, measured in {2:0} s (sweep so far {3:0} s)' -f $label, $trainSeconds, ($clock.Elapsed.TotalSeconds - $trainSeconds), $sweepClock.Elapsed.TotalSeconds
 }
 
+# The plots show every row of the CSV, including those of earlier -Append runs. Import-Csv is not in every host, and these
+# cells are plain numbers and words, so a split on commas reads them back.
+$lines = [IO.File]::ReadAllLines($csv)
+$header = $lines[0].Split(',')
+$all = @($lines[1..($lines.Count - 1)] | ForEach-Object {
+    $cells = $_.Split(',')
+    $row = [ordered]@{}
+    for ($i = 0; $i -lt $header.Count; $i++) { $row[$header[$i]] = if ($cells[$i] -eq '') { $null } else { $cells[$i] } }
+    [pscustomobject]$row
+})
 # One line per Delta; M = inf has no place on a log axis, so its DeltaRidge is drawn as a flat reference across the range.
 foreach ($source in 'pretrain', 'fresh') {
     $finite = @($all | Where-Object { $_.TaskSource -eq $source -and $_.M -ne 'inf' })
     if ($finite.Count -eq 0) { continue }
+    # Lines join points in row order, and -Append runs add M out of order: sort by M (Sort-Object is not in every host).
+    $keys = [double[]]@($finite | ForEach-Object { [double]$_.M })
+    [Array]::Sort($keys, $finite)
     $plotRows = [Collections.Generic.List[object]]::new()
     foreach ($r in $finite) {
         $plotRows.Add([pscustomobject]@{ M = [double]$r.M; Delta = [double]$r.DeltaRidge; Series = 'Delta vs Ridge' })
