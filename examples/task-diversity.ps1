@@ -14,7 +14,9 @@
       <ResultDir>/task-diversity-fresh.png      the same on fresh tasks
       <ResultDir>/task-diversity-training.csv   the held-out error during training, per M
       <RunDir>/M-<M>/                           checkpoints (git-ignored); M-inf is reused by linear-regression-curve.ps1
-    Rows are appended to the CSV as each M finishes, so a stopped sweep keeps what it measured.
+    Rows are appended to the CSV as each M finishes, so a stopped sweep keeps what it measured; continue it with the same
+    settings plus -Append (and -NoFresh once M = inf is done), one -Exponents value per call through the host's -File.
+    Each run folder is deleted and retrained when the script reaches its M.
         dotnet run --project src/IclPs.Host -c Release -- -File examples/task-diversity.ps1
 #>
 param(
