@@ -30,16 +30,7 @@ public sealed class Gpt2Model : TransformerModel
         var residualStd = 0.02 / Math.Sqrt(2.0 * Config.Layers);
         transformer.wte.Weight.normal_(0, std, gen);
         transformer.wpe.Weight.normal_(0, 0.01, gen);
-        foreach (var block in transformer.h)
-        {
-            foreach (var ln in new[] { block.ln_1, block.ln_2 }) { ln.Weight.fill_(1); ln.Bias.zero_(); }
-            block.attn.c_attn.Weight.normal_(0, std, gen); block.attn.c_attn.Bias.zero_();
-            block.attn.c_proj.Weight.normal_(0, residualStd, gen); block.attn.c_proj.Bias.zero_();
-            block.mlp.c_fc.Weight.normal_(0, std, gen); block.mlp.c_fc.Bias.zero_();
-            block.mlp.c_proj.Weight.normal_(0, residualStd, gen); block.mlp.c_proj.Bias.zero_();
-        }
-        transformer.ln_f.Weight.fill_(1);
-        transformer.ln_f.Bias.zero_();
+        Gpt2Block.InitialiseStack(transformer.h, transformer.ln_f, gen, std, residualStd);
         lm_head?.Weight.normal_(0, std, gen);
     }
 
@@ -47,11 +38,7 @@ public sealed class Gpt2Model : TransformerModel
     {
         // x: [b, t, d]
         var x = Hook(hooks, HookNames.Embed, transformer.wte.Forward(ids)) + Hook(hooks, HookNames.PosEmbed, transformer.wpe.Forward(positions));
-        for (var l = 0; l < Config.Layers; l++)
-        {
-            x = transformer.h[l].Forward(this, l, x, attnBias, hooks);
-        }
-        return Hook(hooks, HookNames.FinalNormalized, transformer.ln_f.Forward(x));
+        return Gpt2Stack(transformer.h, transformer.ln_f, x, attnBias, hooks);
     }
 
     private protected override Tensor Unembed(Tensor x) =>
@@ -92,6 +79,21 @@ internal sealed class Gpt2Block : nn.Module
     }
 
     public Tensor Forward(TransformerModel model, int layer, Tensor x, Tensor attnBias, HookSet? hooks) => model.Gpt2BlockForward(this, layer, x, attnBias, hooks);
+
+    /// <summary>GPT-2 initialisation of a block stack and its final norm: N(0, std) weights, N(0, residualStd) residual projections, unit norms, zero biases.</summary>
+    public static void InitialiseStack(IEnumerable<Gpt2Block> blocks, LayerNormParams finalNorm, Generator gen, double std, double residualStd)
+    {
+        foreach (var block in blocks)
+        {
+            foreach (var ln in new[] { block.ln_1, block.ln_2 }) { ln.Weight.fill_(1); ln.Bias.zero_(); }
+            block.attn.c_attn.Weight.normal_(0, std, gen); block.attn.c_attn.Bias.zero_();
+            block.attn.c_proj.Weight.normal_(0, residualStd, gen); block.attn.c_proj.Bias.zero_();
+            block.mlp.c_fc.Weight.normal_(0, std, gen); block.mlp.c_fc.Bias.zero_();
+            block.mlp.c_proj.Weight.normal_(0, residualStd, gen); block.mlp.c_proj.Bias.zero_();
+        }
+        finalNorm.Weight.fill_(1);
+        finalNorm.Bias.zero_();
+    }
 }
 
 internal sealed class Gpt2Attention : nn.Module

@@ -62,16 +62,7 @@ public sealed class RegressionModel : TransformerModel
         var residualStd = 0.02 / Math.Sqrt(2.0 * Config.Layers);
         read_in.Weight.normal_(0, std, gen);
         transformer.wpe.Weight.normal_(0, 0.01, gen);
-        foreach (var block in transformer.h)
-        {
-            foreach (var ln in new[] { block.ln_1, block.ln_2 }) { ln.Weight.fill_(1); ln.Bias.zero_(); }
-            block.attn.c_attn.Weight.normal_(0, std, gen); block.attn.c_attn.Bias.zero_();
-            block.attn.c_proj.Weight.normal_(0, residualStd, gen); block.attn.c_proj.Bias.zero_();
-            block.mlp.c_fc.Weight.normal_(0, std, gen); block.mlp.c_fc.Bias.zero_();
-            block.mlp.c_proj.Weight.normal_(0, residualStd, gen); block.mlp.c_proj.Bias.zero_();
-        }
-        transformer.ln_f.Weight.fill_(1);
-        transformer.ln_f.Bias.zero_();
+        Gpt2Block.InitialiseStack(transformer.h, transformer.ln_f, gen, std, residualStd);
         read_out.Weight.normal_(0, std, gen);
         read_out.Bias.zero_();
     }
@@ -80,11 +71,7 @@ public sealed class RegressionModel : TransformerModel
     {
         // x: [b, t, d]
         var x = Hook(hooks, HookNames.Embed, read_in.Forward(inputs)) + Hook(hooks, HookNames.PosEmbed, transformer.wpe.Forward(positions));
-        for (var l = 0; l < Config.Layers; l++)
-        {
-            x = transformer.h[l].Forward(this, l, x, attnBias, hooks);
-        }
-        return Hook(hooks, HookNames.FinalNormalized, transformer.ln_f.Forward(x));
+        return Gpt2Stack(transformer.h, transformer.ln_f, x, attnBias, hooks);
     }
 
     private protected override Tensor Unembed(Tensor x) => read_out.Forward(x);

@@ -142,6 +142,16 @@ public abstract class TransformerModel : nn.Module
     }
 
     /// <summary>One GPT-2 block (shared by the GPT-2 and regression families): LayerNorm, attention, LayerNorm, tanh-GELU MLP.</summary>
+    /// <summary>The GPT-2 block stack then the final norm, shared by GPT-2 and the regression variant. x: [b, t, d].</summary>
+    private protected Tensor Gpt2Stack(IList<Gpt2Block> blocks, LayerNormParams finalNorm, Tensor x, Tensor attnBias, HookSet? hooks)
+    {
+        for (var l = 0; l < blocks.Count; l++)
+        {
+            x = Gpt2BlockForward(blocks[l], l, x, attnBias, hooks);
+        }
+        return Hook(hooks, HookNames.FinalNormalized, finalNorm.Forward(x));
+    }
+
     internal Tensor Gpt2BlockForward(Gpt2Block block, int layer, Tensor x, Tensor attnBias, HookSet? hooks)
     {
         var names = LayerHooks[layer];

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Management.Automation;
+using IclPs.Engine;
 using IclPs.Engine.Regression.GradientDescent;
 using IclPs.Internal;
 
@@ -42,7 +43,7 @@ public sealed class CompareIclGradientDescentCommand : IclPsCmdlet
         {
             // The trainer reports on this thread, so Write-Progress is called from the pipeline thread.
             var result = GradientDescentExperiment.Run(tasks, training, EvaluationSamples, EvaluationSeed, TorchSelection.Device(Device),
-                new ActionProgress(p => progress.Report(p.Step, Steps, $"step {p.Step} of {Steps}, 0.5*MSE {p.Loss:0.0000}")), Cancellation);
+                new SynchronousProgress<(int Step, double Loss)>(p => progress.Report(p.Step, Steps, $"step {p.Step} of {Steps}, 0.5*MSE {p.Loss:0.0000}")), Cancellation);
             WriteVerbose($"Done in {clock.Elapsed.TotalSeconds:F1} s; final training loss {result.FinalTrainingLoss:0.0000}, tuned GD learning rate {result.GdLearningRate:0.###}.");
             WriteObject(result);
         }
@@ -50,10 +51,5 @@ public sealed class CompareIclGradientDescentCommand : IclPsCmdlet
         {
             progress.Complete();
         }
-    }
-
-    private sealed class ActionProgress(Action<(int Step, double Loss)> action) : IProgress<(int Step, double Loss)>
-    {
-        public void Report((int Step, double Loss) value) => action(value);
     }
 }

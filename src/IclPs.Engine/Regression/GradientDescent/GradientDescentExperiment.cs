@@ -15,7 +15,7 @@ public static class GradientDescentExperiment
         RegressionChecks.AtLeast("EvaluationSamples", evaluationSamples, 1);
         var lastLoss = double.NaN;
         using var model = LinearSelfAttentionTrainer.Train(tasks, training, ScalarType.Float32, device,
-            new ForwardingProgress(p => { lastLoss = p.Loss; progress?.Report(p); }), cancellationToken);
+            new SynchronousProgress<(int Step, double Loss)>(p => { lastLoss = p.Loss; progress?.Report(p); }), cancellationToken);
         using var scope = NewDisposeScope();
         // float64 evaluation, so the comparison measures the trained weights, not float32 rounding.
         using var batch = tasks.Sample(evaluationSamples, evaluationSeed, ScalarType.Float64, device);
@@ -24,11 +24,5 @@ public static class GradientDescentExperiment
         using var gd = GdLinearSelfAttention.OneGdStep(w0, eta, tasks.ContextPoints);
         var comparison = GradientDescentComparison.Compare(model.PredictQuery, gd.PredictQuery, batch);
         return new GradientDescentExperimentResult(tasks, training, eta, lastLoss, comparison);
-    }
-
-    // Progress<T> posts to a synchronisation context; training reports must arrive synchronously, in order.
-    private sealed class ForwardingProgress(Action<(int Step, double Loss)> action) : IProgress<(int Step, double Loss)>
-    {
-        public void Report((int Step, double Loss) value) => action(value);
     }
 }
