@@ -61,7 +61,7 @@ public sealed class Gpt2BpeTokenizerTests : IDisposable
     public void SaveWritesTheSameFilesAndLoadsBack()
     {
         var tok = Gpt2BpeTokenizer.Load(_folder.Path);
-        var target = _folder.Sub("saved");
+        var target = _folder.File("saved");
         tok.Save(target);
         Assert.Equal(File.ReadAllBytes(_folder.File("vocab.json")), File.ReadAllBytes(Path.Combine(target, "vocab.json")));
         Assert.Equal(File.ReadAllBytes(_folder.File("merges.txt")), File.ReadAllBytes(Path.Combine(target, "merges.txt")));

@@ -71,7 +71,7 @@ public sealed class SentencePieceTokenizerTests : IDisposable
     {
         var model = SentencePieceFixture.Llama();
         var tok = Load(model);
-        var target = _folder.Sub("saved");
+        var target = _folder.File("saved");
         tok.Save(target);
         Assert.Equal(model, File.ReadAllBytes(Path.Combine(target, "tokenizer.model")));
         Assert.Equal(new[] { 266, 261 }, SentencePieceTokenizer.Load(target).Encode("held"));

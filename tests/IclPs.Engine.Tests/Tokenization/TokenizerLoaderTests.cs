@@ -76,7 +76,7 @@ public sealed class TokenizerLoaderTests : IDisposable
     [Fact]
     public void MissingFolderIsNotFound()
     {
-        var missing = _folder.Sub("nope");
+        var missing = _folder.File("nope");
         var e = Assert.Throws<IclPsException>(() => TokenizerLoader.Load(missing));
         Assert.Equal("TokenizerNotFound", e.ErrorId);
         Assert.Contains("does not exist", e.Message);
