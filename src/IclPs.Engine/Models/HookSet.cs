@@ -26,6 +26,7 @@ public sealed class HookSet : IDisposable
     private readonly List<(Func<string, bool> Matches, PositionFilter Positions, bool KeepGraph)> _captures = new();
     private readonly Dictionary<string, bool> _activeCache = new();
     private readonly Dictionary<string, Tensor> _captured = new(StringComparer.Ordinal);
+    private readonly List<Tensor> _owned = new();
 
     /// <summary>Captured activations by hook name. Tensors live until this HookSet is disposed.</summary>
     public IReadOnlyDictionary<string, Tensor> Captured => _captured;
@@ -59,6 +60,21 @@ public sealed class HookSet : IDisposable
         Edit(hookName, x =>
         {
             var mask = PositionMask(x, positions ?? PositionFilter.Last, 3);
+            return x * (1 - mask) + mask * Broadcastable(vector, x);
+        });
+
+    /// <summary>
+    /// Add <paramref name="vector"/> ([d] or [b, d]) at one sequence column of a [b, pos, d] activation. Prompts are left-padded,
+    /// so one column is every prompt's prediction position; the edit keeps the autograd graph of <paramref name="vector"/>.
+    /// </summary>
+    public HookSet AddVectorAt(string hookName, Tensor vector, int column) =>
+        Edit(hookName, x => x + ColumnMask(x, column) * Broadcastable(vector, x));
+
+    /// <summary>Replace a [b, pos, d] activation by <paramref name="vector"/> ([d] or [b, d]) at one sequence column.</summary>
+    public HookSet ReplaceVectorAt(string hookName, Tensor vector, int column) =>
+        Edit(hookName, x =>
+        {
+            var mask = ColumnMask(x, column);
             return x * (1 - mask) + mask * Broadcastable(vector, x);
         });
 
@@ -112,8 +128,18 @@ public sealed class HookSet : IDisposable
         return x;
     }
 
+    /// <summary>Makes this set dispose <paramref name="tensor"/> with its captures (e.g. a vector its edits inject); returns it.</summary>
+    public Tensor Own(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        _owned.Add(tensor.DetachFromDisposeScope());
+        return tensor;
+    }
+
     public void Dispose()
     {
+        foreach (var t in _owned) t.Dispose();
+        _owned.Clear();
         foreach (var t in _captured.Values) t.Dispose();
         _captured.Clear();
     }
@@ -141,6 +167,19 @@ public sealed class HookSet : IDisposable
         var n = Math.Min(positions.LastCount.Value, (int)t);
         var m = zeros(shape, dtype: x.dtype, device: x.device);
         m.narrow(1, t - n, n).fill_(1);
+        return m;
+    }
+
+    /// <summary>[1, pos, 1] with a 1 at <paramref name="column"/> (negative counts from the end).</summary>
+    private static Tensor ColumnMask(Tensor x, int column)
+    {
+        var t = x.shape[1];
+        var index = column < 0 ? t + column : column;
+        if (index < 0 || index >= t)
+            throw new IclPsException("InjectionColumnOutOfRange", IclErrorKind.InvalidArgument,
+                $"Column {column} is outside the {t} positions of this forward pass.", column);
+        var m = zeros(1, t, 1, dtype: x.dtype, device: x.device);
+        m[0, index, 0] = tensor(1.0f, dtype: x.dtype);
         return m;
     }
 
