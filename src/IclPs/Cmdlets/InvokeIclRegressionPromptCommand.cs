@@ -6,6 +6,7 @@ using IclPs.Engine.Regression.Baselines;
 using IclPs.Engine.Regression.Evaluation;
 using IclPs.Engine.Regression.Prompting;
 using IclPs.Engine.Regression.Runs;
+using IclPs.Engine.TaskVectors;
 using IclPs.Internal;
 
 namespace IclPs.Cmdlets;
@@ -17,7 +18,8 @@ namespace IclPs.Cmdlets;
 /// expected y_K) and optionally Expected; or, when no X is given, they are drawn from the linear task family of
 /// -Dimension/-Points/-TaskPoolSize/-TaskSeed (unbound ones come from the model's recorded training tasks). One
 /// <see cref="RegressionPromptResult"/> per query, with the -Baseline predictions alongside the model's. A query the
-/// model cannot read is an error for that query only.
+/// model cannot read is an error for that query only. -TaskVector injects a task vector (New-TaskVector -Method Ltv on this
+/// model) at the query's x token, e.g. to test prompts longer than the model was trained on.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "IclRegressionPrompt", DefaultParameterSetName = GenerateSet)]
 [OutputType(typeof(RegressionPromptResult))]
@@ -81,6 +83,9 @@ public sealed class InvokeIclRegressionPromptCommand : IclPsCmdlet
     public string[] Baseline { get; set; } = [];
 
     [Parameter, ValidateRange(1, 1_000_000)] public int BatchSize { get; set; } = 256;
+
+    /// <summary>Injected at every prompt's query x token; it must have been built on a model of this shape.</summary>
+    [Parameter, ValidateNotNull] public TaskVector? TaskVector { get; set; }
     [Parameter, ValidateSet("auto", "cpu", "cuda", IgnoreCase = true)] public string Device { get; set; } = "auto";
 
     private IclRegressionModel? _loaded;
@@ -113,7 +118,7 @@ public sealed class InvokeIclRegressionPromptCommand : IclPsCmdlet
             // Baselines need the task settings only for the noise variance and the dMMSE pool; they are fixed for the whole pipeline.
             var task = Task(model);
             _queryFamily = task.CreateFamily();
-            _queryRunner = new RegressionPromptRunner(model, Baselines(_queryFamily), BatchSize);
+            _queryRunner = new RegressionPromptRunner(model, Baselines(_queryFamily), BatchSize, TaskVector);
             WriteVerbose($"Model {model.Name} ({model.Config}) on {model.Network.Device}; baselines {Names(_queryRunner)}.");
         }
         var prompt = RegressionPrompt.Create(_index++, X, Y, Expected);
@@ -125,7 +130,7 @@ public sealed class InvokeIclRegressionPromptCommand : IclPsCmdlet
         var task = Task(model);
         model.CheckFits(task);
         using var family = task.CreateFamily();
-        var runner = new RegressionPromptRunner(model, Baselines(family), BatchSize);
+        var runner = new RegressionPromptRunner(model, Baselines(family), BatchSize, TaskVector);
         var fresh = TaskSource.Equals(RegressionTaskSource.Fresh, StringComparison.OrdinalIgnoreCase);
         WriteVerbose($"Model {model.Name} ({model.Config}) on {model.Network.Device}: {Samples} {(fresh ? "fresh" : "pretrain")} prompts of {task}, seed {Seed}, baselines {Names(runner)}.");
         var clock = Stopwatch.StartNew();
