@@ -72,6 +72,13 @@ public sealed class InvokeIclRegressionPromptCommand : IclPsCmdlet
     [Parameter(ParameterSetName = GenerateSet), Parameter(ParameterSetName = GeneratePathSet), ValidateSet("pretrain", "fresh", IgnoreCase = true)]
     public string TaskSource { get; set; } = RegressionTaskSource.Pretrain;
 
+    /// <summary>Skewed draws generated x from N(0, diag(1/i)) (a distribution shift from training).</summary>
+    [Parameter(ParameterSetName = GenerateSet), Parameter(ParameterSetName = GeneratePathSet)]
+    public InputCovariance Covariance { get; set; } = InputCovariance.Isotropic;
+    /// <summary>Generated queries are orthogonal to their demonstrations (needs -Points at most D).</summary>
+    [Parameter(ParameterSetName = GenerateSet), Parameter(ParameterSetName = GeneratePathSet)]
+    public SwitchParameter OrthogonalQuery { get; set; }
+
     /// <summary>M for generated prompts and the dMMSE baseline; 0 means fresh tasks (no pool).</summary>
     [Parameter, ValidateRange(0, int.MaxValue)] public int TaskPoolSize { get; set; }
     [Parameter] public long TaskSeed { get; set; }
@@ -129,10 +136,11 @@ public sealed class InvokeIclRegressionPromptCommand : IclPsCmdlet
     {
         var task = Task(model);
         model.CheckFits(task);
-        using var family = task.CreateFamily();
+        using var family = task.CreateFamily(inputs: new RegressionInputOptions { Covariance = Covariance, OrthogonalQuery = OrthogonalQuery });
         var runner = new RegressionPromptRunner(model, Baselines(family), BatchSize, TaskVector);
         var fresh = TaskSource.Equals(RegressionTaskSource.Fresh, StringComparison.OrdinalIgnoreCase);
-        WriteVerbose($"Model {model.Name} ({model.Config}) on {model.Network.Device}: {Samples} {(fresh ? "fresh" : "pretrain")} prompts of {task}, seed {Seed}, baselines {Names(runner)}.");
+        WriteVerbose($"Model {model.Name} ({model.Config}) on {model.Network.Device}: {Samples} {(fresh ? "fresh" : "pretrain")} prompts of {task}, inputs {family.Inputs.Covariance}" +
+                     $"{(OrthogonalQuery ? " with orthogonal queries" : "")}, seed {Seed}, baselines {Names(runner)}{(TaskVector is null ? "" : $", injecting {TaskVector}")}.");
         var clock = Stopwatch.StartNew();
         var prompts = RegressionPromptGenerator.Generate(family, task.Points, Samples, Seed, fresh);
         WriteObject(runner.Run(prompts, Seed, Cancellation), enumerateCollection: true);
