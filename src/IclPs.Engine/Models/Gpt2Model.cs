@@ -34,12 +34,12 @@ public sealed class Gpt2Model : TransformerModel
         lm_head?.Weight.normal_(0, std, gen);
     }
 
-    private protected override Tensor ForwardToFinalNorm(Tensor ids, Tensor positions, Tensor attnBias, HookSet? hooks)
-    {
-        // x: [b, t, d]
-        var x = Hook(hooks, HookNames.Embed, transformer.wte.Forward(ids)) + Hook(hooks, HookNames.PosEmbed, transformer.wpe.Forward(positions));
-        return Gpt2Stack(transformer.h, transformer.ln_f, x, attnBias, hooks);
-    }
+    // [b, t, d]
+    private protected override Tensor Embed(Tensor ids, Tensor positions, HookSet? hooks) =>
+        Hook(hooks, HookNames.Embed, transformer.wte.Forward(ids)) + Hook(hooks, HookNames.PosEmbed, transformer.wpe.Forward(positions));
+
+    private protected override Tensor BlocksFrom(int firstLayer, Tensor x, Tensor positions, Tensor attnBias, HookSet? hooks, KeyValueCache? cache) =>
+        Gpt2Stack(transformer.h, transformer.ln_f, firstLayer, x, attnBias, hooks, cache);
 
     private protected override Tensor Unembed(Tensor x) =>
         lm_head is null ? x.matmul(transformer.wte.Weight.t()) : lm_head.Forward(x);
@@ -77,8 +77,6 @@ internal sealed class Gpt2Block : nn.Module
         mlp = new Gpt2Mlp(c, device, dtype);
         RegisterComponents();
     }
-
-    public Tensor Forward(TransformerModel model, int layer, Tensor x, Tensor attnBias, HookSet? hooks) => model.Gpt2BlockForward(this, layer, x, attnBias, hooks);
 
     /// <summary>GPT-2 initialisation of a block stack and its final norm: N(0, std) weights, N(0, residualStd) residual projections, unit norms, zero biases.</summary>
     public static void InitialiseStack(IEnumerable<Gpt2Block> blocks, LayerNormParams finalNorm, Generator gen, double std, double residualStd)

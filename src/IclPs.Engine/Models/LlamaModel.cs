@@ -52,17 +52,19 @@ public sealed class LlamaModel : TransformerModel
         lm_head?.Weight.normal_(0, std, gen);
     }
 
-    private protected override Tensor ForwardToFinalNorm(Tensor ids, Tensor positions, Tensor attnBias, HookSet? hooks)
+    private protected override Tensor Embed(Tensor ids, Tensor positions, HookSet? hooks) =>
+        Hook(hooks, HookNames.Embed, model.embed_tokens.Forward(ids));
+
+    private protected override Tensor BlocksFrom(int firstLayer, Tensor x, Tensor positions, Tensor attnBias, HookSet? hooks, KeyValueCache? cache)
     {
         // cos, sin: [b, 1, t, d_head]
         var freqs = positions.to(ScalarType.Float32).unsqueeze(-1) * _inverseFrequencies.view(1, 1, -1);
         var angles = cat([freqs, freqs], -1);
         var cos = angles.cos().to(DType).unsqueeze(1);
         var sin = angles.sin().to(DType).unsqueeze(1);
-        var x = Hook(hooks, HookNames.Embed, model.embed_tokens.Forward(ids));
-        for (var l = 0; l < Config.Layers; l++)
+        for (var l = firstLayer; l < Config.Layers; l++)
         {
-            x = BlockForward(model.layers[l], l, x, attnBias, cos, sin, hooks);
+            x = BlockForward(model.layers[l], l, x, attnBias, cos, sin, hooks, cache);
         }
         return Hook(hooks, HookNames.FinalNormalized, model.norm.Forward(x));
     }
@@ -70,7 +72,7 @@ public sealed class LlamaModel : TransformerModel
     private protected override Tensor Unembed(Tensor x) =>
         lm_head is null ? x.matmul(model.embed_tokens.Weight.t()) : lm_head.Forward(x);
 
-    private Tensor BlockForward(LlamaBlock block, int layer, Tensor x, Tensor attnBias, Tensor cos, Tensor sin, HookSet? hooks)
+    private Tensor BlockForward(LlamaBlock block, int layer, Tensor x, Tensor attnBias, Tensor cos, Tensor sin, HookSet? hooks, KeyValueCache? cache)
     {
         var names = LayerHooks[layer];
         var (b, t) = (x.shape[0], x.shape[1]);
@@ -83,6 +85,7 @@ public sealed class LlamaModel : TransformerModel
         var v = block.self_attn.v_proj.Forward(h).view(b, t, kvHeads, dHead).transpose(1, 2);
         q = q * cos + RotateHalf(q) * sin;
         k = k * cos + RotateHalf(k) * sin;
+        if (cache is not null) (k, v) = cache.Apply(layer, x, k, v);
         if (kvHeads != heads)
         {
             k = k.repeat_interleave(heads / kvHeads, dim: 1);

@@ -31,6 +31,13 @@ public sealed class RegressionModel : TransformerModel
     /// </summary>
     public Tensor Predict(Tensor inputs, Tensor? attentionMask = null, HookSet? hooks = null)
     {
+        using var scope = NewDisposeScope();
+        // [b, t, 1] -> [b, t]
+        return Decode(CheckedInputs(inputs, attentionMask), attentionMask, hooks, lastPositionOnly: false).squeeze(-1).MoveToOuterDisposeScope();
+    }
+
+    private protected override Tensor CheckedInputs(Tensor inputs, Tensor? attentionMask)
+    {
         if (inputs.dim() != 3 || inputs.shape[2] != Config.InputDim)
             throw new IclPsException("RegressionInputShape", IclErrorKind.InvalidArgument,
                 $"regression inputs must be [batch, positions, {Config.InputDim}], got [{string.Join(", ", inputs.shape)}].", inputs.shape);
@@ -44,9 +51,7 @@ public sealed class RegressionModel : TransformerModel
         if (attentionMask is not null && !attentionMask.shape.SequenceEqual(inputs.shape[..2]))
             throw new IclPsException("AttentionMaskShapeMismatch", IclErrorKind.InvalidArgument,
                 $"attention mask [{string.Join(", ", attentionMask.shape)}] does not match inputs [{string.Join(", ", inputs.shape[..2])}].", attentionMask.shape);
-        using var scope = NewDisposeScope();
-        // [b, t, 1] -> [b, t]
-        return Decode(inputs.to(DType, Device), attentionMask, hooks, lastPositionOnly: false).squeeze(-1).MoveToOuterDisposeScope();
+        return inputs.to(DType, Device);
     }
 
     public override Tensor HeadOutputWeights(int layer) =>
@@ -67,12 +72,12 @@ public sealed class RegressionModel : TransformerModel
         read_out.Bias.zero_();
     }
 
-    private protected override Tensor ForwardToFinalNorm(Tensor inputs, Tensor positions, Tensor attnBias, HookSet? hooks)
-    {
-        // x: [b, t, d]
-        var x = Hook(hooks, HookNames.Embed, read_in.Forward(inputs)) + Hook(hooks, HookNames.PosEmbed, transformer.wpe.Forward(positions));
-        return Gpt2Stack(transformer.h, transformer.ln_f, x, attnBias, hooks);
-    }
+    // [b, t, d]
+    private protected override Tensor Embed(Tensor inputs, Tensor positions, HookSet? hooks) =>
+        Hook(hooks, HookNames.Embed, read_in.Forward(inputs)) + Hook(hooks, HookNames.PosEmbed, transformer.wpe.Forward(positions));
+
+    private protected override Tensor BlocksFrom(int firstLayer, Tensor x, Tensor positions, Tensor attnBias, HookSet? hooks, KeyValueCache? cache) =>
+        Gpt2Stack(transformer.h, transformer.ln_f, firstLayer, x, attnBias, hooks, cache);
 
     private protected override Tensor Unembed(Tensor x) => read_out.Forward(x);
 }

@@ -66,6 +66,64 @@ public abstract class TransformerModel : nn.Module
         if (Config.Family == ModelFamily.Regression)
             throw new IclPsException("TokenInputNotSupported", IclErrorKind.InvalidOperation,
                 $"A regression model reads vectors, not token ids; call {nameof(RegressionModel)}.{nameof(RegressionModel.Predict)}.", Config);
+        using var scope = NewDisposeScope();
+        return Decode(CheckedInputs(inputIds, attentionMask), attentionMask, hooks, lastPositionOnly).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One clean pass over left-padded inputs (token ids [b, t], or vectors [b, t, d_in] for the regression family) that
+    /// keeps what <see cref="ForwardLastFrom"/> needs to recompute the last column from any layer: every layer's keys and
+    /// values of the other columns, and the residual entering each block at the last column. Causal attention means no
+    /// other column depends on the last one, so an intervention there leaves the kept values exact. No gradients.
+    /// </summary>
+    public KeyValueCache CachePrefix(Tensor inputs, Tensor? attentionMask = null)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var cache = new KeyValueCache(Config.Layers);
+        try
+        {
+            var output = Decode(CheckedInputs(inputs, attentionMask), attentionMask, null, lastPositionOnly: true, cache);
+            cache.Finish(output);
+            return cache;
+        }
+        catch
+        {
+            cache.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Recomputes the last column of <paramref name="cache"/>'s batch from block <paramref name="layer"/> on, for
+    /// <paramref name="residual"/> [b, c, d_model]: c copies of the residual entering that block, each continuing as its
+    /// own last column (attending to the cached columns and to itself only). Hooks see the copies on the position axis,
+    /// so an edit can treat each copy differently (e.g. patch a different head per copy). Returns the read-out
+    /// [b, c, vocab] (or [b, c, 1] for the regression family); equals <see cref="Forward"/>'s last column for each copy.
+    /// </summary>
+    public Tensor ForwardLastFrom(KeyValueCache cache, int layer, Tensor residual, HookSet? hooks = null)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(residual);
+        if (cache.Layers != Config.Layers || !cache.IsComplete)
+            throw new ArgumentException("The cache was not made by this model's CachePrefix.", nameof(cache));
+        if (layer < 0 || layer >= Config.Layers)
+            throw new IclPsException("LayerOutOfRange", IclErrorKind.InvalidArgument, $"Layer {layer} is outside the model's {Config.Layers} layers.", layer);
+        if (residual.dim() != 3 || residual.shape[0] != cache.BatchSize || residual.shape[2] != Config.DModel)
+            throw new ArgumentException($"residual must be [{cache.BatchSize}, copies, {Config.DModel}], got [{string.Join(", ", residual.shape)}].", nameof(residual));
+        using var scope = NewDisposeScope();
+        var (b, c) = (residual.shape[0], residual.shape[1]);
+        var positions = cache.LastPositions.view(-1, 1).expand(b, c);
+        // Each copy sees the cached columns (real ones only) and itself, as the last column does in the full pass.
+        var own = zeros(c, c, dtype: DType, device: Device).masked_fill(eye(c, dtype: ScalarType.Bool, device: Device).logical_not(), MaskedScore(DType));
+        var attnBias = cat([cache.PrefixBias.expand(b, 1, c, cache.PrefixBias.shape[3]), own.view(1, 1, c, c).expand(b, 1, c, c)], 3);
+        var x = BlocksFrom(layer, residual.to(DType, Device), positions, attnBias, hooks, cache);
+        return Unembed(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Validates inputs for this family and returns them on the model's device (token ids; the regression family overrides for vectors).</summary>
+    private protected virtual Tensor CheckedInputs(Tensor inputIds, Tensor? attentionMask)
+    {
         if (inputIds.dim() != 2) throw new ArgumentException($"input ids must be [batch, positions], got [{string.Join(", ", inputIds.shape)}].", nameof(inputIds));
         var t = inputIds.shape[1];
         if (t > Config.ContextLength)
@@ -74,7 +132,6 @@ public abstract class TransformerModel : nn.Module
         if (attentionMask is not null && !attentionMask.shape.SequenceEqual(inputIds.shape))
             throw new IclPsException("AttentionMaskShapeMismatch", IclErrorKind.InvalidArgument,
                 $"attention mask [{string.Join(", ", attentionMask.shape)}] does not match input ids [{string.Join(", ", inputIds.shape)}].", attentionMask.shape);
-        using var scope = NewDisposeScope();
         if (inputIds.numel() > 0)
         {
             var (min, max) = (inputIds.min().item<long>(), inputIds.max().item<long>());
@@ -82,14 +139,14 @@ public abstract class TransformerModel : nn.Module
                 throw new IclPsException("TokenIdOutOfRange", IclErrorKind.InvalidArgument,
                     $"token ids must lie in [0, {Config.VocabSize}); got {(min < 0 ? min : max)}.", min < 0 ? min : max);
         }
-        return Decode(inputIds.to(Device), attentionMask, hooks, lastPositionOnly).MoveToOuterDisposeScope();
+        return inputIds.to(Device);
     }
 
     /// <summary>
     /// The shared decoder pass over checked inputs on the model's device ([b, t] ids, or [b, t, d_in] vectors for the
     /// regression family): positions from the mask, the stack, the final norm and the unembedding.
     /// </summary>
-    private protected Tensor Decode(Tensor inputs, Tensor? attentionMask, HookSet? hooks, bool lastPositionOnly)
+    private protected Tensor Decode(Tensor inputs, Tensor? attentionMask, HookSet? hooks, bool lastPositionOnly, KeyValueCache? cache = null)
     {
         var mask = attentionMask is null
             ? ones(inputs.shape[0], inputs.shape[1], dtype: ScalarType.Int64, device: Device)
@@ -97,7 +154,8 @@ public abstract class TransformerModel : nn.Module
         // Position ids count real tokens only, so a left-padded prompt sees the same positions as unpadded.
         var positions = (mask.cumsum(1) - 1).clamp_min(0);
         var attnBias = AttentionBias(mask, DType);
-        var x = ForwardToFinalNorm(inputs, positions, attnBias, hooks);
+        cache?.Start(mask, positions, attnBias);
+        var x = BlocksFrom(0, Embed(inputs, positions, hooks), positions, attnBias, hooks, cache);
         if (lastPositionOnly) x = x.select(1, -1);
         return Unembed(x);
     }
@@ -108,8 +166,14 @@ public abstract class TransformerModel : nn.Module
     /// <summary>Seeded initialisation: N(0, 0.02) weights, residual projections N(0, 0.02/sqrt(2L)), unit norms, zero biases.</summary>
     public abstract void Initialise(long seed);
 
-    /// <summary>Embedding (token ids, or read-in of vectors for the regression family), the blocks and the final norm.</summary>
-    private protected abstract Tensor ForwardToFinalNorm(Tensor inputs, Tensor positions, Tensor attnBias, HookSet? hooks);
+    /// <summary>Token embedding (or read-in of vectors for the regression family) plus position embedding where the family has one: [b, t, d].</summary>
+    private protected abstract Tensor Embed(Tensor inputs, Tensor positions, HookSet? hooks);
+
+    /// <summary>
+    /// Blocks <paramref name="firstLayer"/>.. then the final norm. With a <paramref name="cache"/>, each block records its
+    /// keys and values (the clean pass) or extends them with the cached ones (a last-column pass).
+    /// </summary>
+    private protected abstract Tensor BlocksFrom(int firstLayer, Tensor x, Tensor positions, Tensor attnBias, HookSet? hooks, KeyValueCache? cache);
 
     private protected abstract Tensor Unembed(Tensor x);
 
@@ -127,9 +191,11 @@ public abstract class TransformerModel : nn.Module
         var causal = ones(t, t, dtype: ScalarType.Bool, device: mask.device).tril();
         var keyReal = mask.to(ScalarType.Bool).view(mask.shape[0], 1, 1, t);
         var allowed = causal.view(1, 1, t, t).logical_and(keyReal).logical_or(eye(t, dtype: ScalarType.Bool, device: mask.device).view(1, 1, t, t));
-        var min = dtype switch { ScalarType.Float16 => -65504.0, ScalarType.BFloat16 => -3.38e38, _ => -3.4e38 };
-        return zeros(allowed.shape, dtype: dtype, device: mask.device).masked_fill(allowed.logical_not(), min);
+        return zeros(allowed.shape, dtype: dtype, device: mask.device).masked_fill(allowed.logical_not(), MaskedScore(dtype));
     }
+
+    /// <summary>The additive bias of a masked-out attention score in <paramref name="dtype"/>.</summary>
+    private static double MaskedScore(ScalarType dtype) => dtype switch { ScalarType.Float16 => -65504.0, ScalarType.BFloat16 => -3.38e38, _ => -3.4e38 };
 
     /// <summary>Scaled dot-product attention over [b, H, t, d_head]; the explicit form runs only when the pattern is hooked.</summary>
     private protected static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor attnBias, HookSet? hooks, string patternHook)
@@ -141,18 +207,18 @@ public abstract class TransformerModel : nn.Module
         return pattern.matmul(v);
     }
 
-    /// <summary>One GPT-2 block (shared by the GPT-2 and regression families): LayerNorm, attention, LayerNorm, tanh-GELU MLP.</summary>
-    /// <summary>The GPT-2 block stack then the final norm, shared by GPT-2 and the regression variant. x: [b, t, d].</summary>
-    private protected Tensor Gpt2Stack(IList<Gpt2Block> blocks, LayerNormParams finalNorm, Tensor x, Tensor attnBias, HookSet? hooks)
+    /// <summary>The GPT-2 block stack from <paramref name="firstLayer"/> then the final norm, shared by GPT-2 and the regression variant. x: [b, t, d].</summary>
+    private protected Tensor Gpt2Stack(IList<Gpt2Block> blocks, LayerNormParams finalNorm, int firstLayer, Tensor x, Tensor attnBias, HookSet? hooks, KeyValueCache? cache)
     {
-        for (var l = 0; l < blocks.Count; l++)
+        for (var l = firstLayer; l < blocks.Count; l++)
         {
-            x = Gpt2BlockForward(blocks[l], l, x, attnBias, hooks);
+            x = Gpt2BlockForward(blocks[l], l, x, attnBias, hooks, cache);
         }
         return Hook(hooks, HookNames.FinalNormalized, finalNorm.Forward(x));
     }
 
-    internal Tensor Gpt2BlockForward(Gpt2Block block, int layer, Tensor x, Tensor attnBias, HookSet? hooks)
+    /// <summary>One GPT-2 block (shared by the GPT-2 and regression families): LayerNorm, attention, LayerNorm, tanh-GELU MLP.</summary>
+    internal Tensor Gpt2BlockForward(Gpt2Block block, int layer, Tensor x, Tensor attnBias, HookSet? hooks, KeyValueCache? cache = null)
     {
         var names = LayerHooks[layer];
         var (b, t) = (x.shape[0], x.shape[1]);
@@ -160,7 +226,8 @@ public abstract class TransformerModel : nn.Module
         var qkv = block.attn.c_attn.Forward(block.ln_1.Forward(x));
         // q, k, v: [b, H, t, d_head]
         var split = qkv.view(b, t, 3, Config.Heads, Config.DHead).permute(2, 0, 3, 1, 4);
-        var heads = Attend(split[0], split[1], split[2], attnBias, hooks, names.Pattern);
+        var (k, v) = cache is null ? (split[1], split[2]) : cache.Apply(layer, x, split[1], split[2]);
+        var heads = Attend(split[0], k, v, attnBias, hooks, names.Pattern);
         var z = heads.transpose(1, 2);
         var attnOut = ProjectHeads(z, layer, hooks, block.attn.c_proj.Forward, block.attn.c_proj.Bias);
         x = Hook(hooks, names.ResidMid, x + Hook(hooks, names.AttnOut, attnOut));

@@ -8,4 +8,6 @@ public static class TaskVectorErrorIds
     public const string InvalidOption = "InvalidTaskVectorOption";
     public const string NotEnoughPrompts = "TaskVectorNotEnoughPrompts";
     public const string NonFinite = "TaskVectorNonFinite";
+    public const string FileNotFound = "TaskVectorFileNotFound";
+    public const string InvalidFile = "InvalidTaskVectorFile";
 }

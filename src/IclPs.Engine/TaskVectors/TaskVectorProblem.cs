@@ -32,6 +32,12 @@ public abstract class TaskVectorProblem
     /// </summary>
     public abstract Tensor Predict(TaskPromptBatch batch, HookSet? hooks);
 
+    /// <summary>
+    /// <see cref="Predict"/>'s format for the model's raw read-out at the prediction column ([b, vocab], or [b, 1] for a
+    /// regression model), e.g. from <see cref="TransformerModel.ForwardLastFrom"/>. Language models return it unchanged.
+    /// </summary>
+    public virtual Tensor FromReadOut(Tensor readOut) => readOut;
+
     /// <summary>Per-prompt training loss [b]: cross-entropy of the first answer token, or squared error of the query prediction.</summary>
     public abstract Tensor Loss(Tensor output, TaskPromptBatch batch);
 
