@@ -78,7 +78,7 @@ public static class HendelTaskVector
                 cancellationToken.ThrowIfCancellationRequested();
                 problem.Predict(batch, hooks);
                 for (var l = 0; l < config.Layers; l++)
-                    sum[l].add_(hooks.Captured[HookNames.ResidPost(l)].to(ScalarType.Float64).sum(0));
+                    sum[l].add_(hooks.Captured[HookNames.ResidPost(l)].to(ScalarType.Float64).sum(0L));
                 count += batch.Count;
             }
         }

@@ -1,0 +1,106 @@
+using IclPs.Engine.Models;
+using IclPs.Engine.Native;
+using IclPs.Engine.TaskVectors;
+using IclPs.Engine.Tests.Models;
+using static TorchSharp.torch;
+
+namespace IclPs.Engine.Tests.TaskVectors;
+
+/// <summary>The batched, prefix-cached indirect-effect sweep against patching full passes one head at a time, and the vector built from it.</summary>
+public sealed class FunctionVectorTests
+{
+    public FunctionVectorTests() => TorchNativeLoader.EnsureLoaded();
+
+    /// <summary>Todd's definition directly: one full forward pass per (prompt batch, layer, head) with HookSet.ReplaceHeadZ.</summary>
+    private static double[,] NaiveEffects(TaskVectorProblem problem, Tensor meanZ, Func<IEnumerable<TaskPromptBatch>> prompts)
+    {
+        var config = problem.Network.Config;
+        var sums = new double[config.Layers, config.Heads];
+        var count = 0;
+        using var _ = no_grad();
+        foreach (var batch in prompts())
+        {
+            using (batch)
+            using (var scope = NewDisposeScope())
+            {
+                var clean = problem.Score(problem.Predict(batch, null), batch);
+                for (var l = 0; l < config.Layers; l++)
+                for (var h = 0; h < config.Heads; h++)
+                {
+                    using var hooks = new HookSet().ReplaceHeadZ(l, h, meanZ[l, h]);
+                    sums[l, h] += (problem.Score(problem.Predict(batch, hooks), batch) - clean).sum().item<double>();
+                }
+                count += batch.Count;
+            }
+        }
+        for (var l = 0; l < config.Layers; l++)
+        for (var h = 0; h < config.Heads; h++) sums[l, h] /= count;
+        return sums;
+    }
+
+    /// <summary>The whole effect table agrees to relative L2 <paramref name="tolerance"/>, and is not trivially zero.</summary>
+    private static void AssertSameEffects(TaskVectorProblem problem, Func<IEnumerable<TaskPromptBatch>> prompts, double tolerance)
+    {
+        using var scope = NewDisposeScope();
+        var meanZ = MeanHeadActivations.Compute(problem, problem.Prompts(TaskPromptKind.Clean, TaskDataSplit.Train, 3, 6, 3, seed: 1));
+        var naive = NaiveEffects(problem, meanZ, prompts);
+        var batched = FunctionVector.IndirectEffects(problem, meanZ, prompts());
+        Assert.Equal(naive.Length, batched.Count);
+        var expected = batched.Select(e => naive[e.Layer, e.Head]).ToArray();
+        Assert.Contains(expected, v => v != 0);
+        Numerics.AssertClose(expected, batched.Select(e => e.AverageIndirectEffect).ToArray(), tolerance, "indirect effects");
+    }
+
+    [Theory]
+    [InlineData("gpt2-tiny")]
+    [InlineData("llama-tiny")]
+    public void Batched_indirect_effects_equal_one_head_at_a_time_on_text(string name)
+    {
+        using var model = TaskVectorTestSetup.TextModel(name);
+        var problem = TaskVectorTestSetup.TextProblem(model);
+        // Batches of 3 of different lengths, so left padding is exercised.
+        AssertSameEffects(problem, () => problem.Prompts(TaskPromptKind.ShuffledLabels, TaskDataSplit.Train, 3, 5, 3, seed: 2), 1e-5);
+    }
+
+    [Fact]
+    public void Batched_indirect_effects_equal_one_head_at_a_time_on_regression()
+    {
+        using var model = TaskVectorTestSetup.RegressionModel();
+        var problem = TaskVectorTestSetup.RegressionProblem(model);
+        AssertSameEffects(problem, () => problem.Prompts(TaskPromptKind.ShuffledLabels, TaskDataSplit.Train, 4, 5, 3, seed: 2), 1e-5);
+    }
+
+    [Fact]
+    public void The_vector_sums_the_projected_means_of_the_top_heads_and_is_added_at_a_third_of_the_depth()
+    {
+        using var model = TaskVectorTestSetup.TextModel("gpt2-tiny");
+        var problem = TaskVectorTestSetup.TextProblem(model);
+        var options = new FunctionVectorOptions { MeanPrompts = 6, MeanShots = 3, EffectPrompts = 4, EffectShots = 3, TopK = 3, BatchSize = 4, Seed = 5 };
+        var result = FunctionVector.Build(problem, options);
+        var fv = result.Vector;
+
+        Assert.Equal(8, result.Effects.Count);
+        var expectedTop = result.Effects.OrderByDescending(e => e.AverageIndirectEffect).Take(3).Select(e => (e.Layer, e.Head)).ToArray();
+        Assert.Equal(expectedTop, fv.Heads.Select(h => (h.Layer, h.Head)));
+        Assert.All(fv.Heads, h => Assert.Equal(1.0, h.Weight));
+        Assert.Equal(TaskVectorInjection.Add, fv.Injection);
+        Assert.Equal(1, fv.Vectors.Single().Layer);                                       // round(2 / 3)
+
+        using var scope = NewDisposeScope();
+        var meanZ = MeanHeadActivations.Compute(problem, problem.Prompts(TaskPromptKind.Clean, TaskDataSplit.Train, 3, 6, 4, seed: 5));
+        using (var _ = no_grad())
+        using (var batch = problem.Prompts(TaskPromptKind.Clean, TaskDataSplit.Train, 3, 6, 6, seed: 5).Single())
+        using (var hooks = new HookSet().Capture("blocks.*.attn.hook_z"))
+        {
+            problem.Predict(batch, hooks);
+            var manual = stack(Enumerable.Range(0, 2).Select(l => hooks.Captured[HookNames.Z(l)].mean([0])).ToArray());
+            Numerics.AssertClose(Numerics.ToDoubles(manual), Numerics.ToDoubles(meanZ), 1e-6, "mean head activations");
+        }
+        var projected = MeanHeadActivations.Project(model.Network, meanZ);
+        var expected = expectedTop.Select(t => projected[t.Layer, t.Head]).Aggregate((a, b) => a + b);
+        Numerics.AssertClose(Numerics.ToDoubles(expected), fv.Vectors.Single().Values.Select(v => (double)v).ToArray(), 1e-6, "function vector");
+        Assert.All(fv.Heads, h => Numerics.AssertClose(Numerics.ToDoubles(meanZ[h.Layer, h.Head]), h.MeanActivation!.Select(v => (double)v).ToArray(), 1e-7, "mean activation"));
+        Assert.Equal("6", fv.Provenance.Prompts.ToString());
+        Assert.Equal("4", fv.Provenance.Settings["effect_prompts"]);
+    }
+}
