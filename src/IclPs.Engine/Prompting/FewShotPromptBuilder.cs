@@ -11,6 +11,7 @@ namespace IclPs.Engine.Prompting;
 /// </summary>
 public sealed class FewShotPromptBuilder
 {
+    private const long ShuffleStream = 1L << 40;
     private readonly IReadOnlyList<IclExample> _pool;
 
     public FewShotPromptBuilder(PromptFormat format, IReadOnlyList<IclExample> demonstrationPool, int shots, int seed, bool shuffleLabels = false)
@@ -39,13 +40,16 @@ public sealed class FewShotPromptBuilder
         return new(queryIndex, query, ShuffleLabels ? WithShuffledOutputs(demonstrations, queryIndex) : demonstrations, Format);
     }
 
-    /// <summary>The outputs of <paramref name="demonstrations"/> permuted among them; the permutation depends only on (seed, query index).</summary>
+    /// <summary>
+    /// The outputs of <paramref name="demonstrations"/> moved by a seeded derangement (no demonstration keeps its own output);
+    /// the derangement depends only on (seed, query index), and fewer than two demonstrations have nothing to shuffle.
+    /// </summary>
     private IReadOnlyList<IclExample> WithShuffledOutputs(IReadOnlyList<IclExample> demonstrations, int queryIndex)
     {
-        var outputs = demonstrations.Select(d => d.Output).ToArray();
+        if (demonstrations.Count < 2) return demonstrations;
         // A stream apart from the demonstration draw's, so shuffling never changes which demonstrations are picked.
-        new SeededRandom(Seed, queryIndex + (1L << 40)).ShuffleFront(outputs, outputs.Length);
-        return demonstrations.Select((d, i) => d with { Output = outputs[i] }).ToArray();
+        var permutation = TaskVectors.Derangement.Draw(demonstrations.Count, new SeededRandom(Seed, queryIndex + ShuffleStream));
+        return demonstrations.Select((d, i) => d with { Output = demonstrations[permutation[i]].Output }).ToArray();
     }
 
     /// <summary>

@@ -91,7 +91,7 @@ public sealed class TaskVectorInjectionTests
             Assert.Equal(b.Select(d => d.Output), shuffled.Build(query, q).Demonstrations.Select(d => d.Output));
             if (!a.Select(d => d.Output).SequenceEqual(b.Select(d => d.Output))) changed++;
         }
-        Assert.True(changed >= 9, $"only {changed} of 10 prompts had their labels moved");
+        Assert.Equal(10, changed);  // a derangement always moves every label
     }
 
     [Fact]
