@@ -47,6 +47,7 @@ public sealed class LearnableTaskVector : IDisposable
     {
         get
         {
+            using var scope = NewDisposeScope();
             var (layers, heads) = ((int)_theta.shape[0], (int)_theta.shape[1]);
             var flat = _theta.detach().to(ScalarType.Float64, CPU).data<double>().ToArray();
             var theta = new double[layers, heads];
