@@ -10,6 +10,7 @@ var commands = new Dictionary<string, Func<string[], int>>(StringComparer.Ordina
     ["load-memory"] = LoadMemoryBench.Run,
     ["train-step"] = TrainStepBench.Run,
     ["cie"] = CieBench.Run,
+    ["ltv-step"] = LtvStepBench.Run,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))
