@@ -18,7 +18,7 @@ param(
     # Which models to train; through the host's -File pass one name per run (a comma list arrives as one string).
     [ValidateSet('linear-d8', 'linear-d8-pool')]
     [string[]]$Name = @('linear-d8', 'linear-d8-pool'),
-    [int]$Steps = 5000,
+    [int]$Steps = 4000,
     [int]$BatchSize = 64,
     [double]$LearningRate = 1e-3,
     [long]$Seed = 1,
