@@ -18,13 +18,16 @@ param(
     # Which models to train; through the host's -File pass one name per run (a comma list arrives as one string).
     [ValidateSet('linear-d8', 'linear-d8-pool')]
     [string[]]$Name = @('linear-d8', 'linear-d8-pool'),
-    [int]$Steps = 4000,
+    [int]$Steps = 2500,
     [int]$BatchSize = 64,
     [double]$LearningRate = 1e-3,
     [long]$Seed = 1,
     [long]$TaskSeed = 1,
     [int]$PoolSize = 4,
     [int]$Samples = 2000,
+    # libtorch intra-op threads. On the shared 2-core build machine one thread trained about 3x faster than two (two threads
+    # spin against each other and against other jobs); on a free machine more threads are faster.
+    [int]$Threads = 1,
     [string]$Destination = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../module/models'))
 )
 $ErrorActionPreference = 'Stop'
@@ -45,6 +48,9 @@ function Get-SourceCommit {
 }
 
 $commit = Get-SourceCommit
+# TorchSharp's statics may be touched only after the engine has loaded its natives.
+[IclPs.Engine.Native.TorchNativeLoader]::EnsureLoaded()
+[TorchSharp.torch]::set_num_threads($Threads)
 $null = [IO.Directory]::CreateDirectory($Destination)
 foreach ($model in $Name) {
     $pool = if ($model -eq 'linear-d8-pool') { $PoolSize } else { 0 }
@@ -55,12 +61,12 @@ foreach ($model in $Name) {
         "D=8 linear regression on a pool of M=$pool tasks (task seed $TaskSeed), ${preset}: dMMSE-like, good on pool tasks only."
     }
     [string]$command = "dotnet run --project src/IclPs.Host -c Release -- -File tools/Train-DefaultModels.ps1 -Name $model -Steps $Steps -BatchSize $BatchSize " +
-        "-LearningRate $LearningRate -Seed $Seed -TaskSeed $TaskSeed -PoolSize $PoolSize -Samples $Samples"
+        "-LearningRate $LearningRate -Seed $Seed -TaskSeed $TaskSeed -PoolSize $PoolSize -Samples $Samples -Threads $Threads"
     "== ${model}: $Steps updates of $BatchSize on $preset, M = $(if ($pool -eq 0) { 'inf' } else { $pool }), seed $Seed =="
 
     $clock = [Diagnostics.Stopwatch]::StartNew()
     $output = @(Start-IclTraining -Preset $preset -Dimension 8 -Points 16 -TaskPoolSize $pool -TaskSeed $TaskSeed -Steps $Steps `
-        -BatchSize $BatchSize -LearningRate $LearningRate -Seed $Seed -EvaluateEvery 1000 -Name $model -PassThru)
+        -BatchSize $BatchSize -LearningRate $LearningRate -Seed $Seed -EvaluateEvery 500 -Name $model -PassThru)
     $trainingSeconds = $clock.Elapsed.TotalSeconds
     $trained = $output[-1]
     $staging = [IO.Path]::Combine($Destination, ".$model.partial-$PID")
