@@ -4,7 +4,9 @@
 .DESCRIPTION
     Both are D = 8, K = 16, sigma^2 = 0.25 linear regression (methods.md section 2) on the regression-small preset, whose
     256 positions cover prompts far longer than the 32 training tokens:
-      linear-d8       a fresh task w per sequence (M = inf): should behave like Ridge on fresh tasks.
+      linear-d8       a fresh task w per sequence (M = inf), with Garg et al.'s curriculum (D and K raised over the first half):
+                      should behave like Ridge on fresh tasks. Without the curriculum it had not left the loss plateau after
+                      1500 updates of 64.
       linear-d8-pool  a pool of -PoolSize tasks (default M = 4 < D): should behave like dMMSE, good on pool tasks only.
     Each model is trained with Start-IclTraining, measured with Measure-IclRegression -Summary (Ridge, and dMMSE where there is
     a pool; -Samples sequences per task source), and written as <Destination>/<name>/: config.json + model.safetensors (the
@@ -18,7 +20,7 @@ param(
     # Which models to train; through the host's -File pass one name per run (a comma list arrives as one string).
     [ValidateSet('linear-d8', 'linear-d8-pool')]
     [string[]]$Name = @('linear-d8', 'linear-d8-pool'),
-    [int]$Steps = 2500,
+    [int]$Steps = 4000,
     [int]$BatchSize = 64,
     [double]$LearningRate = 1e-3,
     [long]$Seed = 1,
@@ -55,7 +57,7 @@ $null = [IO.Directory]::CreateDirectory($Destination)
 foreach ($model in $Name) {
     $pool = if ($model -eq 'linear-d8-pool') { $PoolSize } else { 0 }
     [string]$description = if ($pool -eq 0) {
-        "D=8 linear regression, a fresh task per sequence (M=inf), ${preset}: Ridge-like in context."
+        "D=8 linear regression, a fresh task per sequence (M=inf), ${preset} with Garg's curriculum: Ridge-like in context."
     }
     else {
         "D=8 linear regression on a pool of M=$pool tasks (task seed $TaskSeed), ${preset}: dMMSE-like, good on pool tasks only."
@@ -65,8 +67,9 @@ foreach ($model in $Name) {
     "== ${model}: $Steps updates of $BatchSize on $preset, M = $(if ($pool -eq 0) { 'inf' } else { $pool }), seed $Seed =="
 
     $clock = [Diagnostics.Stopwatch]::StartNew()
+    # The curriculum exists for fresh tasks only; a pool model learns its few tasks without it.
     $output = @(Start-IclTraining -Preset $preset -Dimension 8 -Points 16 -TaskPoolSize $pool -TaskSeed $TaskSeed -Steps $Steps `
-        -BatchSize $BatchSize -LearningRate $LearningRate -Seed $Seed -EvaluateEvery 500 -Name $model -PassThru)
+        -BatchSize $BatchSize -LearningRate $LearningRate -Seed $Seed -Curriculum:($pool -eq 0) -EvaluateEvery 500 -Name $model -PassThru)
     $trainingSeconds = $clock.Elapsed.TotalSeconds
     $trained = $output[-1]
     $staging = [IO.Path]::Combine($Destination, ".$model.partial-$PID")
