@@ -8,13 +8,15 @@
                       should behave like Ridge on fresh tasks. Without the curriculum it had not left the loss plateau after
                       1500 updates of 64.
       linear-d8-pool  a pool of -PoolSize tasks (default M = 4 < D): should behave like dMMSE, good on pool tasks only.
+                      Shipped with -Steps 1500: a 4-task pool is learned long before 4000 updates.
     Each model is trained with Start-IclTraining, measured with Measure-IclRegression -Summary (Ridge, and dMMSE where there is
     a pool; -Samples sequences per task source), and written as <Destination>/<name>/: config.json + model.safetensors (the
     engine's checkpoint), regression-task.json, and iclps-model.json (the manifest Get-IclModel reads: the exact command,
     seed, steps, batch, wall seconds, metrics, commit). The folder is assembled beside its destination and renamed into
     place, so a stopped run leaves the previous model as it was.
         dotnet run --project src/IclPs.Host -c Release -- -File tools/Train-DefaultModels.ps1
-        dotnet run --project src/IclPs.Host -c Release -- -File tools/Train-DefaultModels.ps1 -Name linear-d8-pool
+        dotnet run --project src/IclPs.Host -c Release -- -File tools/Train-DefaultModels.ps1 -Name linear-d8-pool -Steps 1500
+    Each manifest's command is the exact line that produced its folder.
 #>
 param(
     # Which models to train; through the host's -File pass one name per run (a comma list arrives as one string).

@@ -9,6 +9,7 @@ var commands = new Dictionary<string, Func<string[], int>>(StringComparer.Ordina
     ["capture"] = CaptureBench.Run,
     ["load-memory"] = LoadMemoryBench.Run,
     ["train-step"] = TrainStepBench.Run,
+    ["measure-regression"] = MeasureRegressionBench.Run,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))
