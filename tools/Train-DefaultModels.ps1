@@ -82,17 +82,21 @@ foreach ($model in $Name) {
         $baselines = if ($pool -eq 0) { @('Ridge') } else { @('Ridge', 'Dmmse') }
         $summaries = @(Measure-IclRegression -Model $trained -Baseline $baselines -Samples $Samples -Seed 0 -Summary)
         # Typed values: the serializer must see doubles and strings, not PowerShell's wrappers around them.
-        $metrics = [ordered]@{}
+        $measured = [ordered]@{}
         foreach ($s in $summaries) {
-            $metrics["$($s.TaskSource)Error"] = [double][Math]::Round($s.ModelError, 5)
-            $metrics["$($s.TaskSource)RidgeError"] = [double][Math]::Round($s.RidgeError, 5)
-            $metrics["$($s.TaskSource)DeltaRidge"] = [double][Math]::Round($s.DeltaRidge, 5)
+            $measured["$($s.TaskSource)Error"] = [double][Math]::Round($s.ModelError, 5)
+            $measured["$($s.TaskSource)RidgeError"] = [double][Math]::Round($s.RidgeError, 5)
+            $measured["$($s.TaskSource)DeltaRidge"] = [double][Math]::Round($s.DeltaRidge, 5)
             if ($null -ne $s.DmmseError) {
-                $metrics["$($s.TaskSource)DmmseError"] = [double][Math]::Round($s.DmmseError, 5)
-                $metrics["$($s.TaskSource)DeltaDmmse"] = [double][Math]::Round($s.DeltaDmmse, 5)
+                $measured["$($s.TaskSource)DmmseError"] = [double][Math]::Round($s.DmmseError, 5)
+                $measured["$($s.TaskSource)DeltaDmmse"] = [double][Math]::Round($s.DeltaDmmse, 5)
             }
         }
-        $metrics['finalLoss'] = [double][Math]::Round($output[-2].Loss, 5)
+        $measured['finalLoss'] = [double][Math]::Round($output[-2].Loss, 5)
+        # The first three are the headline Get-IclModel's table shows: how close to Ridge on fresh tasks, or pool vs fresh and dMMSE.
+        $headline = if ($pool -eq 0) { 'freshError', 'freshRidgeError', 'freshDeltaRidge' } else { 'pretrainError', 'freshError', 'pretrainDeltaDmmse' }
+        $metrics = [ordered]@{}
+        foreach ($key in @($headline) + @($measured.Keys | Where-Object { $_ -notin $headline })) { $metrics[$key] = $measured[$key] }
         $manifest = [ordered]@{
             name            = [string]$model
             kind            = 'Regression'
@@ -110,7 +114,7 @@ foreach ($model in $Name) {
         [IclPs.Engine.Checkpoints.HfCheckpoint]::Save($trained.Network, $staging)
         $trained.Task.Save($staging)
         $json = [Text.Json.JsonSerializer]::Serialize($manifest, [Collections.Specialized.OrderedDictionary],
-            [Text.Json.JsonSerializerOptions]@{ WriteIndented = $true })
+            [Text.Json.JsonSerializerOptions]@{ WriteIndented = $true; Encoder = [Text.Encodings.Web.JavaScriptEncoder]::UnsafeRelaxedJsonEscaping })
         [IO.File]::WriteAllText([IO.Path]::Combine($staging, 'iclps-model.json'), $json + "`n")
 
         # The old folder steps aside only once the new one is complete, and is removed only after the new one is in place.
