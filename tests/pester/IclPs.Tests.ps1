@@ -680,6 +680,35 @@ Describe 'Start-IclTraining and Measure-IclRegression' {
     }
 }
 
+Describe 'Start-IclTraining -TextFamily' {
+    BeforeAll {
+        $script:Text = @{ TextFamily = 'KeyedLookup'; TrainTasks = 40; HeldOutTasks = 4; Steps = 6; BatchSize = 8
+                          EvaluateEvery = 3; EvaluationTasks = 2; Seed = 2; Device = 'cpu' }
+    }
+
+    It 'streams typed text progress rows and reproduces them from the seed' {
+        $a = @(Start-IclTraining @Text)
+        $b = @(Start-IclTraining @Text)
+        $a.Count | Should -Be 2
+        $a[0].PSObject.TypeNames[0] | Should -Be 'IclPs.TextTrainingProgress'
+        $a.Step | Should -Be @(3, 6)
+        ($a | ForEach-Object { $_.HeldOutAccuracy }) | Should -Be ($b | ForEach-Object { $_.HeldOutAccuracy })
+    }
+
+    It 'emits an IclModel that Invoke-IclPrompt runs with -PassThru' {
+        $model = @(Start-IclTraining @Text -PassThru)[-1]
+        $model | Should -BeOfType ([IclPs.Engine.Models.IclModel])
+        $pairs = @([pscustomobject]@{ Input = 'a1'; Output = 'r' }, [pscustomobject]@{ Input = 'a2'; Output = 'r' })
+        $r = @($pairs | Invoke-IclPrompt -Model $model -Demonstrations $pairs -Shots 1 -Template '{input}=' -TargetDelimiter '' -FewShotDelimiter ',')
+        $r.Count | Should -Be 2
+    }
+
+    It 'reports bad family options with stable error ids' {
+        { Start-IclTraining -TextFamily KeyedLookup -Keys ab -Outputs xa -Steps 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SymbolSetsOverlap,IclPs.Cmdlets.StartIclTrainingCommand'
+    }
+}
+
 Describe 'Invoke-IclRegressionPrompt' {
     BeforeAll {
         $script:Model = @(Start-IclTraining -Dimension 2 -Points 4 -TaskPoolSize 3 -Steps 4 -BatchSize 4 -EvaluateEvery 0 -Device cpu -PassThru)[-1]
