@@ -1,46 +1,146 @@
 <#
 .SYNOPSIS
-    The IclPs main job on built-in defaults: few-shot prompts and hidden-state similarity on a model made without any download.
+    The IclPs main job on the trained models shipped with the module: in-context regression against Bayesian baselines,
+    task diversity (fresh-task vs pool model), and few-shot text prompts with hidden-state similarity.
 .DESCRIPTION
-    Until trained default models ship, the model is a RANDOMLY INITIALISED gpt2-tiny (byte tokenizer, seed -Seed): expect near-zero
-    accuracy. The point is the pipeline: dataset -> few-shot prompts -> per-query results -> CSV, and per-layer similarity statistics.
-    Runs in pwsh with the module imported, or here through the host:
+    Uses the shipped models (Get-IclModel lists them; module/models in the repository):
+      linear-d8       D=8 linear regression, a fresh task per sequence: should track Ridge on any task.
+      linear-d8-pool  the same on a small pool of tasks: should track dMMSE, good on its pool and poor on fresh tasks.
+      text-icl-tiny   a tiny text model trained for few-shot prompts; prompted on tasks held out of its training.
+    Steps: (1) numeric few-shot prompts on linear-d8 beside Ridge/least squares/averaging; (2) error against the number of
+    in-context examples for both regression models on pool and on fresh tasks; (3) few-shot prompts on held-out text tasks
+    at 0 and -Shots demonstrations; (4) per-layer hidden-state similarity, zero-shot vs ICL, on one of those tasks.
+    Writes CSV and PNG files to -OutDir. Runs in pwsh with the module imported, or here through the host:
         dotnet run --project src/IclPs.Host -c Release -- -File examples/quickstart.ps1
-.PARAMETER DatasetPath
-    A Function Vector style JSON dataset; defaults to antonym.json in ../shared beside the repository.
 #>
 param(
-    [string]$DatasetPath = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../../shared/data/function-vectors/antonym.json')),
     [string]$OutDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../out/quickstart')),
     [int]$Seed = 0,
+    # Sequences per task source for the error-vs-examples curves.
+    [int]$Samples = 500,
+    # The text part: the model, how many of its held-out tasks to prompt, the demonstrations and queries per task, and the
+    # prompt layout the model was trained on ("a3=x,b7=y,a5=" is Template '{input}=', TargetDelimiter '', FewShotDelimiter ',').
+    [string]$TextModel = 'text-icl-tiny',
+    [int]$TextTasks = 4,
+    [int]$Shots = 5,
     [int]$Queries = 16,
-    [int]$Shots = 5
+    [string]$Template = '{input}=',
+    [string]$TargetDelimiter = '',
+    [string]$FewShotDelimiter = ','
 )
 $ErrorActionPreference = 'Stop'
-
-'== Model (random weights: no trained default model yet) =='
-$model = New-IclModel -Preset gpt2-tiny -Seed $Seed -Name 'gpt2-tiny-random'
-$model | Get-IclModelInfo | Out-Host
-
-'== Dataset =='
-$data = Import-IclDataset -Path $DatasetPath -Seed $Seed
-$data | Out-Host
-
-"== $Shots-shot prompts on the first $Queries test queries =="
-$results = @(Invoke-IclPrompt -Model $model -Dataset $data -Shots $Shots -Seed $Seed -First $Queries -BatchSize 8 -MaxNewTokens 8)
-$results | Out-Host
-$firstToken = @($results | Where-Object FirstTokenCorrect).Count
-$exact = @($results | Where-Object ExactMatch).Count
-"first-token accuracy {0}/{1}, exact match {2}/{1}" -f $firstToken, $results.Count, $exact
-
-'== Hidden-state similarity: zero-shot vs ICL, per layer =='
-$similarity = @(Measure-HiddenSimilarity -Model $model -Dataset $data -Condition ZeroShot, Icl -Shots $Shots -Seed $Seed -First $Queries)
-$similarity | Out-Host
-
 # .NET calls instead of New-Item/Join-Path keep the script runnable where only the Core cmdlets exist (the host).
 $null = [IO.Directory]::CreateDirectory($OutDir)
-$promptsCsv = [IO.Path]::Combine($OutDir, 'prompts.csv')
-$similarityCsv = [IO.Path]::Combine($OutDir, 'similarity.csv')
-$results | Export-IclResult -Path $promptsCsv
-$similarity | Export-IclResult -Path $similarityCsv
-"wrote $promptsCsv and $similarityCsv"
+function Out-Path([string]$Name) { [IO.Path]::Combine($OutDir, $Name) }
+$written = [Collections.Generic.List[string]]::new()
+$clock = [Diagnostics.Stopwatch]::StartNew()
+
+# The held-out tasks of the text model's family, as Function Vector style JSON datasets (one file per task). Edit this
+# function when the text model's family or its options change: the tasks must be ones the model never trained on.
+function Export-HeldOutTextTask([string]$Directory, [int]$Count) {
+    $family = [IclPs.Engine.TextTasks.AffineTaskFamily]::new()
+    $tasks = @($family.HeldOutTasks)
+    $family.Export($Directory, [IclPs.Engine.TextTasks.SymbolicTask[]]$tasks[0..([Math]::Min($Count, $tasks.Count) - 1)])
+}
+
+'== Shipped models =='
+Get-IclModel | Out-Host
+
+$linear = Get-IclModel -Name linear-d8 -Load
+$pool = Get-IclModel -Name linear-d8-pool -Load
+try {
+    '== 1. Numeric few-shot prompts on linear-d8 (fresh tasks), beside the baselines =='
+    # One prompt written by hand: y = w.x for a w the model never saw, 10 examples, query x = (1, ..., 1) (expected sum(w) = 2.5).
+    $w = [double[]](1, -1, 0.5, 0, 0, 2, 0, 0)
+    $random = [Random]::new($Seed)
+    $xs = @(1..10 | ForEach-Object { , [double[]]@(1..8 | ForEach-Object { [Math]::Round($random.NextDouble() * 2 - 1, 2) }) })
+    $ys = @($xs | ForEach-Object { $x = $_; $sum = 0.0; for ($i = 0; $i -lt 8; $i++) { $sum += $w[$i] * $x[$i] }; $sum })
+    $handMade = [pscustomobject]@{ X = @($xs) + , [double[]]@(1, 1, 1, 1, 1, 1, 1, 1); Y = $ys; Expected = 2.5 }
+    $prompts = @($handMade | Invoke-IclRegressionPrompt -Model $linear -Baseline Ridge, LeastSquares, Averaging)
+    # Generated prompts: 15 examples of a fresh task each.
+    $prompts += @($linear | Invoke-IclRegressionPrompt -TaskSource fresh -Samples 8 -Seed $Seed -Baseline Ridge, LeastSquares, Averaging)
+    $prompts | Out-Host
+    $prompts | Export-IclResult -Path (Out-Path 'regression-prompts.csv')
+    $written.Add((Out-Path 'regression-prompts.csv'))
+
+    '== 2. Error vs in-context examples: linear-d8 vs linear-d8-pool, on the pool tasks and on fresh tasks =='
+    # Both models on the pool model's tasks: "pretrain" sequences come from its pool of M tasks, "fresh" ones from new tasks.
+    $m = $pool.Task.PoolSize
+    $curves = [Collections.Generic.List[object]]::new()
+    $summary = [Collections.Generic.List[object]]::new()
+    foreach ($model in $linear, $pool) {
+        $rows = @(Measure-IclRegression -Model $model -TaskPoolSize $m -TaskSeed $pool.Task.TaskSeed -Baseline Ridge, Dmmse -Samples $Samples -Seed $Seed)
+        foreach ($r in $rows) {
+            # The baselines do not depend on the model: keep them once, under their own names.
+            if ($r.Method -ne 'model' -and $model -ne $pool) { continue }
+            $tasks = if ($r.TaskSource -eq 'pretrain') { "pool (M=$m)" } else { 'fresh' }
+            $curves.Add([pscustomobject]@{
+                Tasks = $tasks; Examples = $r.Position - 1; Method = if ($r.Method -eq 'model') { $r.Model } else { $r.Method }; Error = $r.Error
+            })
+        }
+        foreach ($s in @(Measure-IclRegression -Model $model -TaskPoolSize $m -TaskSeed $pool.Task.TaskSeed -Baseline Ridge, Dmmse -Samples $Samples -Seed $Seed -Summary)) {
+            $summary.Add([pscustomobject]@{
+                Model = $s.Model; Tasks = if ($s.TaskSource -eq 'pretrain') { "pool (M=$m)" } else { 'fresh' }
+                Error = $s.ModelError; RidgeError = $s.RidgeError; DmmseError = $s.DmmseError; DeltaRidge = $s.DeltaRidge; DeltaDmmse = $s.DeltaDmmse
+            })
+        }
+    }
+    $summary | Out-Host
+    $curves | Export-IclResult -Path (Out-Path 'regression-curves.csv')
+    $summary | Export-IclResult -Path (Out-Path 'regression-summary.csv')
+    $written.Add((Out-Path 'regression-curves.csv')); $written.Add((Out-Path 'regression-summary.csv'))
+    foreach ($tasks in "pool (M=$m)", 'fresh') {
+        $png = Out-Path "regression-curve-$(if ($tasks -eq 'fresh') { 'fresh' } else { 'pool' }).png"
+        $curves | Where-Object Tasks -eq $tasks | Export-IclPlot -Path $png -X Examples -Y Error -Series Method `
+            -XLabel 'in-context examples' -YLabel 'squared error / D' -Title "D=8 linear regression, $tasks tasks ($Samples sequences)"
+        $written.Add($png)
+    }
+}
+finally {
+    $linear.Dispose()
+    $pool.Dispose()
+}
+
+if (-not (Get-IclModel -Name $TextModel -ErrorAction SilentlyContinue)) {
+    Write-Warning "No shipped model '$TextModel' (Get-IclModel lists what there is); skipped the text part."
+}
+else {
+    "== 3. Few-shot prompts on $TextModel, tasks held out of its training =="
+    $text = Get-IclModel -Name $TextModel -Load
+    try {
+        $format = @{ Template = $Template; TargetDelimiter = $TargetDelimiter; FewShotDelimiter = $FewShotDelimiter }
+        $taskFiles = @(Export-HeldOutTextTask -Directory (Out-Path 'text-tasks') -Count $TextTasks)
+        $results = [Collections.Generic.List[object]]::new()
+        $accuracy = [Collections.Generic.List[object]]::new()
+        $datasets = @($taskFiles | ForEach-Object { Import-IclDataset -Path $_ -Seed $Seed })
+        foreach ($data in $datasets) {
+            foreach ($shots in 0, $Shots) {
+                $rows = @(Invoke-IclPrompt -Model $text -Dataset $data -Shots $shots -Seed $Seed -First $Queries -MaxNewTokens 2 @format)
+                $rows | ForEach-Object { $results.Add($_) }
+                $accuracy.Add([pscustomobject]@{
+                    Task = $data.Train.Name; Shots = $shots; Queries = $rows.Count
+                    FirstTokenAccuracy = @($rows | Where-Object FirstTokenCorrect).Count / [Math]::Max(1, $rows.Count)
+                })
+            }
+        }
+        $accuracy | Out-Host
+        $results | Export-IclResult -Path (Out-Path 'text-prompts.csv')
+        $accuracy | Export-IclResult -Path (Out-Path 'text-accuracy.csv')
+        $written.Add((Out-Path 'text-prompts.csv')); $written.Add((Out-Path 'text-accuracy.csv'))
+
+        "== 4. Hidden-state similarity on $TextModel ($($datasets[0].Train.Name)): zero-shot vs $Shots-shot, per layer =="
+        $similarity = @(Measure-HiddenSimilarity -Model $text -Dataset $datasets[0] -Condition ZeroShot, Icl -Shots $Shots -Seed $Seed -First $Queries @format)
+        $similarity | Out-Host
+        $similarity | Export-IclResult -Path (Out-Path 'text-similarity.csv')
+        $similarity | Export-IclPlot -Path (Out-Path 'text-similarity.png') -X Layer -Y MeanCosine -ErrorBar StdCosine -Series ConditionB `
+            -XLabel 'layer' -YLabel 'cosine to the other condition' -Title "$TextModel, $($datasets[0].Train.Name): zero-shot vs $Shots-shot"
+        $written.Add((Out-Path 'text-similarity.csv')); $written.Add((Out-Path 'text-similarity.png'))
+    }
+    finally {
+        $text.Dispose()
+    }
+}
+
+'== Files =='
+$written
+'quickstart finished in {0:0.0} s' -f $clock.Elapsed.TotalSeconds

@@ -11,6 +11,8 @@
     CmdletsToExport      = @(
         'New-IclModel'
         'Get-IclModelInfo'
+        # The trained models shipped in models/
+        'Get-IclModel'
         # Checkpoints, datasets and result files.
         'Import-IclModel'
         'Save-IclModel'

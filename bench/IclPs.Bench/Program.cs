@@ -10,6 +10,8 @@ var commands = new Dictionary<string, Func<string[], int>>(StringComparer.Ordina
     ["load-memory"] = LoadMemoryBench.Run,
     ["train-step"] = TrainStepBench.Run,
     ["cie"] = CieBench.Run,
+    ["ltv-step"] = LtvStepBench.Run,
+    ["measure-regression"] = MeasureRegressionBench.Run,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))

@@ -10,6 +10,8 @@ public sealed class ShippedScriptTests(ModuleFixture module)
     [Theory]
     [InlineData("build.ps1")]
     [InlineData("tools/Demo.ps1")]
+    [InlineData("tools/Train-DefaultModels.ps1")]
+    [InlineData("examples/quickstart.ps1")]
     [InlineData("tests/pester/IclPs.Tests.ps1")]
     [InlineData("module/IclPs.psd1")]
     public void Parses_without_errors(string relativePath)

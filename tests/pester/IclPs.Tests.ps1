@@ -580,6 +580,59 @@ Describe 'Measure-HiddenSimilarity' {
     }
 }
 
+Describe 'Get-IclModel' {
+    It 'lists the shipped regression models with their manifests' {
+        $models = @(Get-IclModel)
+        $models[0].PSObject.TypeNames[0] | Should -Be 'IclPs.Engine.Models.Shipped.ShippedModelInfo'
+        $models.Name | Should -Contain 'linear-d8'
+        $models.Name | Should -Contain 'linear-d8-pool'
+        $linear = $models | Where-Object Name -eq 'linear-d8'
+        $linear.Kind | Should -Be 'Regression'
+        $linear.Path | Should -Be (Join-Path $ModuleBase 'models/linear-d8')
+        $linear.Steps | Should -BeGreaterThan 0
+        $linear.Command | Should -BeLike 'dotnet run --project src/IclPs.Host -c Release -- -File tools/Train-DefaultModels.ps1 -Name linear-d8 *'
+    }
+
+    It 'filters by wildcard and by piped Name properties' {
+        (Get-IclModel -Name 'linear-d8*').Name | Should -Be @('linear-d8', 'linear-d8-pool')
+        ([pscustomobject]@{ Name = 'linear-d8-pool' } | Get-IclModel).Name | Should -Be 'linear-d8-pool'
+        Get-IclModel -Name 'nothing-like-this-*' | Should -BeNullOrEmpty
+    }
+
+    It 'loads a regression model that predicts closer to ridge than to zero' -ForEach @(@{ Name = 'linear-d8' }, @{ Name = 'linear-d8-pool' }) {
+        $model = Get-IclModel -Name $Name -Load
+        try {
+            $model | Should -BeOfType ([IclPs.Engine.Regression.Runs.IclRegressionModel])
+            $model.Task.Points | Should -Be 16
+            $rows = @($model | Invoke-IclRegressionPrompt -Samples 32 -Seed 7 -Baseline Ridge)
+            $toRidge = ($rows | ForEach-Object { [Math]::Pow($_.Prediction - $_.Ridge, 2) } | Measure-Object -Sum).Sum
+            $toZero = ($rows | ForEach-Object { [Math]::Pow($_.Prediction, 2) } | Measure-Object -Sum).Sum
+            $toRidge | Should -BeLessThan (0.5 * $toZero)
+        }
+        finally {
+            $model.Dispose()
+        }
+    }
+
+    It 'reports an unknown name with its id and the name as target' {
+        Get-IclModel -Name 'no-such-model' -ErrorVariable bad -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $bad[0].FullyQualifiedErrorId | Should -Be 'ShippedModelNotFound,IclPs.Cmdlets.GetIclModelCommand'
+        $bad[0].TargetObject | Should -Be 'no-such-model'
+    }
+
+    It 'reports a malformed manifest by its file and lists the other models' {
+        $root = Join-Path $TestDrive 'models'
+        $null = New-Item -ItemType Directory (Join-Path $root 'good'), (Join-Path $root 'bad')
+        Set-Content (Join-Path $root 'good/iclps-model.json') ('{ "name": "good", "kind": "Text", "description": "d", "command": "c", "seed": 1, ' +
+            '"steps": 2, "batchSize": 3, "trainingSeconds": 4.5, "metrics": { "accuracy": 0.5 }, "commit": "abc" }')
+        Set-Content (Join-Path $root 'bad/iclps-model.json') '{ "name": "bad" }'
+        $models = @(Get-IclModel -Path $root -ErrorVariable bad -ErrorAction SilentlyContinue)
+        $models.Name | Should -Be 'good'
+        $bad[0].FullyQualifiedErrorId | Should -Be 'ShippedModelInvalidManifest,IclPs.Cmdlets.GetIclModelCommand'
+        $bad[0].TargetObject | Should -Be (Join-Path $root 'bad/iclps-model.json')
+    }
+}
+
 Describe 'Start-IclTraining and Measure-IclRegression' {
     BeforeAll {
         $script:Run = @{ Dimension = 2; Points = 4; TaskPoolSize = 3; Steps = 20; BatchSize = 8; EvaluateEvery = 10
@@ -624,6 +677,35 @@ Describe 'Start-IclTraining and Measure-IclRegression' {
             Should -Throw -ErrorId 'RegressionInvalidOption,IclPs.Cmdlets.StartIclTrainingCommand'
         { Measure-IclRegression -Path (Join-Path $TestDrive 'absent') -ErrorAction Stop } |
             Should -Throw -ErrorId 'RegressionCheckpointNotFound,IclPs.Cmdlets.MeasureIclRegressionCommand'
+    }
+}
+
+Describe 'Start-IclTraining -TextFamily' {
+    BeforeAll {
+        $script:Text = @{ TextFamily = 'KeyedLookup'; TrainTasks = 40; HeldOutTasks = 4; Steps = 6; BatchSize = 8
+                          EvaluateEvery = 3; EvaluationTasks = 2; Seed = 2; Device = 'cpu' }
+    }
+
+    It 'streams typed text progress rows and reproduces them from the seed' {
+        $a = @(Start-IclTraining @Text)
+        $b = @(Start-IclTraining @Text)
+        $a.Count | Should -Be 2
+        $a[0].PSObject.TypeNames[0] | Should -Be 'IclPs.TextTrainingProgress'
+        $a.Step | Should -Be @(3, 6)
+        ($a | ForEach-Object { $_.HeldOutAccuracy }) | Should -Be ($b | ForEach-Object { $_.HeldOutAccuracy })
+    }
+
+    It 'emits an IclModel that Invoke-IclPrompt runs with -PassThru' {
+        $model = @(Start-IclTraining @Text -PassThru)[-1]
+        $model | Should -BeOfType ([IclPs.Engine.Models.IclModel])
+        $pairs = @([pscustomobject]@{ Input = 'a1'; Output = 'r' }, [pscustomobject]@{ Input = 'a2'; Output = 'r' })
+        $r = @($pairs | Invoke-IclPrompt -Model $model -Demonstrations $pairs -Shots 1 -Template '{input}=' -TargetDelimiter '' -FewShotDelimiter ',')
+        $r.Count | Should -Be 2
+    }
+
+    It 'reports bad family options with stable error ids' {
+        { Start-IclTraining -TextFamily KeyedLookup -Keys ab -Outputs xa -Steps 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SymbolSetsOverlap,IclPs.Cmdlets.StartIclTrainingCommand'
     }
 }
 

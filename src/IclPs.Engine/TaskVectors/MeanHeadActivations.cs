@@ -28,7 +28,7 @@ public static class MeanHeadActivations
                 using var batchScope = NewDisposeScope();
                 problem.Predict(batch, hooks);
                 for (var l = 0; l < config.Layers; l++)
-                    sum[l].add_(hooks.Captured[HookNames.Z(l)].to(ScalarType.Float64).sum(0L)); // [b, H, d_head] -> [H, d_head]
+                    sum[l].add_(hooks.Captured[HookNames.Z(l)].to(ScalarType.Float64).sum(dim: 0)); // [b, H, d_head] -> [H, d_head]; a literal 0 alone would bind to sum(ScalarType)
                 count += batch.Count;
             }
         }

@@ -68,7 +68,8 @@ public sealed class TaskVector
                 {
                     var theta = zeros(Shape.Heads, dtype: model.DType, device: model.Device);
                     foreach (var h in layer) theta[h.Head] = tensor(h.Weight, dtype: model.DType, device: model.Device);
-                    LiveHeadInjection.Register(hooks, model, layer.Key, hooks.Own(theta), column);
+                    if (AuthorsVariant) LtvAuthorsVariant.RegisterLive(hooks, model, layer.Key, hooks.Own(theta), column);
+                    else LiveHeadInjection.Register(hooks, model, layer.Key, hooks.Own(theta), column);
                 }
                 return hooks;
             }

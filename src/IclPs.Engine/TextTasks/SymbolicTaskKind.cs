@@ -19,4 +19,6 @@ public enum SymbolicTaskKind
     Category,
     /// <summary>x -> (a*x + b) mod p over an alphabet of prime size p, a != 0, 1 (see <see cref="AffineTaskFamily"/>).</summary>
     Affine,
+    /// <summary>Key + instance words -> the output of the word's key (see <see cref="KeyedLookupTaskFamily"/>).</summary>
+    KeyedLookup,
 }

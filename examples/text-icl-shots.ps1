@@ -1,0 +1,101 @@
+<#
+.SYNOPSIS
+    A tiny GPT-2-family language model, trained here, learns keyed lookups in context: first-token accuracy on held-out maps
+    against the number of demonstrations (0, 1, 2, 4, 8), measured with Invoke-IclPrompt.
+.DESCRIPTION
+    (a) Trains -Preset with Start-IclTraining -TextFamily KeyedLookup (inputs "a3", a task maps each key to an output symbol;
+        "a3=x,b7=y,a5=" -> "x") and saves it, with iclps-model.json, to -ModelDir.
+    (b) Exports every held-out map (never trained on) as a {"input","output"} dataset, then, for each shot count, pipes each
+        task's 27 pairs through Invoke-IclPrompt with the task's own pairs as -Demonstrations (so the query's pair is never
+        shown) in the training layout (-Template '{input}=' -TargetDelimiter '' -FewShotDelimiter ','), -Seeds times.
+    Writes <ResultDir>/text-icl-shots.csv (Shots, Accuracy, N, Chance, Ceiling) and text-icl-shots.png. Ceiling is the best
+    any predictor can do: right when a demonstration shares the query's key, chance otherwise.
+        dotnet run --project src/IclPs.Host -c Release -- -File examples/text-icl-shots.ps1
+#>
+param(
+    [string]$ModelDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../module/models/text-icl-tiny')),
+    [string]$ResultDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../docs/results')),
+    [string]$Preset = 'gpt2-tiny',
+    [int]$Steps = 4000,
+    [int]$BatchSize = 32,
+    [double]$LearningRate = 3e-3,
+    [int]$WarmupSteps = 50,
+    [int]$TrainTasks = 512,
+    [int]$HeldOutTasks = 64,
+    [long]$TaskSeed = 0,
+    [long]$Seed = 1,
+    [int]$Seeds = 3,
+    [int[]]$ShotCounts = @(0, 1, 2, 4, 8)
+)
+$ErrorActionPreference = 'Stop'
+$format = @{ Template = '{input}='; TargetDelimiter = ''; FewShotDelimiter = ',' }
+$family = @{ TrainTasks = $TrainTasks; HeldOutTasks = $HeldOutTasks; TaskSeed = $TaskSeed }
+
+# (a) Train and save.
+$watch = [Diagnostics.Stopwatch]::StartNew()
+$run = @(Start-IclTraining -TextFamily KeyedLookup @family -ModelPreset $Preset -Steps $Steps -BatchSize $BatchSize -LearningRate $LearningRate `
+    -Schedule Cosine -WarmupSteps $WarmupSteps -MaxGradNorm 1 -Seed $Seed -EvaluateEvery ([Math]::Max(1, [int]($Steps / 10))) -Name 'text-icl-tiny' -PassThru)
+$trainingSeconds = [Math]::Round($watch.Elapsed.TotalSeconds, 1)
+$model = $run[-1]
+$rows = @($run | Where-Object { $_ -is [IclPs.TextTrainingProgress] })
+foreach ($r in $rows) { '{0,6} loss {1:0.0000}  8-shot train {2:0.000} held-out {3:0.000}' -f $r.Step, $r.Loss, $r.TrainAccuracy, $r.HeldOutAccuracy }
+"trained in $trainingSeconds s"
+$model | Save-IclModel -Path $ModelDir
+
+# (b) Held-out datasets, measured through Invoke-IclPrompt.
+# The same maps Start-IclTraining drew: same family options, same task seed.
+$tasks = [IclPs.Engine.TextTasks.KeyedLookupTaskFamily]::new([IclPs.Engine.TextTasks.KeyedLookupTaskFamilyOptions]$family)
+$dataDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), "text-icl-shots-$PID")
+$paths = $tasks.Export($dataDir, $tasks.HeldOutTasks)
+$datasets = @($paths | ForEach-Object { $d = Import-IclDataset -Path $_; , @($d.Train.Items + $d.Valid.Items + $d.Test.Items) })
+[IO.Directory]::Delete($dataDir, $true)
+
+$curve = foreach ($k in $ShotCounts) {
+    $right = 0; $n = 0
+    foreach ($s in 1..$Seeds) {
+        foreach ($pairs in $datasets) {
+            foreach ($r in @($pairs | Invoke-IclPrompt -Model $model -Demonstrations $pairs -Shots $k -Seed $s -MaxNewTokens 0 -BatchSize 32 @format)) {
+                $n++; if ($r.FirstTokenCorrect) { $right++ }
+            }
+        }
+    }
+    [pscustomobject]@{ Shots = $k; Accuracy = $right / $n; N = $n; Chance = $tasks.Chance; Ceiling = $tasks.AccuracyCeiling($k) }
+}
+$null = [IO.Directory]::CreateDirectory($ResultDir)
+$csv = [IO.Path]::Combine($ResultDir, 'text-icl-shots.csv')
+$png = [IO.Path]::Combine($ResultDir, 'text-icl-shots.png')
+$curve | Export-IclResult -Path $csv
+$series = foreach ($c in $curve) {
+    [pscustomobject]@{ Shots = $c.Shots; Accuracy = $c.Accuracy; Series = "model ($($HeldOutTasks) held-out maps)" }
+    [pscustomobject]@{ Shots = $c.Shots; Accuracy = $c.Ceiling; Series = 'best possible' }
+    [pscustomobject]@{ Shots = $c.Shots; Accuracy = $c.Chance; Series = 'chance' }
+}
+$series | Export-IclPlot -Path $png -X Shots -Y Accuracy -Series Series -XLabel 'demonstrations (shots)' -YLabel 'first-token accuracy' `
+    -Title "Keyed lookup, held-out maps: $Preset trained $Steps x $BatchSize (Invoke-IclPrompt)"
+foreach ($c in $curve) { 'shots {0}: accuracy {1:0.000} (N = {2}; chance {3:0.000}, best possible {4:0.000})' -f $c.Shots, $c.Accuracy, $c.N, $c.Chance, $c.Ceiling }
+
+# The manifest entry of the shipped model (shipped-models.md).
+$eight = @($curve | Where-Object Shots -eq 8)
+$zero = @($curve | Where-Object Shots -eq 0)
+$metrics = [ordered]@{ finalLoss = $rows[-1].Loss }
+if ($eight.Count -eq 1) { $metrics.heldOutAccuracy8Shot = $eight[0].Accuracy }
+if ($zero.Count -eq 1) { $metrics.heldOutAccuracy0Shot = $zero[0].Accuracy }
+$metrics.trainAccuracy8ShotAtEnd = $rows[-1].TrainAccuracy
+$commit = try { (& git -C $PSScriptRoot rev-parse --short HEAD 2>$null) } catch { $null }
+$manifest = [ordered]@{
+    name = 'text-icl-tiny'
+    kind = 'Text'
+    description = "$Preset (byte tokenizer) trained on keyed lookups ('a3=x,b7=y,a5=' -> 'x'); prompt it with template '{input}=', target delimiter '', few-shot delimiter ','; held-out accuracy in metrics."
+    command = 'dotnet run --project src/IclPs.Host -c Release -- -File examples/text-icl-shots.ps1'
+    seed = $Seed
+    steps = $Steps
+    batchSize = $BatchSize
+    trainingSeconds = $trainingSeconds
+    metrics = $metrics
+    commit = "$commit"
+}
+$json = [System.Text.Json.JsonSerializer]::Serialize($manifest, [System.Text.Json.JsonSerializerOptions]@{ WriteIndented = $true; Encoder = [System.Text.Encodings.Web.JavaScriptEncoder]::UnsafeRelaxedJsonEscaping })
+$manifestPath = [IO.Path]::Combine($ModelDir, 'iclps-model.json')
+[IO.File]::WriteAllText("$manifestPath.tmp", $json + "`n")
+[IO.File]::Move("$manifestPath.tmp", $manifestPath, $true)
+"wrote $csv, $png and $ModelDir in $([Math]::Round($watch.Elapsed.TotalSeconds, 1)) s"

@@ -1,0 +1,94 @@
+using IclPs.Engine.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IclPs.Engine.TaskVectors;
+
+/// <summary>
+/// The LTV as the authors' code (Saglam et al. 2025) builds v_l, which deviates from the paper's formula
+/// v_l = sum_h theta_{l,h} (a_{l,h} @ W_O[h]) (methods.md section 5). Offered only when asked for
+/// (<see cref="LearnableTaskVectorOptions.AuthorsVariant"/>) and labelled on the result (<see cref="TaskVector.AuthorsVariant"/>).
+/// <list type="bullet">
+/// <item>Mean activations (their language code): the mean activations of all heads are concatenated and passed through
+/// the layer's output projection, bias included, giving the already-projected attention output o_l = sum_h a_{l,h} W_O[h] + b_O;
+/// theta_{l,h} then scales the h-th contiguous d_head-wide chunk of o_l:
+/// v_l[h d_head .. (h+1) d_head) = theta_{l,h} o_l[h d_head .. (h+1) d_head). A chunk of the projected output is not head h's
+/// contribution: every head writes into every chunk through W_O.</item>
+/// <item>Live activations (their regression code): the prompt's attention output at the prediction position, already projected
+/// (o = sum_h z_h W_O[h] + b_O), is cut into H contiguous chunks; each chunk is zero-padded to d_model at its own slot and passed
+/// through the output projection again, bias included, so W_O is applied twice: v_l = sum_h theta_{l,h} (o_chunk_h W_O[h] + b_O).</item>
+/// </list>
+/// Not reproduced: their regression code takes the activations from a separate no-grad pass over the prompt cut to the training
+/// length (here, as for the formula, they come from the same pass, at the prediction position); their early-stopping counter
+/// never resets on improvement (here patience counts epochs since the best one).
+/// </summary>
+public static class LtvAuthorsVariant
+{
+    /// <summary>Per-layer vectors [L, d_model] from mean activations <paramref name="meanZ"/> [L, H, d_head] and theta [L, H]; the graph to theta is kept.</summary>
+    public static Tensor LayerVectors(TransformerModel model, Tensor meanZ, Tensor theta)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(meanZ);
+        ArgumentNullException.ThrowIfNull(theta);
+        var (heads, dHead) = (model.Config.Heads, model.Config.DHead);
+        var layers = new Tensor[model.Config.Layers];
+        for (var l = 0; l < layers.Length; l++)
+        {
+            Tensor projected;
+            // The output projection of the concatenated mean activations, [d_model]: model data, not part of theta's graph.
+            using (no_grad())
+            {
+                projected = einsum("hk,hkd->d", meanZ[l], model.HeadOutputWeights(l));
+                if (OutputBias(model, l) is { } bias) projected = projected + bias;
+            }
+            var chunks = projected.to(theta.dtype).view(heads, dHead) * theta[l].view(heads, 1);
+            layers[l] = chunks.reshape(-1);
+        }
+        return stack(layers);
+    }
+
+    /// <summary>
+    /// Adds sum_h theta_h (chunk_h(o) W_O[h] + b_O) to block <paramref name="layer"/>'s output at <paramref name="column"/>, where o is
+    /// the same pass's projected attention output there; gradients flow to <paramref name="theta"/> [H] and through o.
+    /// </summary>
+    public static void RegisterLive(HookSet hooks, TransformerModel model, int layer, Tensor theta, int column)
+    {
+        ArgumentNullException.ThrowIfNull(hooks);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(theta);
+        var (heads, dHead) = (model.Config.Heads, model.Config.DHead);
+        Tensor? attnOut = null;
+        // hook_attn_out runs before the block's resid_post, so the output seen here belongs to the same pass.
+        hooks.Edit(HookNames.AttnOut(layer), x =>
+        {
+            attnOut?.Dispose();
+            attnOut = x.select(1, column < 0 ? x.shape[1] + column : column).DetachFromDisposeScope(); // [b, d_model]
+            return x;
+        });
+        hooks.Edit(HookNames.ResidPost(layer), x =>
+        {
+            if (attnOut is null) throw new InvalidOperationException($"hook_attn_out of layer {layer} did not run before its resid_post.");
+            var chunks = attnOut.view(attnOut.shape[0], heads, dHead);
+            var twice = einsum("bhk,hkd->bhd", chunks, model.HeadOutputWeights(layer).to(x.dtype));
+            if (OutputBias(model, layer) is { } bias) twice = twice + bias.to(x.dtype);
+            var v = (twice * theta.to(x.dtype, x.device).view(1, heads, 1)).sum(1);
+            attnOut.Dispose();
+            attnOut = null;
+            var mask = zeros(1, x.shape[1], 1, dtype: x.dtype, device: x.device);
+            mask[0, column < 0 ? x.shape[1] + column : column, 0] = tensor(1.0f, dtype: x.dtype);
+            return x + mask * v.unsqueeze(1);
+        });
+    }
+
+    /// <summary>The attention output projection's bias b_O of <paramref name="layer"/> (GPT-2 and regression families), or null (LLaMA has none).</summary>
+    private static Tensor? OutputBias(TransformerModel model, int layer)
+    {
+        if (model.Config.Family == ModelFamily.Llama) return null;
+        var name = $"transformer.h.{layer}.attn.c_proj.bias";
+        foreach (var (key, parameter) in model.named_parameters())
+        {
+            if (key == name) return parameter;
+        }
+        throw new InvalidOperationException($"The {model.Config.Family} model has no parameter '{name}'.");
+    }
+}

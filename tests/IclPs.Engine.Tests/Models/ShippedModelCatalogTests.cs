@@ -1,0 +1,162 @@
+using System.Text.Json.Nodes;
+using IclPs.Engine.Checkpoints;
+using IclPs.Engine.Models;
+using IclPs.Engine.Models.Shipped;
+using IclPs.Engine.Native;
+using IclPs.Engine.Regression.Runs;
+using IclPs.Engine.Tests.Data;
+
+namespace IclPs.Engine.Tests.Models;
+
+public sealed class ShippedModelCatalogTests : IDisposable
+{
+    private readonly TempFolder _root = new();
+
+    public ShippedModelCatalogTests() => TorchNativeLoader.EnsureLoaded();
+
+    public void Dispose() => _root.Dispose();
+
+    private static JsonObject Manifest(string name, string kind) => new()
+    {
+        ["name"] = name, ["kind"] = kind, ["description"] = $"{name} for tests", ["command"] = "dotnet test", ["seed"] = 3,
+        ["steps"] = 10, ["batchSize"] = 4, ["trainingSeconds"] = 1.5,
+        ["metrics"] = new JsonObject { ["freshError"] = 0.25, ["freshDeltaRidge"] = 0.125, ["pretrainError"] = 0.5, ["extra"] = 2 },
+        ["commit"] = "abc1234",
+    };
+
+    private string Folder(string name, JsonObject? manifest)
+    {
+        var folder = Path.Combine(_root.Path, name);
+        Directory.CreateDirectory(folder);
+        if (manifest is not null) File.WriteAllText(Path.Combine(folder, ShippedModelCatalog.ManifestFileName), manifest.ToJsonString());
+        return folder;
+    }
+
+    private static byte[] Weights(TransformerModel model) =>
+        model.CheckpointTensors().SelectMany(t => t.Tensor.detach().contiguous().bytes.ToArray()).ToArray();
+
+    [Fact]
+    public void Lists_every_manifest_in_name_order_and_skips_dot_folders()
+    {
+        Folder("zeta", Manifest("zeta", "Text"));
+        Folder("alpha", Manifest("alpha", "Regression"));
+        Folder(".alpha.partial-1", null);
+
+        var models = new ShippedModelCatalog(_root.Path).List();
+
+        Assert.Equal(["alpha", "zeta"], models.Select(m => m.Name));
+        var alpha = models[0];
+        Assert.Equal(ShippedModelKind.Regression, alpha.Kind);
+        Assert.Equal(("alpha for tests", "dotnet test", 3L, 10, 4, 1.5, "abc1234"),
+            (alpha.Description, alpha.Command, alpha.Seed, alpha.Steps, alpha.BatchSize, alpha.TrainingSeconds, alpha.Commit));
+        Assert.Equal(Path.Combine(_root.Path, "alpha"), alpha.Path);
+        Assert.Equal(2.0, alpha.Metrics["extra"]);
+        Assert.Equal("freshError=0.25 freshDeltaRidge=0.125 pretrainError=0.5", alpha.KeyMetrics);
+        Assert.Equal("freshError=0.25 freshDeltaRidge=0.125 pretrainError=0.5 extra=2", alpha.MetricsSummary);
+    }
+
+    [Fact]
+    public void Names_match_case_insensitively_and_an_unknown_name_is_not_found()
+    {
+        Folder("linear", Manifest("linear", "Regression"));
+        var catalog = new ShippedModelCatalog(_root.Path);
+
+        Assert.Equal("linear", catalog.Get("LINEAR").Name);
+        var e = Assert.Throws<IclPsException>(() => catalog.Get("absent"));
+        Assert.Equal((ShippedModelErrorIds.ModelNotFound, IclErrorKind.ObjectNotFound, (object?)"absent"), (e.ErrorId, e.Kind, e.Target));
+        Assert.Contains("linear", e.Message);
+    }
+
+    [Fact]
+    public void A_missing_root_or_manifest_is_an_error_naming_it()
+    {
+        var absent = Path.Combine(_root.Path, "absent");
+        var e = Assert.Throws<IclPsException>(() => new ShippedModelCatalog(absent));
+        Assert.Equal((ShippedModelErrorIds.CatalogNotFound, (object?)absent), (e.ErrorId, e.Target));
+
+        Folder("bare", null);
+        e = Assert.Throws<IclPsException>(() => new ShippedModelCatalog(_root.Path).List());
+        Assert.Equal((ShippedModelErrorIds.ManifestNotFound, (object?)Path.Combine(_root.Path, "bare", "iclps-model.json")), (e.ErrorId, e.Target));
+    }
+
+    public static TheoryData<string, string> MalformedManifests() => new()
+    {
+        { "{ not json", "" },
+        { "[1, 2]", "not a JSON object" },
+        { Manifest("other", "Text").ToJsonString(), "'name' is 'other' but the folder is 'broken'" },
+        { Manifest("broken", "Vision").ToJsonString(), "'kind' is 'Vision'" },
+        { Without(Manifest("broken", "Text"), "commit"), "lacks 'commit'" },
+        { With(Manifest("broken", "Text"), "steps", "many"), "'steps' is not a Int32" },
+        { With(Manifest("broken", "Text"), "metrics", new JsonObject { ["accuracy"] = "high" }), "metric 'accuracy' is not a number" },
+        { Without(Manifest("broken", "Text"), "metrics"), "lacks the 'metrics' object" },
+    };
+
+    private static string Without(JsonObject o, string key)
+    {
+        o.Remove(key);
+        return o.ToJsonString();
+    }
+
+    private static string With(JsonObject o, string key, JsonNode value)
+    {
+        o[key] = value;
+        return o.ToJsonString();
+    }
+
+    [Theory]
+    [MemberData(nameof(MalformedManifests))]
+    public void A_malformed_manifest_is_invalid_data_naming_its_file(string json, string problem)
+    {
+        var file = Path.Combine(Folder("broken", null), ShippedModelCatalog.ManifestFileName);
+        File.WriteAllText(file, json);
+
+        var e = Assert.Throws<IclPsException>(() => new ShippedModelCatalog(_root.Path).Get("broken"));
+
+        Assert.Equal((ShippedModelErrorIds.InvalidManifest, IclErrorKind.InvalidData, (object?)file), (e.ErrorId, e.Kind, e.Target));
+        Assert.Contains(file, e.Message);
+        Assert.Contains(problem, e.Message);
+    }
+
+    [Fact]
+    public void Loads_a_regression_model_with_its_tasks_and_a_text_model_with_its_tokenizer()
+    {
+        var task = new RegressionTaskSettings { Dimension = 4, Points = 8, PoolSize = 2, TaskSeed = 5 };
+        using var regression = IclRegressionModel.CreateRandom(ModelConfig.RegressionPresets["regression-tiny"], 1, "r", "preset", task);
+        var regressionFolder = Folder("reg", Manifest("reg", "Regression"));
+        HfCheckpoint.Save(regression.Network, regressionFolder);
+        task.Save(regressionFolder);
+        using var text = IclModel.CreateRandom(ModelConfig.Presets["gpt2-tiny"], 2);
+        text.Save(Folder("txt", Manifest("txt", "Text")));
+        var catalog = new ShippedModelCatalog(_root.Path);
+
+        using var loadedRegression = catalog.LoadRegression("reg");
+        using var loadedText = catalog.LoadText("txt");
+
+        Assert.Equal(("reg", task), (loadedRegression.Name, loadedRegression.Task));
+        Assert.Equal(Weights(regression.Network), Weights(loadedRegression.Network));
+        Assert.Equal(("txt", text.Tokenizer.Name), (loadedText.Name, loadedText.Tokenizer.Name));
+        Assert.Equal(Weights(text.Network), Weights(loadedText.Network));
+        var e = Assert.Throws<IclPsException>(() => catalog.LoadText("reg"));
+        Assert.Equal((ShippedModelErrorIds.KindMismatch, (object?)"reg"), (e.ErrorId, e.Target));
+    }
+
+    [Fact]
+    public void The_module_ships_both_regression_defaults_with_complete_manifests()
+    {
+        var catalog = new ShippedModelCatalog(Path.Combine(TestData.RepositoryRoot(), "module", "models"));
+        foreach (var name in new[] { "linear-d8", "linear-d8-pool" })
+        {
+            var info = catalog.Get(name);
+            Assert.Equal(ShippedModelKind.Regression, info.Kind);
+            Assert.StartsWith("dotnet run --project src/IclPs.Host -c Release -- -File tools/Train-DefaultModels.ps1 -Name " + name, info.Command);
+            Assert.True(info.Steps > 0 && info.BatchSize > 0 && info.TrainingSeconds > 0, $"{name}: steps, batch and seconds must be recorded");
+            var task = RegressionTaskSettings.TryLoad(info.Path);
+            Assert.NotNull(task);
+            Assert.Equal((8, 16), (task.Dimension, task.Points));
+            // A later task prompts these models with up to ~2.4x the training length.
+            Assert.True(HfCheckpoint.ReadConfig(info.Path).ContextLength >= 2.5 * 2 * task.Points);
+        }
+        Assert.Null(RegressionTaskSettings.TryLoad(catalog.Get("linear-d8").Path)!.PoolSize);
+        Assert.NotNull(RegressionTaskSettings.TryLoad(catalog.Get("linear-d8-pool").Path)!.PoolSize);
+    }
+}
