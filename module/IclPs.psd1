@@ -28,6 +28,11 @@
         # Regression ICL: numeric prompts and the gradient-descent comparison
         'Invoke-IclRegressionPrompt'
         'Compare-IclGradientDescent'
+        # Task vectors: build, measure, inject, store
+        'New-TaskVector'
+        'Measure-HeadEffect'
+        'Export-TaskVector'
+        'Import-TaskVector'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

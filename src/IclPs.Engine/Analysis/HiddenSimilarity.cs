@@ -78,8 +78,11 @@ public static class HiddenSimilarity
             var model = conditions[c].Model;
             var prompts = chunk.Select((q, i) => encoders[c].Encode(builders[c].Build(q, firstIndex + i), reserveContinuation: false)).ToArray();
             var batch = PromptBatch.Create(prompts, model.Tokenizer.PadTokenId, model.Network.Device, withContinuations: false);
-            // Left padding puts every prompt's last token in the last column, which is what PositionFilter.Last keeps.
-            using var hooks = new HookSet().Capture("blocks.*.hook_resid_post", PositionFilter.Last);
+            // Left padding puts every prompt's last token in the last column, which is what PositionFilter.Last keeps
+            // and where a task vector is injected.
+            var vector = conditions[c].TaskVector;
+            using var hooks = (vector is null ? new HookSet() : vector.CreateHooks(model.Network, (int)batch.InputIds.shape[1] - 1))
+                .Capture("blocks.*.hook_resid_post", PositionFilter.Last);
             model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks, lastPositionOnly: true);
             states[c] = stack(Enumerable.Range(0, model.Config.Layers).Select(l => hooks.Captured[HookNames.ResidPost(l)]).ToArray())
                 .to(ScalarType.Float64).cpu();
@@ -110,6 +113,7 @@ public static class HiddenSimilarity
                 throw new IclPsException("InvalidConditionName", IclErrorKind.InvalidArgument, "Every condition needs a name.", c);
             if (c.Shots < 0)
                 throw new IclPsException("InvalidShots", IclErrorKind.InvalidArgument, $"Condition '{c.Name}': shots must be 0 or more, got {c.Shots}.", c);
+            c.TaskVector?.Shape.CheckFits(c.Model.Config, $"Condition '{c.Name}': the {c.TaskVector.Method} task vector");
             if (c.Model.Config.Layers != first.Model.Config.Layers || c.Model.Config.DModel != first.Model.Config.DModel)
                 throw new IclPsException("IncompatibleModels", IclErrorKind.InvalidArgument,
                     $"Condition '{c.Name}' uses {c.Model.Name} ({c.Model.Config.Layers} layers, d_model {c.Model.Config.DModel}) but '{first.Name}' uses " +

@@ -1,19 +1,24 @@
 using IclPs.Engine.Models;
+using IclPs.Engine.TaskVectors;
 
 namespace IclPs.Engine.Analysis;
 
 /// <summary>
 /// One way of reading a query's hidden states: a model and a number of demonstrations (Duan et al.: anchor = base model
 /// zero-shot, ICL = base model k-shot, IT = fine-tuned model zero-shot). Conditions with the same shots and seed see the
-/// same demonstrations for the same query.
+/// same demonstrations for the same query. A condition with a <see cref="TaskVector"/> injects it at the query's last token.
 /// </summary>
-public sealed record SimilarityCondition(string Name, IclModel Model, int Shots)
+public sealed record SimilarityCondition(string Name, IclModel Model, int Shots, TaskVector? TaskVector = null)
 {
-    public string Description => $"{Model.Name}, {(Shots == 0 ? "zero-shot" : $"{Shots}-shot")}";
+    public string Description => $"{Model.Name}, {(Shots == 0 ? "zero-shot" : $"{Shots}-shot")}" + (TaskVector is null ? "" : $", {TaskVector}");
 
     public static SimilarityCondition ZeroShot(IclModel model, string name = "ZeroShot") => new(name, model, 0);
 
     public static SimilarityCondition Icl(IclModel model, int shots, string? name = null) => new(name ?? $"Icl{shots}", model, shots);
+
+    /// <summary>The model with <paramref name="taskVector"/> injected at the query's last token, zero-shot unless <paramref name="shots"/> says otherwise.</summary>
+    public static SimilarityCondition Injected(IclModel model, TaskVector taskVector, string? name = null, int shots = 0) =>
+        new(name ?? taskVector.Method.ToString(), model, shots, taskVector ?? throw new ArgumentNullException(nameof(taskVector)));
 
     /// <summary>The same prompt through a second model, e.g. one fine-tuned on the demonstrations.</summary>
     public static SimilarityCondition OtherModel(IclModel model, string name, int shots = 0) => new(name, model, shots);

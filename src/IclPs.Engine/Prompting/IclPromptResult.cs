@@ -32,6 +32,10 @@ public sealed record IclPromptResult
     public required string ModelSource { get; init; }
     /// <summary>Prompt length in tokens (beginning-of-sequence token included).</summary>
     public required int PromptTokens { get; init; }
+    /// <summary>The demonstrations' outputs were permuted among them.</summary>
+    public bool ShuffledLabels { get; init; }
+    /// <summary>The intervention applied during the forward passes (e.g. an injected task vector); null for none.</summary>
+    public string? Intervention { get; init; }
     /// <summary>The prompt text, when asked for.</summary>
     public string? Prompt { get; init; }
 }

@@ -33,7 +33,7 @@ public sealed class IclPromptRunner
     {
         ArgumentNullException.ThrowIfNull(queries);
         // Built here so a bad format or pool fails at the call, not at the first MoveNext.
-        var builder = new FewShotPromptBuilder(_options.Format, demonstrationPool, _options.Shots, _options.Seed);
+        var builder = new FewShotPromptBuilder(_options.Format, demonstrationPool, _options.Shots, _options.Seed, _options.ShuffleLabels);
         var encoder = new PromptEncoder(_model.Tokenizer, _model.Config.ContextLength, _model.Config.VocabSize, _options.AddBos, _options.TruncateLongPrompts);
         return Stream(queries, builder, encoder, cancellationToken);
     }
@@ -88,6 +88,8 @@ public sealed class IclPromptRunner
                 Model = _model.Name,
                 ModelSource = _model.Source,
                 PromptTokens = p.PromptIds.Length,
+                ShuffledLabels = _options.ShuffleLabels,
+                Intervention = _options.Intervention,
                 Prompt = _options.IncludePrompt ? p.Prompt.Text : null,
             };
         }).ToArray();

@@ -27,6 +27,10 @@ public sealed record IclRunOptions
     /// returned set after that pass. Null results mean no hooks for that pass.
     /// </summary>
     public Func<IclForwardPass, HookSet?>? Hooks { get; init; }
+    /// <summary>What <see cref="Hooks"/> does, in words (e.g. the injected task vector); recorded on every result. Null: no intervention.</summary>
+    public string? Intervention { get; init; }
+    /// <summary>Permute the demonstrations' outputs among them (corrupted prompts, Todd et al.).</summary>
+    public bool ShuffleLabels { get; init; }
 
     /// <summary>The stop strings in force: <see cref="Until"/>, or the few-shot delimiter and "\n"; empty strings are ignored.</summary>
     public IReadOnlyList<string> StopStrings =>

@@ -228,7 +228,8 @@ public static class TaskVectorFile
 
     private static string HeadName(int layer, int head) => string.Create(CultureInfo.InvariantCulture, $"head.{layer}.{head}.mean_activation");
 
-    private static (string Json, string Tensors) Paths(string path)
+    /// <summary>The JSON and safetensors paths of a task vector given a stem or either file's path.</summary>
+    public static (string Json, string Tensors) Paths(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = Path.GetFullPath(path);

@@ -15,7 +15,7 @@ namespace IclPs.Engine.TaskVectors;
 public sealed class TextTaskVectorProblem : TaskVectorProblem
 {
     // Separate random streams for dummy queries and label shuffles, so neither changes the demonstrations a seed picks.
-    private const long DummyQueryStream = 0x44554D4D59L, ShuffleStream = 0x53485546L;
+    private const long DummyQueryStream = 0x44554D4D59L;
 
     private readonly IclModel _model;
     private readonly IclDatasetSplit _data;
@@ -67,7 +67,7 @@ public sealed class TextTaskVectorProblem : TaskVectorProblem
         if (kind == TaskPromptKind.ShuffledLabels && shots < 2)
             throw new IclPsException(TaskVectorErrorIds.InvalidOption, IclErrorKind.InvalidArgument, $"Shuffled labels need at least 2 demonstrations to permute, got {shots}.", shots);
         var train = _data.Train.Items;
-        var builder = new FewShotPromptBuilder(Format, train, kind == TaskPromptKind.ZeroShot ? 0 : shots, seed);
+        var builder = new FewShotPromptBuilder(Format, train, kind == TaskPromptKind.ZeroShot ? 0 : shots, seed, shuffleLabels: kind == TaskPromptKind.ShuffledLabels);
         if (kind == TaskPromptKind.DummyQuery)
         {
             var draw = new SeededRandom(new SeededRandom(seed, DummyQueryStream).NextInt(int.MaxValue));
@@ -79,11 +79,7 @@ public sealed class TextTaskVectorProblem : TaskVectorProblem
         var n = Math.Min(count, items.Count);
         var order = Enumerable.Range(0, items.Count).ToArray();
         new SeededRandom(seed).ShuffleFront(order, n);
-        return order.Take(n).Select((item, i) =>
-        {
-            var prompt = builder.Build(items[item], i);
-            return kind == TaskPromptKind.ShuffledLabels ? ShuffleLabels(prompt, new SeededRandom(seed ^ ShuffleStream, i)) : prompt;
-        }).ToArray();
+        return order.Take(n).Select((item, i) => builder.Build(items[item], i)).ToArray();
     }
 
     public override Tensor Predict(TaskPromptBatch batch, HookSet? hooks)
@@ -126,14 +122,5 @@ public sealed class TextTaskVectorProblem : TaskVectorProblem
         var batch = PromptBatch.Create(encoded, _model.Tokenizer.PadTokenId, Network.Device, withContinuations: false);
         var targets = tensor(encoded.Select(e => (long)e.ContinuationIds[0]).ToArray(), dtype: ScalarType.Int64, device: Network.Device);
         return new TaskPromptBatch(batch.InputIds, batch.AttentionMask, targets, prompts.Select(p => p.Query.ToString()).ToArray());
-    }
-
-    /// <summary>The prompt with its demonstrations' outputs moved by a seeded derangement.</summary>
-    private static IclPrompt ShuffleLabels(IclPrompt prompt, SeededRandom random)
-    {
-        var demos = prompt.Demonstrations;
-        var permutation = Derangement.Draw(demos.Count, random);
-        var shuffled = demos.Select((d, i) => d with { Output = demos[permutation[i]].Output }).ToArray();
-        return new IclPrompt(prompt.QueryIndex, prompt.Query, shuffled, prompt.Format);
     }
 }

@@ -3,6 +3,7 @@ using IclPs.Engine;
 using IclPs.Engine.Data;
 using IclPs.Engine.Models;
 using IclPs.Engine.Prompting;
+using IclPs.Engine.TaskVectors;
 
 namespace IclPs.Cmdlets;
 
@@ -12,6 +13,8 @@ namespace IclPs.Cmdlets;
 /// Queries come down the pipeline (objects with Input and Output) and are run in batches as they arrive, or, when nothing
 /// is piped, from the -Split part of -Dataset. Demonstrations come from the dataset's train split or from -Demonstrations.
 /// A query whose prompt cannot be run (longer than the context window, too few demonstrations) is an error for that query only.
+/// -TaskVector injects a task vector (New-TaskVector, Import-TaskVector) at the query's last token in every forward pass, into
+/// zero-shot (-Shots 0), shuffled-label (-ShuffleLabels) or longer prompts.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "IclPrompt", DefaultParameterSetName = QueryInput.DatasetSet)]
 [OutputType(typeof(IclPromptResult))]
@@ -34,6 +37,15 @@ public sealed class InvokeIclPromptCommand : FewShotCmdlet
     [Parameter]
     public SwitchParameter IncludePrompt { get; set; }
 
+    /// <summary>Injected at the query's last token in every forward pass; it must have been built on a model of this shape.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public TaskVector? TaskVector { get; set; }
+
+    /// <summary>Permute the demonstrations' outputs among them (corrupted prompts), keeping their inputs.</summary>
+    [Parameter]
+    public SwitchParameter ShuffleLabels { get; set; }
+
     private StreamingPromptRun _run = null!;
     private ProgressReporter _progress = null!;
     private long _total;
@@ -54,6 +66,9 @@ public sealed class InvokeIclPromptCommand : FewShotCmdlet
             Until = Until,
             IncludePrompt = IncludePrompt,
             TruncateLongPrompts = TruncateLongPrompts,
+            ShuffleLabels = ShuffleLabels,
+            Hooks = TaskVector is null ? null : TaskVectorHooks.ForPrompts(TaskVector, Model.Network),
+            Intervention = TaskVector?.ToString(),
         };
         var (pool, poolName) = DemonstrationPool(Shots);
         _run = new StreamingPromptRun(Model, options, pool, BatchFinished, Cancellation);
@@ -68,7 +83,8 @@ public sealed class InvokeIclPromptCommand : FewShotCmdlet
                      $"target delimiter {QueryInput.Show(format.TargetDelimiter)}, few-shot delimiter {QueryInput.Show(format.FewShotDelimiter)}, " +
                      $"stop at {string.Join(", ", options.StopStrings.Select(QueryInput.Show))}.");
         WriteVerbose($"{Shots} shots from {poolName} ({pool.Count} items), seed {Seed}, batch size {BatchSize}, max new tokens {MaxNewTokens}" +
-                     (TruncateLongPrompts ? ", long prompts truncated" : "") + ".");
+                     (TruncateLongPrompts ? ", long prompts truncated" : "") + (ShuffleLabels ? ", labels shuffled" : "") + ".");
+        if (TaskVector is not null) WriteVerbose($"Injecting {TaskVector} at the query's last token.");
     }
 
     protected override void Process()

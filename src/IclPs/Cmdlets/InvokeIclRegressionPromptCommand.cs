@@ -6,6 +6,7 @@ using IclPs.Engine.Regression.Baselines;
 using IclPs.Engine.Regression.Evaluation;
 using IclPs.Engine.Regression.Prompting;
 using IclPs.Engine.Regression.Runs;
+using IclPs.Engine.TaskVectors;
 using IclPs.Internal;
 
 namespace IclPs.Cmdlets;
@@ -17,7 +18,8 @@ namespace IclPs.Cmdlets;
 /// expected y_K) and optionally Expected; or, when no X is given, they are drawn from the linear task family of
 /// -Dimension/-Points/-TaskPoolSize/-TaskSeed (unbound ones come from the model's recorded training tasks). One
 /// <see cref="RegressionPromptResult"/> per query, with the -Baseline predictions alongside the model's. A query the
-/// model cannot read is an error for that query only.
+/// model cannot read is an error for that query only. -TaskVector injects a task vector (New-TaskVector -Method Ltv on this
+/// model) at the query's x token, e.g. to test prompts longer than the model was trained on.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "IclRegressionPrompt", DefaultParameterSetName = GenerateSet)]
 [OutputType(typeof(RegressionPromptResult))]
@@ -70,6 +72,13 @@ public sealed class InvokeIclRegressionPromptCommand : IclPsCmdlet
     [Parameter(ParameterSetName = GenerateSet), Parameter(ParameterSetName = GeneratePathSet), ValidateSet("pretrain", "fresh", IgnoreCase = true)]
     public string TaskSource { get; set; } = RegressionTaskSource.Pretrain;
 
+    /// <summary>Skewed draws generated x from N(0, diag(1/i)) (a distribution shift from training).</summary>
+    [Parameter(ParameterSetName = GenerateSet), Parameter(ParameterSetName = GeneratePathSet)]
+    public InputCovariance Covariance { get; set; } = InputCovariance.Isotropic;
+    /// <summary>Generated queries are orthogonal to their demonstrations (needs -Points at most D).</summary>
+    [Parameter(ParameterSetName = GenerateSet), Parameter(ParameterSetName = GeneratePathSet)]
+    public SwitchParameter OrthogonalQuery { get; set; }
+
     /// <summary>M for generated prompts and the dMMSE baseline; 0 means fresh tasks (no pool).</summary>
     [Parameter, ValidateRange(0, int.MaxValue)] public int TaskPoolSize { get; set; }
     [Parameter] public long TaskSeed { get; set; }
@@ -81,6 +90,9 @@ public sealed class InvokeIclRegressionPromptCommand : IclPsCmdlet
     public string[] Baseline { get; set; } = [];
 
     [Parameter, ValidateRange(1, 1_000_000)] public int BatchSize { get; set; } = 256;
+
+    /// <summary>Injected at every prompt's query x token; it must have been built on a model of this shape.</summary>
+    [Parameter, ValidateNotNull] public TaskVector? TaskVector { get; set; }
     [Parameter, ValidateSet("auto", "cpu", "cuda", IgnoreCase = true)] public string Device { get; set; } = "auto";
 
     private IclRegressionModel? _loaded;
@@ -113,7 +125,7 @@ public sealed class InvokeIclRegressionPromptCommand : IclPsCmdlet
             // Baselines need the task settings only for the noise variance and the dMMSE pool; they are fixed for the whole pipeline.
             var task = Task(model);
             _queryFamily = task.CreateFamily();
-            _queryRunner = new RegressionPromptRunner(model, Baselines(_queryFamily), BatchSize);
+            _queryRunner = new RegressionPromptRunner(model, Baselines(_queryFamily), BatchSize, TaskVector);
             WriteVerbose($"Model {model.Name} ({model.Config}) on {model.Network.Device}; baselines {Names(_queryRunner)}.");
         }
         var prompt = RegressionPrompt.Create(_index++, X, Y, Expected);
@@ -124,10 +136,11 @@ public sealed class InvokeIclRegressionPromptCommand : IclPsCmdlet
     {
         var task = Task(model);
         model.CheckFits(task);
-        using var family = task.CreateFamily();
-        var runner = new RegressionPromptRunner(model, Baselines(family), BatchSize);
+        using var family = task.CreateFamily(inputs: new RegressionInputOptions { Covariance = Covariance, OrthogonalQuery = OrthogonalQuery });
+        var runner = new RegressionPromptRunner(model, Baselines(family), BatchSize, TaskVector);
         var fresh = TaskSource.Equals(RegressionTaskSource.Fresh, StringComparison.OrdinalIgnoreCase);
-        WriteVerbose($"Model {model.Name} ({model.Config}) on {model.Network.Device}: {Samples} {(fresh ? "fresh" : "pretrain")} prompts of {task}, seed {Seed}, baselines {Names(runner)}.");
+        WriteVerbose($"Model {model.Name} ({model.Config}) on {model.Network.Device}: {Samples} {(fresh ? "fresh" : "pretrain")} prompts of {task}, inputs {family.Inputs.Covariance}" +
+                     $"{(OrthogonalQuery ? " with orthogonal queries" : "")}, seed {Seed}, baselines {Names(runner)}{(TaskVector is null ? "" : $", injecting {TaskVector}")}.");
         var clock = Stopwatch.StartNew();
         var prompts = RegressionPromptGenerator.Generate(family, task.Points, Samples, Seed, fresh);
         WriteObject(runner.Run(prompts, Seed, Cancellation), enumerateCollection: true);

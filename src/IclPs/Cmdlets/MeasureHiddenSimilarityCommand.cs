@@ -5,6 +5,7 @@ using IclPs.Engine.Analysis;
 using IclPs.Engine.Data;
 using IclPs.Engine.Models;
 using IclPs.Engine.Prompting;
+using IclPs.Engine.TaskVectors;
 
 namespace IclPs.Cmdlets;
 
@@ -42,6 +43,18 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int CompareShots { get; set; }
 
+    /// <summary>
+    /// Adds one condition per task vector: the model with the vector injected at the query's last token, with -TaskVectorShots
+    /// demonstrations (default zero-shot). Conditions are named after the method (Ltv, FunctionVector, TaskVector), numbered when repeated.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public TaskVector[]? TaskVector { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int TaskVectorShots { get; set; }
+
     private SimilarityCondition[] _conditions = [];
     private IReadOnlyList<IclExample> _pool = [];
     private HiddenSimilarityOptions _options = null!;
@@ -58,6 +71,14 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
         if (wanted.Contains("zeroshot")) conditions.Add(SimilarityCondition.ZeroShot(Model, ZeroShotCondition));
         if (wanted.Contains("icl")) conditions.Add(SimilarityCondition.Icl(Model, Shots, IclCondition));
         if (CompareModel is not null) conditions.Add(SimilarityCondition.OtherModel(CompareModel, OtherModelCondition, CompareShots));
+        foreach (var (vector, i) in (TaskVector ?? []).Select((v, i) => (v, i)))
+        {
+            vector.Shape.CheckFits(Model.Config, $"The {vector.Method} task vector");
+            var name = vector.Method.ToString();
+            var sameMethodBefore = TaskVector!.Take(i).Count(v => v.Method == vector.Method);
+            var repeated = TaskVector!.Count(v => v.Method == vector.Method) > 1;
+            conditions.Add(SimilarityCondition.Injected(Model, vector, repeated ? $"{name}{sameMethodBefore + 1}" : name, TaskVectorShots));
+        }
         if (conditions.Count < 2)
             throw new IclPsException("NotEnoughConditions", IclErrorKind.InvalidArgument,
                 $"Similarity compares conditions in pairs but -Condition {string.Join(",", Condition)}{(CompareModel is null ? " without -CompareModel" : "")} gives {conditions.Count}; " +

@@ -33,7 +33,7 @@ internal sealed class StreamingPromptRun
     {
         // The runner validates the options and the pool, so a bad format fails here, before any input is read.
         var runner = new IclPromptRunner(model, options);
-        _builder = new FewShotPromptBuilder(options.Format, pool, options.Shots, options.Seed);
+        _builder = new FewShotPromptBuilder(options.Format, pool, options.Shots, options.Seed, options.ShuffleLabels);
         _encoder = new PromptEncoder(model.Tokenizer, model.Config.ContextLength, model.Config.VocabSize, options.AddBos, options.TruncateLongPrompts);
         _batchSize = options.BatchSize;
         _batchDone = batchDone;

@@ -24,4 +24,6 @@ public sealed record RegressionPromptResult
     public required string Model { get; init; }
     /// <summary>The seed of generated prompts; null for prompts given by the caller.</summary>
     public long? Seed { get; init; }
+    /// <summary>The task vector injected at the query's x token, in words; null for none.</summary>
+    public string? Intervention { get; init; }
 }

@@ -1,6 +1,7 @@
 using IclPs.Engine.Regression.Baselines;
 using IclPs.Engine.Regression.Evaluation;
 using IclPs.Engine.Regression.Runs;
+using IclPs.Engine.TaskVectors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,22 +11,30 @@ namespace IclPs.Engine.Regression.Prompting;
 /// Runs numeric prompts through a regression model and baselines. A prompt of K points becomes the tokens of
 /// <see cref="RegressionTokens.Encode"/> with y_K = 0 (the causal model reads its prediction at the x_K token, before y_K;
 /// the baselines never use y_K for element K), and the last element of <see cref="RegressionModelPredictor"/>'s and each
-/// baseline's predictions is the answer. Consecutive prompts of one shape run as one batch.
+/// baseline's predictions is the answer. Consecutive prompts of one shape run as one batch. A task vector, when given, is
+/// injected at the x_K token (the prediction position) of every prompt; the baselines never see it.
 /// </summary>
 public sealed class RegressionPromptRunner
 {
     private readonly RegressionModelPredictor _predictor;
 
-    public RegressionPromptRunner(IclRegressionModel model, IReadOnlyList<IRegressionBaseline>? baselines = null, int batchSize = 256)
+    public RegressionPromptRunner(IclRegressionModel model, IReadOnlyList<IRegressionBaseline>? baselines = null, int batchSize = 256, TaskVector? taskVector = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
         Baselines = baselines ?? [];
         foreach (var b in Baselines) Column(b);
-        _predictor = new RegressionModelPredictor(model.Network, batchSize);
+        TaskVector = taskVector;
+        taskVector?.Shape.CheckFits(model.Config, $"The {taskVector.Method} task vector");
+        // The last token is y_K's placeholder; the prediction is read at x_K, one column before it.
+        _predictor = new RegressionModelPredictor(model.Network, batchSize)
+        {
+            Hooks = taskVector is null ? null : length => taskVector.CreateHooks(model.Network, length - 2),
+        };
     }
 
     public IclRegressionModel Model { get; }
+    public TaskVector? TaskVector { get; }
     public IReadOnlyList<IRegressionBaseline> Baselines { get; }
 
     /// <summary>Throws an <see cref="IclPsException"/> naming the query when the model (or the dMMSE pool) cannot read it.</summary>
@@ -89,6 +98,7 @@ public sealed class RegressionPromptRunner
                 Dimension = d,
                 Model = Model.Name,
                 Seed = seed,
+                Intervention = TaskVector?.ToString(),
             };
         }).ToList();
     }

@@ -30,7 +30,8 @@ public sealed record RegressionTaskSettings
     }
 
     /// <summary>The family at <see cref="Dimension"/> (or <paramref name="dimension"/>, for a curriculum stage); the caller disposes it.</summary>
-    public LinearTaskFamily CreateFamily(int? dimension = null) => new(dimension ?? Dimension, NoiseVariance, PoolSize, TaskSeed);
+    public LinearTaskFamily CreateFamily(int? dimension = null, RegressionInputOptions? inputs = null) =>
+        new(dimension ?? Dimension, NoiseVariance, PoolSize, TaskSeed, inputs);
 
     /// <summary>Writes <see cref="FileName"/> into <paramref name="folder"/> through a temporary file, so a reader never sees half of it.</summary>
     public void Save(string folder)

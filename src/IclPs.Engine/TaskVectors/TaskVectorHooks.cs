@@ -1,0 +1,21 @@
+using IclPs.Engine.Models;
+using IclPs.Engine.Prompting;
+
+namespace IclPs.Engine.TaskVectors;
+
+/// <summary>Plugs a task vector into the prompt runners.</summary>
+public static class TaskVectorHooks
+{
+    /// <summary>
+    /// A hook factory for <see cref="IclRunOptions.Hooks"/> that injects <paramref name="vector"/> at every pass's prompt-end
+    /// column: the query's last token, where the first answer token is predicted (generation passes keep the same injection).
+    /// Fails at once, naming the field, when the vector was built for a model of another shape.
+    /// </summary>
+    public static Func<IclForwardPass, HookSet?> ForPrompts(TaskVector vector, TransformerModel model)
+    {
+        ArgumentNullException.ThrowIfNull(vector);
+        ArgumentNullException.ThrowIfNull(model);
+        vector.Shape.CheckFits(model.Config, $"The {vector.Method} task vector");
+        return pass => vector.CreateHooks(model, pass.PromptEnd);
+    }
+}

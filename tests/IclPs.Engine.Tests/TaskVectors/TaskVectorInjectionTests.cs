@@ -1,0 +1,131 @@
+using IclPs.Engine.Analysis;
+using IclPs.Engine.Data;
+using IclPs.Engine.Models;
+using IclPs.Engine.Native;
+using IclPs.Engine.Prompting;
+using IclPs.Engine.Regression.Prompting;
+using IclPs.Engine.Regression.Runs;
+using IclPs.Engine.TaskVectors;
+using IclPs.Engine.Tests.Data;
+using IclPs.Engine.Tests.Prompting;
+using static IclPs.Engine.Tests.Regression.RegressionReference;
+
+namespace IclPs.Engine.Tests.TaskVectors;
+
+/// <summary>Task vectors reach the forward passes of the prompt runners and the similarity measurement, at the prediction position.</summary>
+public sealed class TaskVectorInjectionTests
+{
+    private static readonly IclDatasetSplit Antonyms = DatasetLoader.LoadJson(TestData.FunctionVectors("antonym.json")).Split(0.7, 0.1, seed: 5);
+
+    public TaskVectorInjectionTests() => TorchNativeLoader.EnsureLoaded();
+
+    private static TaskVector Vector(ModelConfig config, TaskVectorInjection injection, int layer, Func<int, float> value) =>
+        new(TaskVectorMethod.TaskVector, "test", TaskVectorModelShape.Of(config), injection,
+            [new TaskVectorLayer(layer, Enumerable.Range(0, config.DModel).Select(value).ToArray())], [],
+            new TaskVectorProvenance { Source = "test" });
+
+    [Fact]
+    public void ZeroVectorAddedThroughTheRunnerChangesNothing()
+    {
+        using var model = TestModels.Tiny(3);
+        var options = new IclRunOptions { Shots = 0, Seed = 2, MaxNewTokens = 3, Format = PromptFormat.QuestionAnswer, BatchSize = 3 };
+        var queries = Antonyms.Test.Items.Take(5).ToArray();
+        var plain = new IclPromptRunner(model, options).Run(queries, Antonyms.Train.Items).ToArray();
+        var zero = Vector(model.Config, TaskVectorInjection.Add, 0, _ => 0f);
+        var injected = new IclPromptRunner(model, options with { Hooks = TaskVectorHooks.ForPrompts(zero, model.Network), Intervention = zero.ToString() })
+            .Run(queries, Antonyms.Train.Items).ToArray();
+
+        for (var i = 0; i < queries.Length; i++)
+        {
+            Assert.Equal(plain[i].ExpectedLogProb, injected[i].ExpectedLogProb);
+            Assert.Equal(plain[i].Predicted, injected[i].Predicted);
+            Assert.Null(plain[i].Intervention);
+            Assert.Equal(zero.ToString(), injected[i].Intervention);
+        }
+    }
+
+    [Fact]
+    public void ReplacingTheLastBlockOutputFixesTheFirstAnswerToken()
+    {
+        using var model = TestModels.Tiny(4);
+        var options = new IclRunOptions { Shots = 1, Seed = 2, MaxNewTokens = 1, Until = [], Format = PromptFormat.QuestionAnswer, BatchSize = 4 };
+        var queries = Antonyms.Test.Items.Take(6).ToArray();
+        var plain = new IclPromptRunner(model, options).Run(queries, Antonyms.Train.Items).ToArray();
+        var last = model.Config.Layers - 1;
+        var vector = Vector(model.Config, TaskVectorInjection.Replace, last, i => (i % 7) - 3f);
+        var injected = new IclPromptRunner(model, options with { Hooks = TaskVectorHooks.ForPrompts(vector, model.Network) })
+            .Run(queries, Antonyms.Train.Items).ToArray();
+
+        // Every prompt's final state at the prompt end is now the same vector, so every prompt predicts the same first token;
+        // prompts of different lengths share the batch, so this also checks the injection column under left padding.
+        Assert.True(injected.Select(r => r.PromptTokens).Distinct().Count() > 1);
+        Assert.Single(injected.Select(r => r.Predicted).Distinct());
+        Assert.True(plain.Select(r => r.Predicted).Distinct().Count() > 1 || plain[0].Predicted != injected[0].Predicted);
+        Assert.Contains(Enumerable.Range(0, queries.Length), i => Math.Abs(plain[i].ExpectedLogProb - injected[i].ExpectedLogProb) > 1e-3);
+    }
+
+    [Fact]
+    public void AVectorForAnotherShapeIsRejectedNamingTheField()
+    {
+        using var model = TestModels.Tiny(5);
+        var other = model.Config with { DModel = model.Config.DModel * 2 };
+        var e = Assert.Throws<IclPsException>(() => TaskVectorHooks.ForPrompts(Vector(other, TaskVectorInjection.Add, 0, _ => 0f), model.Network));
+        Assert.Equal(TaskVectorErrorIds.ShapeMismatch, e.ErrorId);
+        Assert.Contains("d_model", e.Message);
+    }
+
+    [Fact]
+    public void ShuffledLabelsKeepTheDemonstrationsAndPermuteTheirOutputs()
+    {
+        var pool = Antonyms.Train.Items;
+        var plain = new FewShotPromptBuilder(PromptFormat.QuestionAnswer, pool, 6, seed: 3);
+        var shuffled = new FewShotPromptBuilder(PromptFormat.QuestionAnswer, pool, 6, seed: 3, shuffleLabels: true);
+        var changed = 0;
+        for (var q = 0; q < 10; q++)
+        {
+            var query = Antonyms.Test.Items[q];
+            var a = plain.Build(query, q).Demonstrations;
+            var b = shuffled.Build(query, q).Demonstrations;
+            Assert.Equal(a.Select(d => d.Input), b.Select(d => d.Input));
+            Assert.Equal(a.Select(d => d.Output).Order(), b.Select(d => d.Output).Order());
+            Assert.Equal(b.Select(d => d.Output), shuffled.Build(query, q).Demonstrations.Select(d => d.Output));
+            if (!a.Select(d => d.Output).SequenceEqual(b.Select(d => d.Output))) changed++;
+        }
+        Assert.Equal(10, changed);  // a derangement always moves every label
+    }
+
+    [Fact]
+    public void SimilarityConditionWithAVectorInjectsItAtItsLayer()
+    {
+        using var model = TestModels.Tiny(6);
+        var layer = 0;
+        var replace = Vector(model.Config, TaskVectorInjection.Replace, layer, i => MathF.Sin(i + 1));
+        var zero = Vector(model.Config, TaskVectorInjection.Add, 1, _ => 0f);
+        var rows = HiddenSimilarity.Compute(
+            [SimilarityCondition.ZeroShot(model), SimilarityCondition.Injected(model, replace, "Replaced"), SimilarityCondition.Injected(model, zero, "Zero")],
+            Antonyms.Test.Items.Take(6), Antonyms.Train.Items, new HiddenSimilarityOptions { Format = PromptFormat.QuestionAnswer, BatchSize = 4 });
+
+        double Mean(int l, string a, string b) => rows.Single(r => r.Layer == l && r.ConditionA == a && r.ConditionB == b).MeanCosine;
+        // A zero vector leaves every layer's state as it was.
+        for (var l = 0; l < model.Config.Layers; l++) Assert.Equal(1.0, Mean(l, "ZeroShot", "Zero"), 1e-6);
+        // After replacement every prompt's state at that layer IS the vector, so it no longer matches the plain states.
+        Assert.True(Mean(layer, "ZeroShot", "Replaced") < 0.99);
+    }
+
+    [Fact]
+    public void RegressionRunnerInjectsAtTheQueryToken()
+    {
+        using var model = IclRegressionModel.CreateRandom(ModelConfig.RegressionPresets["regression-tiny"], 1, "tiny", "preset:regression-tiny seed:1");
+        var (x, y) = RandomPairs(3, 4, 6, 4);
+        var prompts = Enumerable.Range(0, 4).Select(i => RegressionPrompt.Create(i, x[i], y[i])).ToArray();
+        var plain = new RegressionPromptRunner(model).Run(prompts);
+        var zero = new RegressionPromptRunner(model, taskVector: Vector(model.Config, TaskVectorInjection.Add, 0, _ => 0f)).Run(prompts);
+        var shifted = new RegressionPromptRunner(model, taskVector: Vector(model.Config, TaskVectorInjection.Add, 1, i => MathF.Cos(i))).Run(prompts);
+        for (var i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(plain[i].Prediction, zero[i].Prediction);
+            Assert.NotEqual(plain[i].Prediction, shifted[i].Prediction);
+            Assert.NotNull(shifted[i].Intervention);
+        }
+    }
+}
