@@ -1,0 +1,101 @@
+<#
+.SYNOPSIS
+    Task vectors on the tiny text ICL model: first-token accuracy of the zero-shot baseline, Hendel's task vector, Todd's
+    function vector, the learnable task vector (LTV) and k-shot ICL on held-out keyed-lookup maps, in the zero-shot and
+    shuffled-label settings.
+.DESCRIPTION
+    For each of -Tasks held-out maps of the model's family (never trained on), exported as an {"input","output"} dataset and
+    split 70/15/15 by Import-IclDataset (-SplitSeed): builds a TaskVector, a FunctionVector and two LTVs (trained on zero-shot
+    and on shuffled-label prompts) with New-TaskVector from the train split (validation from the valid split), then scores
+    the test split with Invoke-IclPrompt:
+        ZeroShot setting:       Baseline = 0-shot; TaskVector / FunctionVector / Ltv = 0-shot with the vector injected.
+        ShuffledLabels setting: Baseline = -Shots demonstrations with their outputs deranged; the vectors injected into those prompts.
+        Icl (both settings):    -Shots clean demonstrations, no vector (the reference).
+    Writes <ResultDir>/task-vectors-text.csv (Method, Setting, Task, Accuracy, N), task-vectors-text.png (mean accuracy per
+    method and setting), and for the first task the LTV's theta (layers x heads) and the function vector's head effects as
+    heat maps (task-vectors-ltv-theta.png, task-vectors-head-effects.png).
+        dotnet run --project src/IclPs.Host -c Release -- -File examples/task-vectors-text.ps1
+#>
+param(
+    [string]$ModelName = 'text-icl-tiny',
+    # A folder laid out like the module's models folder; default: the shipped models.
+    [string]$ModelCatalog,
+    [string]$ResultDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../docs/results')),
+    [int]$Tasks = 16,
+    [int]$Shots = 8,
+    [int]$SplitSeed = 0,
+    [int]$Seed = 1
+)
+$ErrorActionPreference = 'Stop'
+$watch = [Diagnostics.Stopwatch]::StartNew()
+$format = @{ Template = '{input}='; TargetDelimiter = ''; FewShotDelimiter = ',' }
+$catalog = if ($ModelCatalog) { @{ Path = $ModelCatalog } } else { @{} }
+$model = Get-IclModel -Name $ModelName -Load @catalog
+# The family the model was trained on (its default options); held-out maps were never trained on.
+$family = [IclPs.Engine.TextTasks.KeyedLookupTaskFamily]::new([IclPs.Engine.TextTasks.KeyedLookupTaskFamilyOptions]::new())
+$dataDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), "task-vectors-text-$PID")
+$paths = $family.Export($dataDir, @($family.HeldOutTasks)[0..($Tasks - 1)])
+
+function Score([object[]]$results) {
+    $right = 0
+    foreach ($r in $results) { if ($r.FirstTokenCorrect) { $right++ } }
+    @{ Accuracy = $(if ($results.Count) { $right / $results.Count } else { [double]::NaN }); N = $results.Count }
+}
+
+$rows = [Collections.Generic.List[object]]::new()
+$first = $true
+foreach ($path in $paths) {
+    $task = [IO.Path]::GetFileNameWithoutExtension($path)
+    $data = Import-IclDataset -Path $path -Seed $SplitSeed
+    $common = @{ Model = $model; Dataset = $data; Seed = $Seed } + $format
+    $vectors = [ordered]@{
+        TaskVector     = New-TaskVector @common -Method TaskVector -Shots 5 -Prompts 16 -ValidationPrompts 16
+        FunctionVector = New-TaskVector @common -Method FunctionVector -Shots 10 -Prompts 64 -EffectPrompts 16 -TopK 3
+        LtvZeroShot    = New-TaskVector @common -Method Ltv -Setting ZeroShot -Prompts 64 -TrainPrompts 64 -ValidationPrompts 16 -LearningRate 0.05 -MaxEpochs 200 -Patience 20
+        LtvShuffled    = New-TaskVector @common -Method Ltv -Setting ShuffledLabels -Shots $Shots -Prompts 64 -TrainPrompts 64 -ValidationPrompts 16 -LearningRate 0.05 -MaxEpochs 200 -Patience 20
+    }
+    if ($first) {
+        $vectors.LtvZeroShot.Heads | Export-IclPlot -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-ltv-theta.png')) -Kind Heatmap -Row Layer -Column Head -Value Weight `
+            -Title "LTV theta (zero-shot training), $ModelName, task $task" | Out-Null
+        Measure-HeadEffect @common -Shots 10 -MeanPrompts 64 -EffectPrompts 16 |
+            Export-IclPlot -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-head-effects.png')) -Kind Heatmap -Row Layer -Column Head -Value AverageIndirectEffect `
+                -Title "Function-vector head effects (shuffled labels), $ModelName, task $task" | Out-Null
+        $first = $false
+    }
+    $run = @{ Model = $model; Dataset = $data; Split = 'Test'; Seed = $Seed; MaxNewTokens = 0 } + $format
+    $settings = @(
+        @{ Setting = 'ZeroShot'; Prompt = @{ Shots = 0 }; Ltv = $vectors.LtvZeroShot }
+        @{ Setting = 'ShuffledLabels'; Prompt = @{ Shots = $Shots; ShuffleLabels = $true }; Ltv = $vectors.LtvShuffled }
+    )
+    foreach ($s in $settings) {
+        $p = $s.Prompt
+        $methods = [ordered]@{
+            Baseline       = Score @(Invoke-IclPrompt @run @p)
+            TaskVector     = Score @(Invoke-IclPrompt @run @p -TaskVector $vectors.TaskVector)
+            FunctionVector = Score @(Invoke-IclPrompt @run @p -TaskVector $vectors.FunctionVector)
+            Ltv            = Score @(Invoke-IclPrompt @run @p -TaskVector $s.Ltv)
+            Icl            = Score @(Invoke-IclPrompt @run -Shots $Shots)
+        }
+        foreach ($m in $methods.Keys) {
+            $rows.Add([pscustomobject]@{ Method = $m; Setting = $s.Setting; Task = $task; Accuracy = $methods[$m].Accuracy; N = $methods[$m].N })
+        }
+    }
+    "{0}: {1}" -f $task, (($rows | Where-Object Task -eq $task | ForEach-Object { '{0}/{1} {2:0.00}' -f $_.Setting, $_.Method, $_.Accuracy }) -join ', ')
+}
+[IO.Directory]::Delete($dataDir, $true)
+
+$null = [IO.Directory]::CreateDirectory($ResultDir)
+$rows | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-text.csv'))
+
+# Accuracy pooled over tasks (every test query counts once), per method and setting.
+$summary = foreach ($setting in 'ZeroShot', 'ShuffledLabels') {
+    foreach ($method in 'Baseline', 'TaskVector', 'FunctionVector', 'Ltv', 'Icl') {
+        $right = 0.0; $n = 0
+        foreach ($r in $rows) { if ($r.Setting -eq $setting -and $r.Method -eq $method) { $right += $r.Accuracy * $r.N; $n += $r.N } }
+        [pscustomobject]@{ Method = $method; Setting = $setting; Accuracy = $right / $n; N = $n }
+    }
+}
+$summary | Export-IclPlot -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-text.png')) -Kind Heatmap -Row Method -Column Setting -Value Accuracy `
+    -Title "First-token accuracy on $Tasks held-out maps, $ModelName ($Shots shots where used)" | Out-Null
+foreach ($s in $summary) { '{0,-15} {1,-15} accuracy {2:0.000} (N = {3})' -f $s.Method, $s.Setting, $s.Accuracy, $s.N }
+"done in $([Math]::Round($watch.Elapsed.TotalSeconds, 1)) s"
