@@ -17,7 +17,7 @@ param(
     [string]$OutDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../out/quickstart')),
     [int]$Seed = 0,
     # Sequences per task source for the error-vs-examples curves.
-    [int]$Samples = 500,
+    [int]$Samples = 1000,
     # The text part: the model, how many of its held-out tasks to prompt, the demonstrations and queries per task, and the
     # prompt layout the model was trained on ("a3=x,b7=y,a5=" is Template '{input}=', TargetDelimiter '', FewShotDelimiter ',').
     [string]$TextModel = 'text-icl-tiny',
@@ -50,12 +50,15 @@ $linear = Get-IclModel -Name linear-d8 -Load
 $pool = Get-IclModel -Name linear-d8-pool -Load
 try {
     '== 1. Numeric few-shot prompts on linear-d8 (fresh tasks), beside the baselines =='
-    # One prompt written by hand: y = w.x for a w the model never saw, 10 examples, query x = (1, ..., 1) (expected sum(w) = 2.5).
+    # One prompt written by hand: y = w.x (no noise) for a w of our choosing, 15 examples and a query, x ~ N(0, I) as in
+    # training (Box-Muller from a seeded Random); the last y is the expected answer.
     $w = [double[]](1, -1, 0.5, 0, 0, 2, 0, 0)
     $random = [Random]::new($Seed)
-    $xs = @(1..10 | ForEach-Object { , [double[]]@(1..8 | ForEach-Object { [Math]::Round($random.NextDouble() * 2 - 1, 2) }) })
+    $xs = @(1..16 | ForEach-Object {
+        , [double[]]@(1..8 | ForEach-Object { [Math]::Round([Math]::Sqrt(-2 * [Math]::Log(1 - $random.NextDouble())) * [Math]::Cos(2 * [Math]::PI * $random.NextDouble()), 2) })
+    })
     $ys = @($xs | ForEach-Object { $x = $_; $sum = 0.0; for ($i = 0; $i -lt 8; $i++) { $sum += $w[$i] * $x[$i] }; $sum })
-    $handMade = [pscustomobject]@{ X = @($xs) + , [double[]]@(1, 1, 1, 1, 1, 1, 1, 1); Y = $ys; Expected = 2.5 }
+    $handMade = [pscustomobject]@{ X = $xs; Y = $ys }
     $prompts = @($handMade | Invoke-IclRegressionPrompt -Model $linear -Baseline Ridge, LeastSquares, Averaging)
     # Generated prompts: 15 examples of a fresh task each.
     $prompts += @($linear | Invoke-IclRegressionPrompt -TaskSource fresh -Samples 8 -Seed $Seed -Baseline Ridge, LeastSquares, Averaging)
@@ -102,7 +105,8 @@ finally {
 }
 
 if (-not (Get-IclModel -Name $TextModel -ErrorAction SilentlyContinue)) {
-    Write-Warning "No shipped model '$TextModel' (Get-IclModel lists what there is); skipped the text part."
+    # Write-Warning is not among the Core cmdlets the host has.
+    "== 3-4. Skipped: no shipped model '$TextModel' (Get-IclModel lists what there is) =="
 }
 else {
     "== 3. Few-shot prompts on $TextModel, tasks held out of its training =="
@@ -112,7 +116,8 @@ else {
         $taskFiles = @(Export-HeldOutTextTask -Directory (Out-Path 'text-tasks') -Count $TextTasks)
         $results = [Collections.Generic.List[object]]::new()
         $accuracy = [Collections.Generic.List[object]]::new()
-        $datasets = @($taskFiles | ForEach-Object { Import-IclDataset -Path $_ -Seed $Seed })
+        # Every pair of a held-out task is unseen, so 60% serve as demonstrations and 40% as queries (no validation part).
+        $datasets = @($taskFiles | ForEach-Object { Import-IclDataset -Path $_ -Seed $Seed -TrainFraction 0.6 -ValidFraction 0 })
         foreach ($data in $datasets) {
             foreach ($shots in 0, $Shots) {
                 $rows = @(Invoke-IclPrompt -Model $text -Dataset $data -Shots $shots -Seed $Seed -First $Queries -MaxNewTokens 2 @format)
