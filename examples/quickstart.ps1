@@ -9,7 +9,8 @@
       text-icl-tiny   a tiny text model trained for few-shot prompts; prompted on tasks held out of its training.
     Steps: (1) numeric few-shot prompts on linear-d8 beside Ridge/least squares/averaging; (2) error against the number of
     in-context examples for both regression models on pool and on fresh tasks; (3) few-shot prompts on held-out text tasks
-    at 0 and -Shots demonstrations; (4) per-layer hidden-state similarity, zero-shot vs ICL, on one of those tasks.
+    at 0 and -Shots demonstrations; (4) a learnable task vector (LTV) trained on one held-out task and injected into its
+    zero-shot prompts; (5) per-layer hidden-state similarity, zero-shot vs ICL vs zero-shot + LTV, on that task.
     Writes CSV and PNG files to -OutDir. Runs in pwsh with the module imported, or here through the host:
         dotnet run --project src/IclPs.Host -c Release -- -File examples/quickstart.ps1
 #>
@@ -22,7 +23,7 @@ param(
     # prompt layout the model was trained on ("a3=x,b7=y,a5=" is Template '{input}=', TargetDelimiter '', FewShotDelimiter ',').
     [string]$TextModel = 'text-icl-tiny',
     [int]$TextTasks = 4,
-    [int]$Shots = 5,
+    [int]$Shots = 8,
     [int]$Queries = 16,
     [string]$Template = '{input}=',
     [string]$TargetDelimiter = '',
@@ -38,7 +39,8 @@ $clock = [Diagnostics.Stopwatch]::StartNew()
 # The held-out tasks of the text model's family, as Function Vector style JSON datasets (one file per task). Edit this
 # function when the text model's family or its options change: the tasks must be ones the model never trained on.
 function Export-HeldOutTextTask([string]$Directory, [int]$Count) {
-    $family = [IclPs.Engine.TextTasks.AffineTaskFamily]::new()
+    # text-icl-tiny was trained on keyed lookups with the family's default options (examples/text-icl-shots.ps1).
+    $family = [IclPs.Engine.TextTasks.KeyedLookupTaskFamily]::new([IclPs.Engine.TextTasks.KeyedLookupTaskFamilyOptions]::new())
     $tasks = @($family.HeldOutTasks)
     $family.Export($Directory, [IclPs.Engine.TextTasks.SymbolicTask[]]$tasks[0..([Math]::Min($Count, $tasks.Count) - 1)])
 }
@@ -106,7 +108,7 @@ finally {
 
 if (-not (Get-IclModel -Name $TextModel -ErrorAction SilentlyContinue)) {
     # Write-Warning is not among the Core cmdlets the host has.
-    "== 3-4. Skipped: no shipped model '$TextModel' (Get-IclModel lists what there is) =="
+    "== 3-5. Skipped: no shipped model '$TextModel' (Get-IclModel lists what there is) =="
 }
 else {
     "== 3. Few-shot prompts on $TextModel, tasks held out of its training =="
@@ -133,12 +135,26 @@ else {
         $accuracy | Export-IclResult -Path (Out-Path 'text-accuracy.csv')
         $written.Add((Out-Path 'text-prompts.csv')); $written.Add((Out-Path 'text-accuracy.csv'))
 
-        "== 4. Hidden-state similarity on $TextModel ($($datasets[0].Train.Name)): zero-shot vs $Shots-shot, per layer =="
-        $similarity = @(Measure-HiddenSimilarity -Model $text -Dataset $datasets[0] -Condition ZeroShot, Icl -Shots $Shots -Seed $Seed -First $Queries @format)
+        "== 4. A learnable task vector on $TextModel ($($datasets[0].Train.Name)), injected into zero-shot prompts =="
+        # The LTV needs a validation part to stop training, so this task is split 50/20/30; its test queries are unseen.
+        $ltvData = Import-IclDataset -Path $taskFiles[0] -Seed $Seed -TrainFraction 0.5 -ValidFraction 0.2
+        $ltv = New-TaskVector -Model $text -Dataset $ltvData -Method Ltv -Seed $Seed -Prompts 32 -LearningRate 0.05 -MaxEpochs 100 @format
+        $ltv | Out-Host
+        $ltv.Heads | Export-IclPlot -Path (Out-Path 'text-ltv-theta.png') -Kind Heatmap -Row Layer -Column Head -Value Weight `
+            -Title "LTV theta, $TextModel, $($datasets[0].Train.Name)"
+        $written.Add((Out-Path 'text-ltv-theta.png'))
+        $withLtv = @(Invoke-IclPrompt -Model $text -Dataset $ltvData -Shots 0 -Seed $Seed -MaxNewTokens 1 -TaskVector $ltv @format)
+        $without = @(Invoke-IclPrompt -Model $text -Dataset $ltvData -Shots 0 -Seed $Seed -MaxNewTokens 1 @format)
+        'zero-shot first-token accuracy on its {0} test queries: {1:0.00} without, {2:0.00} with the LTV' -f $without.Count, `
+            (@($without | Where-Object FirstTokenCorrect).Count / $without.Count), (@($withLtv | Where-Object FirstTokenCorrect).Count / $withLtv.Count)
+
+        "== 5. Hidden-state similarity on $TextModel ($($datasets[0].Train.Name)): zero-shot vs $Shots-shot vs zero-shot + LTV, per layer =="
+        $similarity = @(Measure-HiddenSimilarity -Model $text -Dataset $datasets[0] -Condition ZeroShot, Icl -Shots $Shots -TaskVector $ltv -Seed $Seed -First $Queries @format)
         $similarity | Out-Host
         $similarity | Export-IclResult -Path (Out-Path 'text-similarity.csv')
-        $similarity | Export-IclPlot -Path (Out-Path 'text-similarity.png') -X Layer -Y MeanCosine -ErrorBar StdCosine -Series ConditionB `
-            -XLabel 'layer' -YLabel 'cosine to the other condition' -Title "$TextModel, $($datasets[0].Train.Name): zero-shot vs $Shots-shot"
+        $similarity | ForEach-Object { [pscustomobject]@{ Layer = $_.Layer; MeanCosine = $_.MeanCosine; StdCosine = $_.StdCosine; Pair = "$($_.ConditionA) vs $($_.ConditionB)" } } |
+            Export-IclPlot -Path (Out-Path 'text-similarity.png') -X Layer -Y MeanCosine -ErrorBar StdCosine -Series Pair `
+            -XLabel 'layer' -YLabel 'cosine to the other condition' -Title "$TextModel, $($datasets[0].Train.Name): zero-shot vs $Shots-shot vs LTV"
         $written.Add((Out-Path 'text-similarity.csv')); $written.Add((Out-Path 'text-similarity.png'))
     }
     finally {

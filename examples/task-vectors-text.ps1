@@ -28,13 +28,14 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 $watch = [Diagnostics.Stopwatch]::StartNew()
+$null = [IO.Directory]::CreateDirectory($ResultDir)
 $format = @{ Template = '{input}='; TargetDelimiter = ''; FewShotDelimiter = ',' }
 $catalog = if ($ModelCatalog) { @{ Path = $ModelCatalog } } else { @{} }
 $model = Get-IclModel -Name $ModelName -Load @catalog
 # The family the model was trained on (its default options); held-out maps were never trained on.
 $family = [IclPs.Engine.TextTasks.KeyedLookupTaskFamily]::new([IclPs.Engine.TextTasks.KeyedLookupTaskFamilyOptions]::new())
 $dataDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), "task-vectors-text-$PID")
-$paths = $family.Export($dataDir, @($family.HeldOutTasks)[0..($Tasks - 1)])
+$paths = $family.Export($dataDir, [IclPs.Engine.TextTasks.SymbolicTask[]]@($family.HeldOutTasks)[0..($Tasks - 1)])
 
 function Score([object[]]$results) {
     $right = 0
@@ -84,7 +85,6 @@ foreach ($path in $paths) {
 }
 [IO.Directory]::Delete($dataDir, $true)
 
-$null = [IO.Directory]::CreateDirectory($ResultDir)
 $rows | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-text.csv'))
 
 # Accuracy pooled over tasks (every test query counts once), per method and setting.
