@@ -760,6 +760,52 @@ Describe 'Compare-IclGradientDescent' {
     }
 }
 
+Describe 'Task vectors' {
+    BeforeAll {
+        $model = New-IclModel
+        $dataPath = Join-Path $PSScriptRoot '../../../shared/data/function-vectors/antonym.json'
+        $dataset = [IclPs.Engine.Data.DatasetLoader]::LoadJson($dataPath).Split(0.7, 0.15, 0)
+    }
+
+    It 'builds a Hendel task vector that replaces one layer and injects it zero-shot' {
+        $tv = New-TaskVector -Model $model -Dataset $dataset -Method TaskVector -Shots 3 -Prompts 4 -ValidationPrompts 4 -Seed 1
+        $tv.PSObject.TypeNames[0] | Should -Be 'IclPs.Engine.TaskVectors.TaskVector'
+        $tv.Injection | Should -Be 'Replace'
+        $tv.Vectors | Should -HaveCount 1
+        $r = @(Invoke-IclPrompt $model $dataset -Shots 0 -First 2 -MaxNewTokens 1 -TaskVector $tv)
+        $r[0].Intervention | Should -Be $tv.ToString()
+    }
+
+    It 'ranks every head by its indirect effect' {
+        $effects = @(Measure-HeadEffect -Model $model -Dataset $dataset -Shots 3 -MeanPrompts 6 -EffectPrompts 4)
+        $effects | Should -HaveCount 8
+        $effects[0].AverageIndirectEffect | Should -BeGreaterOrEqual $effects[-1].AverageIndirectEffect
+    }
+
+    It 'trains an LTV with one weight per head and a training curve' {
+        $ltv = New-TaskVector -Model $model -Dataset $dataset -Prompts 8 -TrainPrompts 16 -ValidationPrompts 8 -MaxEpochs 2 -BatchSize 8
+        $ltv.Method | Should -Be 'Ltv'
+        $ltv.Heads | Should -HaveCount 8
+        $ltv.Provenance.TrainingCurve.Count | Should -BeGreaterThan 1
+    }
+
+    It 'round-trips through Export-TaskVector and Import-TaskVector and rejects another shape' {
+        $tv = New-TaskVector -Model $model -Dataset $dataset -Method TaskVector -Shots 2 -Prompts 2 -ValidationPrompts 2 -Layer 0
+        $file = $tv | Export-TaskVector (Join-Path $TestDrive 'tv') -PassThru
+        $back = $file | Import-TaskVector -Model $model
+        [Linq.Enumerable]::SequenceEqual([float[]]$back.Vectors[0].Values, [float[]]$tv.Vectors[0].Values) | Should -BeTrue
+        { Import-TaskVector $file.FullName -Model (New-IclModel -Preset gpt2-mini) -ErrorAction Stop } | Should -Throw -ErrorId 'TaskVectorShapeMismatch*'
+        $tv | Export-TaskVector (Join-Path $TestDrive 'tv') -ErrorVariable exists -ErrorAction SilentlyContinue
+        $exists[0].FullyQualifiedErrorId | Should -BeLike 'TaskVectorFileExists*'
+    }
+
+    It 'adds a task-vector condition to Measure-HiddenSimilarity' {
+        $tv = New-TaskVector -Model $model -Dataset $dataset -Method TaskVector -Shots 2 -Prompts 2 -ValidationPrompts 2 -Layer 0
+        $rows = @(Measure-HiddenSimilarity -Model $model -Dataset $dataset -First 4 -Shots 2 -TaskVector $tv)
+        ($rows | Where-Object ConditionB -eq 'TaskVector') | Should -Not -BeNullOrEmpty
+    }
+}
+
 Describe 'iclps-host' -Skip:(-not $env:ICLPS_HOST) {
     It 'runs a script with arguments and returns its exit code' {
         $script = Join-Path $TestDrive 'run.ps1'
