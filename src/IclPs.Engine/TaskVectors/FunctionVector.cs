@@ -90,7 +90,11 @@ public static class FunctionVector
             using (var cache = network.CachePrefix(batch.Inputs, batch.Mask))
             {
                 using var batchScope = NewDisposeScope();
-                var unpatched = problem.Score(problem.FromReadOut(cache.Output), batch);     // [b]
+                // Scores in float64 whatever dtype a problem returns them in, so small effects are not lost to rounding.
+                var unpatched = problem.Score(problem.FromReadOut(cache.Output), batch).to(ScalarType.Float64);     // [b]
+                if (unpatched.dim() != 1 || unpatched.shape[0] != batch.Count)
+                    throw new InvalidOperationException(
+                        $"{problem.GetType().Name}.Score of its FromReadOut output gave [{string.Join(", ", unpatched.shape)}], not one score per prompt ({batch.Count}); does FromReadOut drop the read-out axis?");
                 for (var l = 0; l < layers; l++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -101,7 +105,7 @@ public static class FunctionVector
                     var residual = cache.ResidualPre(l).unsqueeze(1).expand(batch.Count, heads, network.Config.DModel);
                     var readOut = network.ForwardLastFrom(cache, l, residual, hooks);          // [b, H, out]
                     for (var h = 0; h < heads; h++)
-                        sums[l, h] += (problem.Score(problem.FromReadOut(readOut.select(1, h)), batch) - unpatched).sum().item<double>();
+                        sums[l, h] += (problem.Score(problem.FromReadOut(readOut.select(1, h)), batch).to(ScalarType.Float64) - unpatched).sum().item<double>();
                     progress?.Report(new TaskVectorProgress("indirect effect", batches * layers + l + 1, 0));
                 }
                 count += batch.Count;

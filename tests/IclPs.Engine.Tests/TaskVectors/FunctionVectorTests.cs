@@ -103,4 +103,29 @@ public sealed class FunctionVectorTests
         Assert.Equal("6", fv.Provenance.Prompts.ToString());
         Assert.Equal("4", fv.Provenance.Settings["effect_prompts"]);
     }
+
+    /// <summary>
+    /// A task carried by one head (its z replaced by its mean makes every prompt exact, see <see cref="PlantedTarget.MeanActivation"/>),
+    /// every other head left writing to the residual stream: no other head's patch can reach zero loss, so the planted head has the
+    /// largest indirect effect and is the function vector's top head, wherever it sits.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 2)]
+    [InlineData(1, 1)]
+    public void The_head_that_carries_a_planted_task_ranks_first(int layer, int head)
+    {
+        using var problem = PlantedHeadProblem.Create(silenceOtherHeads: false, layer: layer, head: head, target: PlantedTarget.MeanActivation);
+        var options = new FunctionVectorOptions
+        {
+            MeanPrompts = PlantedHeadProblem.ReferencePrompts, MeanShots = PlantedHeadProblem.ReferenceShots, Seed = problem.ReferenceSeed,
+            EffectPrompts = 16, EffectShots = PlantedHeadProblem.ReferenceShots, TopK = 1, BatchSize = 8,
+        };
+        var result = FunctionVector.Build(problem, options);
+
+        var ranked = result.Effects.OrderByDescending(e => e.AverageIndirectEffect).ToArray();
+        Assert.Equal((layer, head), (ranked[0].Layer, ranked[0].Head));
+        Assert.True(ranked[0].AverageIndirectEffect > ranked[1].AverageIndirectEffect + 1e-6,
+            $"planted effect {ranked[0].AverageIndirectEffect} does not clear the runner-up {ranked[1].AverageIndirectEffect}");
+        Assert.Equal((layer, head), (result.Vector.Heads[0].Layer, result.Vector.Heads[0].Head));
+    }
 }

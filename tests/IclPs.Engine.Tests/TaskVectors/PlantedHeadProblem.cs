@@ -18,25 +18,35 @@ namespace IclPs.Engine.Tests.TaskVectors;
 /// reaches zero loss. The planted head is the only useful one by construction, not by chance. Without it, every head writes to
 /// the residual stream (for gradient checks). Predictions are the read-out at the last position; loss is squared error.
 /// </para>
+/// <para>
+/// With <see cref="PlantedTarget.MeanActivation"/> the target is instead the prediction when the planted head's z at the
+/// prediction position is replaced by its mean over the reference prompts: patching that head with its mean activation (a
+/// function vector's causal-indirect-effect probe) reaches zero loss, which no other head's patch can beat.
+/// </para>
 /// </summary>
 public sealed class PlantedHeadProblem : TaskVectorProblem, IDisposable
 {
     public const int ReferencePrompts = 64;
     public const int ReferenceShots = 3;
     private readonly RegressionModel _model;
-    private readonly Tensor _planted; // [d_model]: PlantedWeight * u*
+    private readonly Tensor _planted; // [d_model]: PlantedWeight * u*, or [d_head]: the planted head's mean z
+    private readonly PlantedTarget _target;
 
-    private PlantedHeadProblem(RegressionModel model, int layer, int head, double weight, int referenceSeed)
+    private PlantedHeadProblem(RegressionModel model, int layer, int head, double weight, int referenceSeed, PlantedTarget target)
     {
         _model = model;
+        _target = target;
         (PlantedLayer, PlantedHead, PlantedWeight, ReferenceSeed) = (layer, head, weight, referenceSeed);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var inputs = Inputs(TaskPromptKind.Clean, TaskDataSplit.Train, ReferenceShots, ReferencePrompts, referenceSeed).to(model.DType);
-        using var hooks = new HookSet().Capture(HookNames.Result(layer), PositionFilter.Last);
+        var hook = target == PlantedTarget.AddedMeanOutput ? HookNames.Result(layer) : HookNames.Z(layer);
+        using var hooks = new HookSet().Capture(hook, PositionFilter.Last);
         model.Predict(inputs, ones(inputs.shape[0], inputs.shape[1], dtype: ScalarType.Int64), hooks);
-        var sum = hooks.Captured[HookNames.Result(layer)].select(1, head).sum(dim: 0); // [b, H, d] -> [d]
-        _planted = (sum * (weight / ReferencePrompts)).MoveToOuterDisposeScope();
+        var sum = hooks.Captured[hook].select(1, head).sum(dim: 0); // [b, H, d] -> [d]
+        _planted = target == PlantedTarget.AddedMeanOutput
+            ? (sum * (weight / ReferencePrompts)).MoveToOuterDisposeScope()
+            : (sum / ReferencePrompts).MoveToOuterDisposeScope();
     }
 
     public int PlantedLayer { get; }
@@ -46,7 +56,7 @@ public sealed class PlantedHeadProblem : TaskVectorProblem, IDisposable
 
     /// <summary>The task-carrying head defaults to (0, 2): not the first head, and in a layer whose injection passes through a later block.</summary>
     public static PlantedHeadProblem Create(bool silenceOtherHeads = true, ScalarType dtype = ScalarType.Float32, int layer = 0, int head = 2,
-        double weight = 2.0, int referenceSeed = 0, long modelSeed = 5)
+        double weight = 2.0, int referenceSeed = 0, long modelSeed = 5, PlantedTarget target = PlantedTarget.AddedMeanOutput)
     {
         TorchNativeLoader.EnsureLoaded();
         var config = ModelConfig.Regression(inputDim: 4, dModel: 16, layers: 2, heads: 4, contextLength: 32);
@@ -70,7 +80,7 @@ public sealed class PlantedHeadProblem : TaskVectorProblem, IDisposable
                         if ((l, h) != (layer, head)) model.HeadOutputWeights(l)[h].zero_();
             }
         }
-        return new PlantedHeadProblem(model, layer, head, weight, referenceSeed);
+        return new PlantedHeadProblem(model, layer, head, weight, referenceSeed, target);
     }
 
     public override TransformerModel Network => _model;
@@ -103,12 +113,17 @@ public sealed class PlantedHeadProblem : TaskVectorProblem, IDisposable
         var length = (int)all.shape[1];
         var inputs = all.narrow(0, first, n).to(_model.DType).clone();
         var mask = ones(n, length, dtype: ScalarType.Int64);
-        using var hooks = new HookSet().AddVectorAt(HookNames.ResidPost(PlantedLayer), _planted, -1);
+        using var hooks = _target == PlantedTarget.AddedMeanOutput
+            ? new HookSet().AddVectorAt(HookNames.ResidPost(PlantedLayer), _planted, -1)
+            : new HookSet().ReplaceHeadZ(PlantedLayer, PlantedHead, _planted, PositionFilter.Last);
         var targets = _model.Predict(inputs, mask, hooks).select(1, -1).contiguous();
         return new TaskPromptBatch(inputs, mask, targets, Enumerable.Range(first, n).Select(i => $"prompt {i}").ToArray());
     }
 
     public override Tensor Predict(TaskPromptBatch batch, HookSet? hooks) => _model.Predict(batch.Inputs, batch.Mask, hooks).select(1, -1);
+
+    /// <summary>The regression read-out [.., 1] of the cached last-column passes, as predictions [..].</summary>
+    public override Tensor FromReadOut(Tensor readOut) => readOut.select(-1, 0);
 
     public override Tensor Loss(Tensor output, TaskPromptBatch batch) => (output - batch.Targets).square();
 
@@ -121,4 +136,13 @@ public sealed class PlantedHeadProblem : TaskVectorProblem, IDisposable
         _planted.Dispose();
         _model.Dispose();
     }
+}
+
+/// <summary>How a <see cref="PlantedHeadProblem"/>'s targets are made from the planted head.</summary>
+public enum PlantedTarget
+{
+    /// <summary>PlantedWeight times the head's mean output through W_O, added to its block's output (what an LTV can learn).</summary>
+    AddedMeanOutput,
+    /// <summary>The head's z replaced by its mean z (what a function vector's indirect-effect probe does).</summary>
+    MeanActivation,
 }
