@@ -25,6 +25,8 @@ param(
     [int]$EvaluateEvery = 500,
     # Optional run folder: checkpoints every 1000 updates go there, and a rerun resumes from the newest (bit-identical to an uninterrupted run).
     [string]$CheckpointDir,
+    # Wall seconds of the earlier runs that trained -CheckpointDir's checkpoints (recorded in the manifest when this run only resumes them).
+    [double]$PriorTrainingSeconds = 0,
     [int]$TrainTasks = 512,
     [int]$HeldOutTasks = 64,
     [long]$TaskSeed = 0,
@@ -45,7 +47,7 @@ if ($CheckpointDir) {
 }
 $run = @(Start-IclTraining -TextFamily KeyedLookup @family -ModelPreset $Preset -Steps $Steps -BatchSize $BatchSize -Shots $TrainingShots -LearningRate $LearningRate `
     -Schedule Cosine -WarmupSteps $WarmupSteps -MaxGradNorm 1 -Seed $Seed -EvaluateEvery $EvaluateEvery -Name 'text-icl-tiny' -PassThru @checkpoints)
-$trainingSeconds = [Math]::Round($watch.Elapsed.TotalSeconds, 1)
+$trainingSeconds = [Math]::Round($PriorTrainingSeconds + $watch.Elapsed.TotalSeconds, 1)
 $model = $run[-1]
 $rows = @($run | Where-Object { $_ -is [IclPs.TextTrainingProgress] })
 foreach ($r in $rows) { '{0,6} loss {1:0.0000}  8-shot train {2:0.000} held-out {3:0.000}' -f $r.Step, $r.Loss, $r.TrainAccuracy, $r.HeldOutAccuracy }
@@ -91,8 +93,11 @@ $metrics = [ordered]@{}
 if ($eight.Count -eq 1) { $metrics.heldOutAccuracy8Shot = $eight[0].Accuracy }
 if ($zero.Count -eq 1) { $metrics.heldOutAccuracy0Shot = $zero[0].Accuracy }
 $metrics.chance = $tasks.Chance
-$metrics.trainAccuracy8ShotAtEnd = $rows[-1].TrainAccuracy
-$metrics.finalLoss = $rows[-1].Loss
+# A run that only resumed finished checkpoints has no progress rows of its own.
+if ($rows.Count -gt 0) {
+    $metrics.trainAccuracy8ShotAtEnd = $rows[-1].TrainAccuracy
+    $metrics.finalLoss = $rows[-1].Loss
+}
 $commit = try { (& git -C $PSScriptRoot rev-parse --short HEAD 2>$null) } catch { $null }
 $manifest = [ordered]@{
     name = 'text-icl-tiny'
