@@ -83,7 +83,7 @@ $series = foreach ($c in $curve) {
     [pscustomobject]@{ Shots = $c.Shots; Accuracy = $c.Chance; Series = 'chance' }
 }
 $series | Export-IclPlot -Path $png -X Shots -Y Accuracy -Series Series -XLabel 'demonstrations (shots)' -YLabel 'first-token accuracy' `
-    -Title "Keyed lookup, held-out maps: $Preset trained $Steps x $BatchSize (Invoke-IclPrompt)"
+    -Title "Held-out keyed lookups, $Preset ($Steps x $BatchSize)"
 foreach ($c in $curve) { 'shots {0}: accuracy {1:0.000} (N = {2}; chance {3:0.000}, best possible {4:0.000})' -f $c.Shots, $c.Accuracy, $c.N, $c.Chance, $c.Ceiling }
 
 # The manifest entry of the shipped model (the headline metrics first: Get-IclModel shows the first three).
