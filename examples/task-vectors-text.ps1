@@ -5,12 +5,15 @@
     shuffled-label settings.
 .DESCRIPTION
     For each of -Tasks held-out maps of the model's family (never trained on), exported as an {"input","output"} dataset and
-    split 70/15/15 by Import-IclDataset (-SplitSeed): builds a TaskVector, a FunctionVector and two LTVs (trained on zero-shot
+    split 70/15/15 by Import-IclDataset (seed -SplitSeed + the map's number, 1-based, so that the test inputs differ between
+    maps: every map has the same 27 inputs in the same order, and one seed would test the same 4 inputs on all): builds a TaskVector, a FunctionVector and two LTVs (trained on zero-shot
     and on shuffled-label prompts) with New-TaskVector from the train split (validation from the valid split), then scores
     the test split with Invoke-IclPrompt:
         ZeroShot setting:       Baseline = 0-shot; TaskVector / FunctionVector / Ltv = 0-shot with the vector injected.
         ShuffledLabels setting: Baseline = -Shots demonstrations with their outputs deranged; the vectors injected into those prompts.
         Icl (both settings):    -Shots clean demonstrations, no vector (the reference).
+        MajorityOutput:         not a model run: the accuracy of always answering the map's most frequent output, the
+                                ceiling of any fixed answer that ignores the query's key.
     Writes <ResultDir>/task-vectors-text.csv (Method, Setting, Task, Accuracy, N), task-vectors-text.png (mean accuracy per
     method and setting), and for the first task the LTV's theta (layers x heads) and the function vector's head effects as
     heat maps (task-vectors-ltv-theta.png, task-vectors-head-effects.png).
@@ -21,7 +24,7 @@ param(
     # A folder laid out like the module's models folder; default: the shipped models.
     [string]$ModelCatalog,
     [string]$ResultDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../docs/results')),
-    [int]$Tasks = 16,
+    [int]$Tasks = 64,
     [int]$Shots = 8,
     [int]$SplitSeed = 0,
     [int]$Seed = 1
@@ -37,6 +40,18 @@ $family = [IclPs.Engine.TextTasks.KeyedLookupTaskFamily]::new([IclPs.Engine.Text
 $dataDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), "task-vectors-text-$PID")
 $paths = $family.Export($dataDir, [IclPs.Engine.TextTasks.SymbolicTask[]]@($family.HeldOutTasks)[0..($Tasks - 1)])
 
+# The best a fixed answer can do on this task's test queries: always the map's most frequent output (ties split evenly).
+# A single vector that says "this task" without reading the query's key can reach this, no more.
+function MajorityOutput([string]$task, [object[]]$results) {
+    $counts = @{}
+    foreach ($c in $task.Substring('keyed-'.Length).ToCharArray()) { $counts["$c"] = 1 + [int]$counts["$c"] }
+    $top = 0; foreach ($n in $counts.Values) { if ($n -gt $top) { $top = $n } }
+    $tied = @($counts.Keys | Where-Object { $counts[$_] -eq $top })
+    $credit = 0.0
+    foreach ($r in $results) { if ($tied -contains $r.Expected) { $credit += 1.0 / $tied.Count } }
+    @{ Accuracy = $credit / $results.Count; N = $results.Count }
+}
+
 function Score([object[]]$results) {
     $right = 0
     foreach ($r in $results) { if ($r.FirstTokenCorrect) { $right++ } }
@@ -45,9 +60,12 @@ function Score([object[]]$results) {
 
 $rows = [Collections.Generic.List[object]]::new()
 $first = $true
+$index = 0
+$fixedAnswers = @{ TaskVector = 0; FunctionVector = 0; LtvZeroShot = 0 }
 foreach ($path in $paths) {
+    $index++
     $task = [IO.Path]::GetFileNameWithoutExtension($path)
-    $data = Import-IclDataset -Path $path -Seed $SplitSeed
+    $data = Import-IclDataset -Path $path -Seed ($SplitSeed + $index)
     $common = @{ Model = $model; Dataset = $data; Seed = $Seed } + $format
     $vectors = [ordered]@{
         TaskVector     = New-TaskVector @common -Method TaskVector -Shots 5 -Prompts 16 -ValidationPrompts 16
@@ -77,10 +95,20 @@ foreach ($path in $paths) {
             Ltv            = Score @(Invoke-IclPrompt @run @p -TaskVector $s.Ltv)
             Icl            = Score @(Invoke-IclPrompt @run -Shots $Shots)
         }
+        $methods.MajorityOutput = MajorityOutput $task @(Invoke-IclPrompt @run -Shots 0)
         foreach ($m in $methods.Keys) {
             $rows.Add([pscustomobject]@{ Method = $m; Setting = $s.Setting; Task = $task; Accuracy = $methods[$m].Accuracy; N = $methods[$m].N })
         }
     }
+    # How key-dependent each zero-shot vector is: distinct first answers over the train split's queries (1 = a fixed answer).
+    $train = @{ Model = $model; Dataset = $data; Split = 'Train'; Shots = 0; Seed = $Seed; MaxNewTokens = 1 } + $format
+    $answers = foreach ($name in 'TaskVector', 'FunctionVector', 'LtvZeroShot') {
+        $seen = @{}
+        foreach ($r in @(Invoke-IclPrompt @train -TaskVector $vectors[$name])) { $seen[$r.Predicted] = $true }
+        $fixedAnswers[$name] += [int]($seen.Count -eq 1)
+        '{0} {1}' -f $name, $seen.Count
+    }
+    "{0}: distinct zero-shot answers on the train split: {1}" -f $task, ($answers -join ', ')
     "{0}: {1}" -f $task, (($rows | Where-Object Task -eq $task | ForEach-Object { '{0}/{1} {2:0.00}' -f $_.Setting, $_.Method, $_.Accuracy }) -join ', ')
 }
 [IO.Directory]::Delete($dataDir, $true)
@@ -89,7 +117,7 @@ $rows | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-tex
 
 # Accuracy pooled over tasks (every test query counts once), per method and setting.
 $summary = foreach ($setting in 'ZeroShot', 'ShuffledLabels') {
-    foreach ($method in 'Baseline', 'TaskVector', 'FunctionVector', 'Ltv', 'Icl') {
+    foreach ($method in 'Baseline', 'TaskVector', 'FunctionVector', 'Ltv', 'Icl', 'MajorityOutput') {
         $right = 0.0; $n = 0
         foreach ($r in $rows) { if ($r.Setting -eq $setting -and $r.Method -eq $method) { $right += $r.Accuracy * $r.N; $n += $r.N } }
         [pscustomobject]@{ Method = $method; Setting = $setting; Accuracy = $right / $n; N = $n }
@@ -97,5 +125,6 @@ $summary = foreach ($setting in 'ZeroShot', 'ShuffledLabels') {
 }
 $summary | Export-IclPlot -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-text.png')) -Kind Heatmap -Row Method -Column Setting -Value Accuracy `
     -Title "First-token accuracy on $Tasks held-out maps, $ModelName ($Shots shots where used)" | Out-Null
+foreach ($name in $fixedAnswers.Keys) { '{0}: the same answer to every train query on {1} of {2} maps' -f $name, $fixedAnswers[$name], $Tasks }
 foreach ($s in $summary) { '{0,-15} {1,-15} accuracy {2:0.000} (N = {3})' -f $s.Method, $s.Setting, $s.Accuracy, $s.N }
 "done in $([Math]::Round($watch.Elapsed.TotalSeconds, 1)) s"
