@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace IclPs.Module.Tests;
 
 /// <summary>iclps-host as users start it: a separate process, its stdout/stderr and exit code.</summary>
@@ -10,27 +8,7 @@ public sealed class HostProcessTests(ModuleFixture module) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private (int ExitCode, string Stdout, string Stderr) Host(params string[] args)
-    {
-        var apphost = Path.ChangeExtension(module.HostAssembly, OperatingSystem.IsWindows() ? ".exe" : null);
-        var start = File.Exists(apphost)
-            ? new ProcessStartInfo(apphost)
-            : new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { ArgumentList = { module.HostAssembly } };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        start.WorkingDirectory = _dir;
-        start.Environment.Remove("ICLPS_MODULE_PATH");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail("iclps-host did not finish within 120 s");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private (int ExitCode, string Stdout, string Stderr) Host(params string[] args) => module.RunHost(args, _dir);
 
     private string Script(string name, string text)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Management.Automation;
 using System.Text.Json;
 
@@ -164,20 +163,10 @@ public sealed class ImportIclDatasetTests(ModuleFixture module) : IDisposable
     [Fact]
     public void Split_prints_through_its_table_view()
     {
-        var apphost = Path.ChangeExtension(module.HostAssembly, OperatingSystem.IsWindows() ? ".exe" : null);
-        var start = File.Exists(apphost)
-            ? new ProcessStartInfo(apphost)
-            : new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { ArgumentList = { module.HostAssembly } };
-        start.ArgumentList.Add("-Command");
-        start.ArgumentList.Add($"Import-IclDataset '{FunctionVectors("antonym.json")}' -Seed 4; (Import-IclDataset '{FunctionVectors("antonym.json")}').Test | Out-Default");
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "iclps-host did not finish within 120 s");
-        Assert.True(process.ExitCode == 0, stderr.Result);
-        var lines = stdout.Result.Split('\n').Select(l => l.TrimEnd()).ToList();
+        var (exitCode, stdout, stderr) = module.RunHost(["-Command",
+            $"Import-IclDataset '{FunctionVectors("antonym.json")}' -Seed 4; (Import-IclDataset '{FunctionVectors("antonym.json")}').Test | Out-Default"]);
+        Assert.True(exitCode == 0, stderr);
+        var lines = stdout.Split('\n').Select(l => l.TrimEnd()).ToList();
         Assert.Contains(lines, l => l.StartsWith("Name", StringComparison.Ordinal) && l.Contains("Train") && l.Contains("Valid") && l.Contains("Test") && l.Contains("Seed") && l.Contains("SourceFile"));
         Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^antonym\s+1679\s+360\s+359\s+4\s+\S*antonym\.json$"));
         // A part alone prints through the IclDataset view (Out-Default: a second type in one output stream would be shown as a list).

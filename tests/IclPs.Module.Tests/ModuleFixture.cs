@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Reflection;
@@ -60,6 +61,33 @@ public sealed class ModuleFixture : IDisposable
             terminating = e.ErrorRecord;
         }
         return new ScriptResult(output, ps.Streams.Error.ToList(), ps.Streams.Verbose.ToList(), ps.Streams.Progress.ToList(), terminating);
+    }
+
+    /// <summary>
+    /// Runs iclps-host as users start it (the apphost, else <c>dotnet host.dll</c>) with <paramref name="args"/>, without
+    /// ICLPS_MODULE_PATH so it finds the module beside itself; fails the test if it runs past 120 s.
+    /// </summary>
+    public (int ExitCode, string Stdout, string Stderr) RunHost(IEnumerable<string> args, string? workingDirectory = null)
+    {
+        var apphost = Path.ChangeExtension(HostAssembly, OperatingSystem.IsWindows() ? ".exe" : null);
+        var start = File.Exists(apphost)
+            ? new ProcessStartInfo(apphost)
+            : new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { ArgumentList = { HostAssembly } };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
+        start.Environment.Remove("ICLPS_MODULE_PATH");
+        using var process = Process.Start(start)!;
+        // Both pipes drain concurrently, or a full stderr buffer would block the child while we wait on stdout.
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("iclps-host did not finish within 120 s");
+        }
+        return (process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
     }
 
     public void Dispose() => _runspace.Dispose();

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace IclPs.Module.Tests;
 
 /// <summary>The table views of Invoke-IclPrompt and Measure-HiddenSimilarity results, as iclps-host renders them.</summary>
@@ -9,27 +7,15 @@ public sealed class PromptingViewTests(ModuleFixture module)
     [Fact]
     public void Results_and_similarity_rows_print_as_tables_with_their_key_columns()
     {
-        var apphost = Path.ChangeExtension(module.HostAssembly, OperatingSystem.IsWindows() ? ".exe" : null);
-        var start = File.Exists(apphost)
-            ? new ProcessStartInfo(apphost)
-            : new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { ArgumentList = { module.HostAssembly } };
-        start.ArgumentList.Add("-Command");
         // Out-Default per command, so each type gets its own table rather than the second falling back to a list.
-        start.ArgumentList.Add($"""
+        var (exitCode, stdout, stderr) = module.RunHost(["-Command", $"""
             $m = New-IclModel
             $ds = [IclPs.Engine.Data.DatasetLoader]::LoadJson('{module.RepositoryRoot}/../shared/data/function-vectors/antonym.json').Split(0.7, 0.15, 0)
             Invoke-IclPrompt $m $ds -First 2 -MaxNewTokens 2 | Out-Default
             Measure-HiddenSimilarity $m $ds -First 2 | Out-Default
-            """);
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        start.Environment.Remove("ICLPS_MODULE_PATH");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "iclps-host did not finish within 120 s");
-        Assert.True(process.ExitCode == 0, stderr.Result);
-        var lines = stdout.Result.Split('\n').Select(l => l.TrimEnd()).ToArray();
+            """]);
+        Assert.True(exitCode == 0, stderr);
+        var lines = stdout.Split('\n').Select(l => l.TrimEnd()).ToArray();
 
         var promptHeader = Assert.Single(lines, l => l.Contains("Predicted", StringComparison.Ordinal));
         Assert.Equal(["QueryIndex", "Query", "Expected", "Predicted", "FirstTokenCorrect", "ExactMatch", "ExpectedLogProb", "ExpectedRank", "Shots"],
