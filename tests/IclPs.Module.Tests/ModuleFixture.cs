@@ -16,7 +16,6 @@ public sealed class ModuleFixture : IDisposable
     public ModuleFixture()
     {
         HostAssembly = Metadata("IclPsHostAssembly");
-        RepositoryRoot = Metadata("IclPsRepositoryRoot");
         ModulePath = Path.Combine(Path.GetDirectoryName(HostAssembly)!, "Modules", "IclPs");
         Assert.True(File.Exists(Path.Combine(ModulePath, "IclPs.psd1")), $"module not built at {ModulePath}");
         _runspace = OpenRunspace();
@@ -27,8 +26,11 @@ public sealed class ModuleFixture : IDisposable
 
     public string ModulePath { get; }
 
-    /// <summary>The source tree, for the scripts it ships (build.ps1, tools/, tests/pester/).</summary>
-    public string RepositoryRoot { get; }
+    /// <summary>The source tree, for the scripts it ships (build.ps1, tools/, examples/, tests/pester/).</summary>
+    public string RepositoryRoot => SourceTree;
+
+    /// <summary><see cref="RepositoryRoot"/> where no fixture exists yet (theory data).</summary>
+    public static string SourceTree => Metadata("IclPsRepositoryRoot");
 
     private static string Metadata(string key) =>
         typeof(ModuleFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
