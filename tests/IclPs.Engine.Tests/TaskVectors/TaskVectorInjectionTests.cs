@@ -25,7 +25,7 @@ public sealed class TaskVectorInjectionTests
             new TaskVectorProvenance { Source = "test" });
 
     [Fact]
-    public void ZeroVectorAddedThroughTheRunnerChangesNothing()
+    public void A_zero_vector_added_through_the_runner_changes_nothing()
     {
         using var model = TestModels.Tiny(3);
         var options = new IclRunOptions { Shots = 0, Seed = 2, MaxNewTokens = 3, Format = PromptFormat.QuestionAnswer, BatchSize = 3 };
@@ -45,7 +45,7 @@ public sealed class TaskVectorInjectionTests
     }
 
     [Fact]
-    public void ReplacingTheLastBlockOutputFixesTheFirstAnswerToken()
+    public void Replacing_the_last_block_output_fixes_the_first_answer_token()
     {
         using var model = TestModels.Tiny(4);
         var options = new IclRunOptions { Shots = 1, Seed = 2, MaxNewTokens = 1, Until = [], Format = PromptFormat.QuestionAnswer, BatchSize = 4 };
@@ -65,7 +65,7 @@ public sealed class TaskVectorInjectionTests
     }
 
     [Fact]
-    public void AVectorForAnotherShapeIsRejectedNamingTheField()
+    public void A_vector_for_another_shape_is_rejected_naming_the_field()
     {
         using var model = TestModels.Tiny(5);
         var other = model.Config with { DModel = model.Config.DModel * 2 };
@@ -75,7 +75,7 @@ public sealed class TaskVectorInjectionTests
     }
 
     [Fact]
-    public void ShuffledLabelsKeepTheDemonstrationsAndPermuteTheirOutputs()
+    public void Shuffled_labels_keep_the_demonstrations_and_permute_their_outputs()
     {
         var pool = Antonyms.Train.Items;
         var plain = new FewShotPromptBuilder(PromptFormat.QuestionAnswer, pool, 6, seed: 3);
@@ -95,7 +95,7 @@ public sealed class TaskVectorInjectionTests
     }
 
     [Fact]
-    public void SimilarityConditionWithAVectorInjectsItAtItsLayer()
+    public void A_similarity_condition_with_a_vector_injects_it_at_its_layer()
     {
         using var model = TestModels.Tiny(6);
         var layer = 0;
@@ -113,7 +113,7 @@ public sealed class TaskVectorInjectionTests
     }
 
     [Fact]
-    public void RegressionRunnerInjectsAtTheQueryToken()
+    public void The_regression_runner_injects_at_the_query_token()
     {
         using var model = IclRegressionModel.CreateRandom(ModelConfig.RegressionPresets["regression-tiny"], 1, "tiny", "preset:regression-tiny seed:1");
         var (x, y) = RandomPairs(3, 4, 6, 4);
