@@ -83,14 +83,14 @@ foreach ($shift in $shifts.Keys) {
     foreach ($name in @($vectors.Keys) -like 'Ltv*') { "${shift}: $name ($($vectors[$name].Provenance.Shots + 1) points): $(Describe $vectors[$name])" }
 
     for ($points = 2; $points -le $longest; $points += 2) {
-        $prompts = @{ Model = $model; TaskSource = 'fresh'; Points = $points; Samples = $Samples; Seed = $EvaluationSeed } + $on
-        $plain = @(Invoke-IclRegressionPrompt @prompts -Baseline Ridge)
+        $prompts = @{ RegressionModel = $model; TaskSource = 'fresh'; Points = $points; Samples = $Samples; Seed = $EvaluationSeed } + $on
+        $plain = @(Invoke-IclPrompt @prompts -Baseline Ridge)
         $errors = [ordered]@{
             Icl   = MeanAndError ($plain | ForEach-Object { $_.SquaredError / $dimension })
             Ridge = MeanAndError ($plain | ForEach-Object { ($_.Ridge - $_.Expected) * ($_.Ridge - $_.Expected) / $dimension })
         }
         foreach ($name in $vectors.Keys) {
-            $errors[$name] = MeanAndError (Invoke-IclRegressionPrompt @prompts -TaskVector $vectors[$name] | ForEach-Object { $_.SquaredError / $dimension })
+            $errors[$name] = MeanAndError (Invoke-IclPrompt @prompts -TaskVector $vectors[$name] | ForEach-Object { $_.SquaredError / $dimension })
         }
         foreach ($name in $errors.Keys) {
             $rows.Add([pscustomobject]@{ Method = $name; Shift = $shift; PromptLength = $points; Error = $errors[$name].Mean; N = $Samples; StdError = $errors[$name].StdError })

@@ -61,9 +61,9 @@ try {
     })
     $ys = @($xs | ForEach-Object { $x = $_; $sum = 0.0; for ($i = 0; $i -lt 8; $i++) { $sum += $w[$i] * $x[$i] }; $sum })
     $handMade = [pscustomobject]@{ X = $xs; Y = $ys }
-    $prompts = @($handMade | Invoke-IclRegressionPrompt -Model $linear -Baseline Ridge, LeastSquares, Averaging)
+    $prompts = @($handMade | Invoke-IclPrompt -RegressionModel $linear -Baseline Ridge, LeastSquares, Averaging)
     # Generated prompts: 15 examples of a fresh task each.
-    $prompts += @($linear | Invoke-IclRegressionPrompt -TaskSource fresh -Samples 8 -Seed $Seed -Baseline Ridge, LeastSquares, Averaging)
+    $prompts += @($linear | Invoke-IclPrompt -TaskSource fresh -Samples 8 -Seed $Seed -Baseline Ridge, LeastSquares, Averaging)
     $prompts | Out-Host
     $prompts | Export-IclResult -Path (Out-Path 'regression-prompts.csv')
     $written.Add((Out-Path 'regression-prompts.csv'))

@@ -25,8 +25,7 @@
         # Regression ICL: training and error curves
         'Start-IclTraining'
         'Measure-IclRegression'
-        # Regression ICL: numeric prompts and the gradient-descent comparison
-        'Invoke-IclRegressionPrompt'
+        # Regression ICL: the gradient-descent comparison (numeric prompts: Invoke-IclPrompt -RegressionModel)
         'Compare-IclGradientDescent'
         # Task vectors: build, measure, inject, store
         'New-TaskVector'

@@ -52,7 +52,7 @@ public sealed class GetIclModelTests(ModuleFixture module)
         // Prompts of 15 context pairs from the tasks the model was trained on; a model that learned nothing predicts ~0.
         var result = module.Run($$"""
             $model = Get-IclModel -Name {{name}} -Load
-            $rows = @($model | Invoke-IclRegressionPrompt -Samples 32 -Seed 7 -Baseline Ridge)
+            $rows = @($model | Invoke-IclPrompt -Samples 32 -Seed 7 -Baseline Ridge)
             $toRidge = 0.0; $toZero = 0.0
             foreach ($r in $rows) { $toRidge += [Math]::Pow($r.Prediction - $r.Ridge, 2); $toZero += [Math]::Pow($r.Prediction, 2) }
             [pscustomobject]@{ Type = $model.GetType().FullName; Name = $model.Name; Points = $model.Task.Points; Count = $rows.Count; ToRidge = $toRidge; ToZero = $toZero }

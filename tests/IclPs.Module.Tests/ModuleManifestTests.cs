@@ -35,7 +35,7 @@ public sealed class ModuleManifestTests(ModuleFixture module)
         var exported = ((object[])output.Properties["Exported"].Value).Select(o => o.ToString()!).Order().ToArray();
         var defined = ((object[])output.Properties["Defined"].Value).Select(o => o.ToString()!).Order().ToArray();
         Assert.Equal("0.1.0", output.Properties["Version"].Value);
-        Assert.Equal(["Compare-IclGradientDescent", "Export-IclPlot", "Export-IclResult", "Export-TaskVector", "Get-IclModel", "Get-IclModelInfo", "Import-IclDataset", "Import-IclModel", "Import-TaskVector", "Invoke-IclPrompt", "Invoke-IclRegressionPrompt", "Measure-HeadEffect", "Measure-HiddenSimilarity", "Measure-IclRegression", "New-IclModel", "New-TaskVector", "Save-IclModel", "Start-IclTraining"], exported);
+        Assert.Equal(["Compare-IclGradientDescent", "Export-IclPlot", "Export-IclResult", "Export-TaskVector", "Get-IclModel", "Get-IclModelInfo", "Import-IclDataset", "Import-IclModel", "Import-TaskVector", "Invoke-IclPrompt", "Measure-HeadEffect", "Measure-HiddenSimilarity", "Measure-IclRegression", "New-IclModel", "New-TaskVector", "Save-IclModel", "Start-IclTraining"], exported);
         Assert.Equal(defined, exported);
     }
 

@@ -2,7 +2,7 @@ using System.Management.Automation;
 
 namespace IclPs.Module.Tests;
 
-/// <summary>Invoke-IclRegressionPrompt and Compare-IclGradientDescent through real script text.</summary>
+/// <summary>Invoke-IclPrompt and Compare-IclGradientDescent through real script text.</summary>
 [Collection(ModuleCollection.Name)]
 public sealed class RegressionPromptTests(ModuleFixture module)
 {
@@ -19,7 +19,7 @@ public sealed class RegressionPromptTests(ModuleFixture module)
                 [pscustomobject]@{ X = @(@(1, 0), @(0, 1), @(1, 1)); Y = @(2, -1, 1) }
                 [pscustomobject]@{ X = @(@(0.5, 0.5), @(1, -1)); Y = @(3); Expected = 0.5 }
             )
-            $queries | Invoke-IclRegressionPrompt -Model $model -Baseline Ridge, LeastSquares, Averaging
+            $queries | Invoke-IclPrompt -RegressionModel $model -Baseline Ridge, LeastSquares, Averaging
             # The engine directly on the same prompt.
             $p = [IclPs.Engine.Regression.Prompting.RegressionPrompt]::Create(0, [double[][]]@(@(1, 0), @(0, 1), @(1, 1)), [double[]](2, -1), $null)
             $runner = [IclPs.Engine.Regression.Prompting.RegressionPromptRunner]::new($model, [IclPs.Engine.Regression.Baselines.IRegressionBaseline[]]@([IclPs.Engine.Regression.Baselines.RidgeBaseline]::new(0.25)), 16)
@@ -44,8 +44,8 @@ public sealed class RegressionPromptTests(ModuleFixture module)
     public void Generated_prompts_use_the_recorded_tasks_and_repeat_with_the_seed()
     {
         var result = module.Run(Model + """
-            $a = @($model | Invoke-IclRegressionPrompt -Samples 6 -Seed 4 -Baseline Dmmse, Ridge, NearestNeighbours -Verbose)
-            $b = @(Invoke-IclRegressionPrompt $model -Samples 6 -Seed 4 -Baseline Dmmse, Ridge, NearestNeighbours)
+            $a = @($model | Invoke-IclPrompt -Samples 6 -Seed 4 -Baseline Dmmse, Ridge, NearestNeighbours -Verbose)
+            $b = @(Invoke-IclPrompt $model -Samples 6 -Seed 4 -Baseline Dmmse, Ridge, NearestNeighbours)
             [pscustomobject]@{ Count = $a.Count; Points = $a[0].Points; Dimension = $a[0].Dimension; Seed = $a[0].Seed
                                Same = ($a.Prediction -join ',') -eq ($b.Prediction -join ','); HasDmmse = $null -ne $a[0].Dmmse; HasExpected = $null -ne $a[5].Expected }
             """).Succeeded();
@@ -61,16 +61,29 @@ public sealed class RegressionPromptTests(ModuleFixture module)
     [InlineData("[pscustomobject]@{ X = @(@(1, 0), @(0, 1)); Y = @(2, 3, 4) }", "RegressionPromptTargetCount")]
     [InlineData("[pscustomobject]@{ X = @(@(1, 0, 1, 1, 1), @(0, 1, 1, 1, 1)); Y = @(2) }", "RegressionPromptWrongDimension")]
     [InlineData("[pscustomobject]@{ X = @(1..33 | ForEach-Object { , [double[]](1, 0) }); Y = @(1..32) }", "RegressionPromptTooManyPoints")]
+    [InlineData("[pscustomobject]@{ X = @(@(1, 0), @(0, 1)); Y = @(2); Expected = 'two' }", "RegressionPromptExpectedNotANumber")]
     public void A_bad_query_is_an_error_naming_it_and_the_others_still_run(string bad, string errorId)
     {
         var result = module.Run(Model + $$"""
             @([pscustomobject]@{ X = @(@(1, 0), @(0, 1)); Y = @(2) }, {{bad}}, [pscustomobject]@{ X = @(@(1, 0), @(0, 1)); Y = @(2) }) |
-                Invoke-IclRegressionPrompt -Model $model
+                Invoke-IclPrompt -RegressionModel $model
             """);
         Assert.Equal(new object[] { 0, 2 }, result.Output.Select(r => r.Properties["Index"].Value));
         var error = Assert.Single(result.Errors);
-        Assert.Equal(errorId + ",IclPs.Cmdlets.InvokeIclRegressionPromptCommand", error.FullyQualifiedErrorId);
+        Assert.Equal(errorId + ",IclPs.Cmdlets.InvokeIclPromptCommand", error.FullyQualifiedErrorId);
         Assert.StartsWith("Query 1:", error.Exception.Message);
+    }
+
+    [Fact]
+    public void Text_prompt_parameters_do_not_bind_to_a_regression_model_and_generated_prompts_take_no_expected_value()
+    {
+        var text = module.Run(Model + "Invoke-IclPrompt -RegressionModel $model -Samples 2 -Template 'Q: {input}'");
+        Assert.Empty(text.Output);
+        Assert.StartsWith("AmbiguousParameterSet", Assert.Single(text.Errors).FullyQualifiedErrorId);
+
+        var expected = module.Run(Model + "Invoke-IclPrompt -RegressionModel $model -Samples 2 -Expected 1.5");
+        Assert.Empty(expected.Output);
+        Assert.Equal("RegressionPromptExpectedWithoutQuery,IclPs.Cmdlets.InvokeIclPromptCommand", Assert.Single(expected.Errors).FullyQualifiedErrorId);
     }
 
     [Fact]

@@ -135,7 +135,7 @@ public sealed class TaskVectorTests(ModuleFixture module)
         var result = module.Run(RegressionModel + """
             $ltv = $r | New-TaskVector -TrainPrompts 16 -ValidationPrompts 8 -MaxEpochs 2 -BatchSize 8
             $ltv
-            @($r | Invoke-IclRegressionPrompt -Samples 4 -TaskVector $ltv)
+            @($r | Invoke-IclPrompt -Samples 4 -TaskVector $ltv)
             """).Succeeded();
         var ltv = result.Output[0];
         Assert.Equal("Ltv", Get<string>(ltv, "Method"));

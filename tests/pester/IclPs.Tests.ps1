@@ -604,7 +604,7 @@ Describe 'Get-IclModel' {
         try {
             $model | Should -BeOfType ([IclPs.Engine.Regression.Runs.IclRegressionModel])
             $model.Task.Points | Should -Be 16
-            $rows = @($model | Invoke-IclRegressionPrompt -Samples 32 -Seed 7 -Baseline Ridge)
+            $rows = @($model | Invoke-IclPrompt -Samples 32 -Seed 7 -Baseline Ridge)
             $toRidge = ($rows | ForEach-Object { [Math]::Pow($_.Prediction - $_.Ridge, 2) } | Measure-Object -Sum).Sum
             $toZero = ($rows | ForEach-Object { [Math]::Pow($_.Prediction, 2) } | Measure-Object -Sum).Sum
             $toRidge | Should -BeLessThan (0.5 * $toZero)
@@ -709,7 +709,7 @@ Describe 'Start-IclTraining -TextFamily' {
     }
 }
 
-Describe 'Invoke-IclRegressionPrompt' {
+Describe 'Invoke-IclPrompt (numeric)' {
     BeforeAll {
         $script:Model = @(Start-IclTraining -Dimension 2 -Points 4 -TaskPoolSize 3 -Steps 4 -BatchSize 4 -EvaluateEvery 0 -Device cpu -PassThru)[-1]
     }
@@ -719,7 +719,7 @@ Describe 'Invoke-IclRegressionPrompt' {
             [pscustomobject]@{ X = @(@(1, 0), @(0, 1), @(1, 1)); Y = @(2, -1) }
             [pscustomobject]@{ X = @(@(1, 0), @(0, 1), @(1, 1)); Y = @(2, -1, 1) }
         )
-        $r = @($queries | Invoke-IclRegressionPrompt -Model $Model -Baseline Ridge, LeastSquares)
+        $r = @($queries | Invoke-IclPrompt -RegressionModel $Model -Baseline Ridge, LeastSquares)
         $r.Count | Should -Be 2
         $r[0].PSObject.TypeNames[0] | Should -Be 'IclPs.Engine.Regression.Prompting.RegressionPromptResult'
         $r.Index | Should -Be @(0, 1)
@@ -731,7 +731,7 @@ Describe 'Invoke-IclRegressionPrompt' {
     }
 
     It 'generates prompts from the model''s training tasks' {
-        $r = @($Model | Invoke-IclRegressionPrompt -Samples 5 -Seed 3 -Baseline Dmmse)
+        $r = @($Model | Invoke-IclPrompt -Samples 5 -Seed 3 -Baseline Dmmse)
         $r.Count | Should -Be 5
         $r[0].Points | Should -Be 4
         $r[0].Dmmse | Should -Not -BeNullOrEmpty
@@ -743,10 +743,10 @@ Describe 'Invoke-IclRegressionPrompt' {
             [pscustomobject]@{ X = @(@(1, 0), @(1)); Y = @(2) }
             [pscustomobject]@{ X = @(@(1, 0), @(0, 1)); Y = @(2) }
         )
-        $r = @($queries | Invoke-IclRegressionPrompt -Model $Model -ErrorVariable bad -ErrorAction SilentlyContinue)
+        $r = @($queries | Invoke-IclPrompt -RegressionModel $Model -ErrorVariable bad -ErrorAction SilentlyContinue)
         $r.Count | Should -Be 1
         $r[0].Index | Should -Be 1
-        $bad[0].FullyQualifiedErrorId | Should -Be 'RegressionPromptRaggedInputs,IclPs.Cmdlets.InvokeIclRegressionPromptCommand'
+        $bad[0].FullyQualifiedErrorId | Should -Be 'RegressionPromptRaggedInputs,IclPs.Cmdlets.InvokeIclPromptCommand'
         $bad[0].Exception.Message | Should -Match '^Query 0:'
     }
 }

@@ -11,7 +11,8 @@ namespace IclPs.Cmdlets;
 /// </summary>
 public abstract class FewShotCmdlet : IclPsCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = QueryInput.DemonstrationsSet)]
     [ValidateNotNull]
     public IclModel Model { get; set; } = null!;
 
@@ -30,12 +31,16 @@ public abstract class FewShotCmdlet : IclPsCmdlet
     public object[] Demonstrations { get; set; } = [];
 
     /// <summary>A query's input, usually bound from a piped object's Input property.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = QueryInput.DemonstrationsSet)]
     [Alias("Query")]
     [AllowEmptyString]
     public string? Input { get; set; }
 
-    /// <summary>A query's expected output, usually bound from a piped object's Output property.</summary>
+    /// <summary>
+    /// A query's expected output, usually bound from a piped object's Output (or Expected) property. In every parameter set:
+    /// Invoke-IclPrompt's numeric queries read it as the expected y_K.
+    /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("Expected")]
     [AllowEmptyString]
@@ -50,30 +55,36 @@ public abstract class FewShotCmdlet : IclPsCmdlet
     public int BatchSize { get; set; } = 8;
 
     /// <summary>Use at most this many queries (later ones are ignored).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     [ValidateRange(0, int.MaxValue)]
     public int First { get; set; } = int.MaxValue;
 
     /// <summary>Text before the demonstrations, verbatim (end it with a delimiter if you want one).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     [AllowEmptyString]
     public string Description { get; set; } = "";
 
     /// <summary>Each input is written through this template; every {input} is replaced, e.g. "Q: {input}`nA:".</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     [ValidateNotNullOrEmpty]
     public string Template { get; set; } = PromptFormat.InputPlaceholder;
 
-    [Parameter]
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     [AllowEmptyString]
     public string TargetDelimiter { get; set; } = " ";
 
-    [Parameter]
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     [AllowEmptyString]
     public string FewShotDelimiter { get; set; } = "\n\n";
 
     /// <summary>Drop leading demonstrations of a prompt too long for the context window instead of reporting PromptTooLong.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     public SwitchParameter TruncateLongPrompts { get; set; }
 
     protected PromptFormat Format() =>

@@ -3,47 +3,59 @@ using IclPs.Engine;
 using IclPs.Engine.Data;
 using IclPs.Engine.Models;
 using IclPs.Engine.Prompting;
+using IclPs.Engine.Regression.Prompting;
 using IclPs.Engine.TaskVectors;
 
 namespace IclPs.Cmdlets;
 
 /// <summary>
-/// Invoke-IclPrompt: few-shot prompts in the lm-evaluation-harness layout, run through a model, one scored result per query
+/// Invoke-IclPrompt: few-shot prompts run through a model, one result per query. Text prompts (a language model, -Model):
+/// the lm-evaluation-harness layout, one scored result per query
 /// (prompt, target, greedy response, first-token correctness, exact match, log-probability and rank of the target).
 /// Queries come down the pipeline (objects with Input and Output) and are run in batches as they arrive, or, when nothing
 /// is piped, from the -Split part of -Dataset. Demonstrations come from the dataset's train split or from -Demonstrations.
 /// A query whose prompt cannot be run (longer than the context window, too few demonstrations) is an error for that query only.
 /// -TaskVector injects a task vector (New-TaskVector, Import-TaskVector) at the query's last token in every forward pass, into
-/// zero-shot (-Shots 0), shuffled-label (-ShuffleLabels) or longer prompts.
+/// zero-shot (-Shots 0), shuffled-label (-ShuffleLabels) or longer prompts. Numeric prompts (a regression model,
+/// -RegressionModel or -Path): see the other part of this class.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "IclPrompt", DefaultParameterSetName = QueryInput.DatasetSet)]
-[OutputType(typeof(IclPromptResult))]
-public sealed class InvokeIclPromptCommand : FewShotCmdlet
+[OutputType(typeof(IclPromptResult), ParameterSetName = new[] { QueryInput.DatasetSet, QueryInput.DemonstrationsSet })]
+[OutputType(typeof(RegressionPromptResult), ParameterSetName = new[] { NumericTaskSet, NumericTaskPathSet, NumericQuerySet, NumericQueryPathSet })]
+public sealed partial class InvokeIclPromptCommand : FewShotCmdlet
 {
-    [Parameter]
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     [ValidateRange(0, int.MaxValue)]
     public int Shots { get; set; } = 5;
 
     /// <summary>Greedy decoding length; 0 scores the expected output only.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     [ValidateRange(0, int.MaxValue)]
     public int MaxNewTokens { get; set; } = 16;
 
     /// <summary>Generation stops at the first of these; default: the few-shot delimiter and a new line.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     [ValidateNotNull]
     public string[]? Until { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     public SwitchParameter IncludePrompt { get; set; }
 
-    /// <summary>Injected at the query's last token in every forward pass; it must have been built on a model of this shape.</summary>
+    /// <summary>
+    /// Injected in every forward pass (text: at the query's last token; numeric: at the query's x token); it must have been
+    /// built on a model of this shape.
+    /// </summary>
     [Parameter]
     [ValidateNotNull]
     public TaskVector? TaskVector { get; set; }
 
     /// <summary>Permute the demonstrations' outputs among them (corrupted prompts), keeping their inputs.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = QueryInput.DatasetSet)]
+    [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     public SwitchParameter ShuffleLabels { get; set; }
 
     private StreamingPromptRun _run = null!;
@@ -53,8 +65,15 @@ public sealed class InvokeIclPromptCommand : FewShotCmdlet
     private int _done;
     private bool _queriesFromInput;
 
+    private bool Numeric => ParameterSetName is not (QueryInput.DatasetSet or QueryInput.DemonstrationsSet);
+
     protected override void Begin()
     {
+        if (Numeric)
+        {
+            BeginNumeric();
+            return;
+        }
         var format = Format();
         var options = new IclRunOptions
         {
@@ -89,6 +108,11 @@ public sealed class InvokeIclPromptCommand : FewShotCmdlet
 
     protected override void Process()
     {
+        if (Numeric)
+        {
+            ProcessNumeric();
+            return;
+        }
         if (!_queriesFromInput || _seen >= First) return;
         _seen++;
         // A bad query is this item's error; the queries before and after it still run.
@@ -106,6 +130,7 @@ public sealed class InvokeIclPromptCommand : FewShotCmdlet
 
     protected override void End()
     {
+        if (Numeric) return;
         if (!_queriesFromInput)
         {
             if (ParameterSetName != QueryInput.DatasetSet)

@@ -11,7 +11,7 @@ namespace IclPs.Cmdlets;
 /// causal indirect effect, added to one block (-Layer, default L/3; Measure-HeadEffect lists the effects). TaskVector: Hendel
 /// et al.'s mean last-token block output, replacing the hidden state of the layer that does best on the validation split
 /// (-Layer overrides). Text models take -Model and -Dataset; regression models take -RegressionModel and the task family
-/// parameters. The result pipes into Invoke-IclPrompt -TaskVector, Invoke-IclRegressionPrompt -TaskVector,
+/// parameters. The result pipes into Invoke-IclPrompt -TaskVector (text and numeric prompts),
 /// Measure-HiddenSimilarity -TaskVector and Export-TaskVector.
 /// </summary>
 [Cmdlet(VerbsCommon.New, "TaskVector", DefaultParameterSetName = TextSet)]
