@@ -47,7 +47,7 @@ public sealed class ShippedScriptTests(ModuleFixture module)
             using var runspace = module.OpenRunspace();
             ModuleFixture.Run(runspace, $"""
                 & '{Path.Combine(module.RepositoryRoot, "examples", "ltv-regression.ps1")}' -ResultDir '{dir}' -Samples 16 -MaxPoints 20 -LongerPoints 20 `
-                    -TrainPrompts 32 -ValidationPrompts 16 -MaxEpochs 2 -Patience 1
+                    -TrainPrompts 32 -ValidationPrompts 16 -MaxEpochs 2 -Patience 1 -FunctionVectorPrompts 32 -EffectPrompts 16
                 """).Succeeded();
             var lines = File.ReadAllLines(Path.Combine(dir, "ltv-regression.csv"));
             Assert.Equal("Method,Shift,PromptLength,Error,N", lines[0]);

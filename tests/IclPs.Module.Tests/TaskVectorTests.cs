@@ -45,7 +45,7 @@ public sealed class TaskVectorTests(ModuleFixture module)
     public void Function_vector_sums_the_top_heads_and_head_effects_rank_every_head()
     {
         var result = module.Run(Setup + """
-            $fv = New-TaskVector -Model $m -Dataset $ds -Method FunctionVector -TopK 3 -Shots 3 -Prompts 6 -EffectPrompts 4 -Layer 1
+            $fv = New-TaskVector -Model $m -Dataset $ds -Method FunctionVector -TopK 3 -Shots 3 -Prompts 6 -EffectPrompts 4 -Layer 0
             $effects = @(Measure-HeadEffect -Model $m -Dataset $ds -Shots 3 -MeanPrompts 6 -EffectPrompts 4)
             [pscustomobject]@{ Vector = $fv; Effects = $effects }
             """).Succeeded();
@@ -53,6 +53,8 @@ public sealed class TaskVectorTests(ModuleFixture module)
         Assert.Equal("FunctionVector", Get<string>(fv, "Method"));
         Assert.Equal("Add", Get<string>(fv, "Injection"));
         Assert.Equal(3, Count(fv, "Heads"));
+        var vectors = ((System.Collections.IEnumerable)Unwrap(fv.Properties["Vectors"].Value)).Cast<object>().Select(v => PSObject.AsPSObject(v)).ToArray();
+        Assert.Equal(0, Get<int>(Assert.Single(vectors), "Layer"));  // -Layer 0, not the default round(2 / 3) = 1
         var effects = ((object[])result.Output[0].Properties["Effects"].Value).Cast<PSObject>().ToArray();
         Assert.Equal(2 * 4, effects.Length);  // gpt2-tiny: 2 layers x 4 heads
         Assert.Equal("IclPs.Engine.TaskVectors.HeadEffect", effects[0].TypeNames[0]);

@@ -692,6 +692,7 @@ Describe 'Start-IclTraining -TextFamily' {
         $a.Count | Should -Be 2
         $a[0].PSObject.TypeNames[0] | Should -Be 'IclPs.TextTrainingProgress'
         $a.Step | Should -Be @(3, 6)
+        ($a | ForEach-Object { $_.Loss }) | Should -Be ($b | ForEach-Object { $_.Loss })
         ($a | ForEach-Object { $_.HeldOutAccuracy }) | Should -Be ($b | ForEach-Object { $_.HeldOutAccuracy })
     }
 

@@ -82,7 +82,7 @@ public sealed class ShippedModelCatalogTests : IDisposable
 
     public static TheoryData<string, string> MalformedManifests() => new()
     {
-        { "{ not json", "" },
+        { "{ not json", "is not valid: " },
         { "[1, 2]", "not a JSON object" },
         { Manifest("other", "Text").ToJsonString(), "'name' is 'other' but the folder is 'broken'" },
         { Manifest("broken", "Vision").ToJsonString(), "'kind' is 'Vision'" },

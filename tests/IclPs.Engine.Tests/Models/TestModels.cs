@@ -43,19 +43,26 @@ public static class TestModels
     {
         TorchNativeLoader.EnsureLoaded();
         var model = TransformerModel.Create(Configs[name], torch.CPU, ScalarType.Float32, seed);
-        using (no_grad())
-        using (var gen = new Generator((ulong)seed + 1000, torch.CPU))
-        {
-            foreach (var (key, p) in model.CheckpointTensors())
-            {
-                using var scope = NewDisposeScope();
-                var noise = randn(p.shape, dtype: ScalarType.Float32, generator: gen);
-                if (p.dim() == 2) p.copy_(noise / Math.Sqrt(Math.Min(p.shape[0], p.shape[1])));
-                else if (key.EndsWith("bias", StringComparison.Ordinal)) p.copy_(noise * 0.2);
-                else p.copy_(noise * 0.2 + 1);
-            }
-        }
+        Scramble(model, seed);
         return model;
+    }
+
+    /// <summary>
+    /// Overwrites every parameter as <see cref="Create"/> describes, from a generator seeded with seed + 1000; the noise is
+    /// drawn in <paramref name="noiseDtype"/> and rounded to the parameter's dtype.
+    /// </summary>
+    public static void Scramble(TransformerModel model, long seed, ScalarType noiseDtype = ScalarType.Float32)
+    {
+        using var _ = no_grad();
+        using var gen = new Generator((ulong)seed + 1000, torch.CPU);
+        foreach (var (key, p) in model.CheckpointTensors())
+        {
+            using var scope = NewDisposeScope();
+            var noise = randn(p.shape, dtype: noiseDtype, generator: gen).to(p.dtype);
+            if (p.dim() == 2) p.copy_(noise / Math.Sqrt(Math.Min(p.shape[0], p.shape[1])));
+            else if (key.EndsWith("bias", StringComparison.Ordinal)) p.copy_(noise * 0.2);
+            else p.copy_(noise * 0.2 + 1);
+        }
     }
 
     /// <summary>A model of another dtype with the same parameter values (rounded to that dtype).</summary>

@@ -96,12 +96,31 @@ public sealed class FunctionVectorTests
             var manual = stack(Enumerable.Range(0, 2).Select(l => hooks.Captured[HookNames.Z(l)].mean([0])).ToArray());
             Numerics.AssertClose(Numerics.ToDoubles(manual), Numerics.ToDoubles(meanZ), 1e-6, "mean head activations");
         }
-        var projected = MeanHeadActivations.Project(model.Network, meanZ);
-        var expected = expectedTop.Select(t => projected[t.Layer, t.Head]).Aggregate((a, b) => a + b);
+        // Each head's mean through its own W_O slice (checked against the float64 reference in ReferenceAgreementTests).
+        var expected = expectedTop.Select(t => meanZ[t.Layer, t.Head].matmul(model.Network.HeadOutputWeights(t.Layer)[t.Head])).Aggregate((a, b) => a + b);
         Numerics.AssertClose(Numerics.ToDoubles(expected), fv.Vectors.Single().Values.Select(v => (double)v).ToArray(), 1e-6, "function vector");
         Assert.All(fv.Heads, h => Numerics.AssertClose(Numerics.ToDoubles(meanZ[h.Layer, h.Head]), h.MeanActivation!.Select(v => (double)v).ToArray(), 1e-7, "mean activation"));
         Assert.Equal("6", fv.Provenance.Prompts.ToString());
         Assert.Equal("4", fv.Provenance.Settings["effect_prompts"]);
+    }
+
+    [Fact]
+    public void Layer_places_the_vector_and_a_layer_past_the_model_is_an_invalid_option()
+    {
+        using var model = TaskVectorTestSetup.TextModel("gpt2-tiny");
+        var problem = TaskVectorTestSetup.TextProblem(model);
+        var options = new FunctionVectorOptions { MeanPrompts = 4, MeanShots = 3, EffectPrompts = 2, EffectShots = 3, TopK = 2, BatchSize = 4, Seed = 5 };
+
+        var atZero = FunctionVector.Build(problem, options with { Layer = 0 }).Vector;
+        var atDefault = FunctionVector.Build(problem, options).Vector;
+        Assert.Equal(0, atZero.Vectors.Single().Layer);
+        Assert.Equal(1, atDefault.Vectors.Single().Layer);
+        // Only the placement moves: the same heads, the same summed vector.
+        Assert.Equal(atDefault.Vectors.Single().Values, atZero.Vectors.Single().Values);
+
+        var e = Assert.Throws<IclPsException>(() => FunctionVector.Build(problem, options with { Layer = 2 }));
+        Assert.Equal(TaskVectorErrorIds.InvalidOption, e.ErrorId);
+        Assert.Equal(2, e.Target);
     }
 
     /// <summary>

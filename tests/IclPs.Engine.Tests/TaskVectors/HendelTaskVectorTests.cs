@@ -30,15 +30,20 @@ public sealed class HendelTaskVectorTests
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var batch = problem.Prompts(TaskPromptKind.DummyQuery, TaskDataSplit.Train, 3, 4, 4, seed: 2).Single();
-        using var hooks = new HookSet().Capture(HookNames.ResidPost(layer));
+        using var hooks = new HookSet().Capture("blocks.*.hook_resid_post");
         problem.Predict(batch, hooks);
         Numerics.AssertClose(Numerics.ToDoubles(hooks.Captured[HookNames.ResidPost(layer)].mean([0])), vector.Vectors.Single().Values.Select(v => (double)v).ToArray(), 1e-6, "mean block output");
 
-        // The validation metric of the chosen layer is what injecting the returned vector gives.
+        // Every layer's validation score is what replacing that layer's last hidden state by its mean block output gives,
+        // so the choice above is made on the right numbers.
         using var zeroShot = problem.Prompts(TaskPromptKind.ZeroShot, TaskDataSplit.Valid, 3, 5, 5, seed: 2).Single();
-        using var inject = vector.CreateHooks(model.Network, zeroShot.PredictionColumn);
-        var metric = problem.Metric(problem.Predict(zeroShot, inject), zeroShot).mean().item<float>();
-        Assert.Equal(scores[layer], metric, 6);
+        for (var l = 0; l < 2; l++)
+        {
+            var mean = hooks.Captured[HookNames.ResidPost(l)].mean([0]).data<float>().ToArray();
+            using var inject = TaskVectorTestSetup.Vector(model.Network.Config, TaskVectorInjection.Replace, (l, mean)).CreateHooks(model.Network, zeroShot.PredictionColumn);
+            var metric = problem.Metric(problem.Predict(zeroShot, inject), zeroShot).mean().item<float>();
+            Assert.Equal(scores[l], metric, 6);
+        }
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using IclPs.Engine.Native;
 using IclPs.Engine.TaskVectors;
 using IclPs.Engine.Tests.Models;
 using IclPs.Engine.Tests.Reference;
+using static IclPs.Engine.Tests.TaskVectors.TaskVectorTestSetup;
 using static TorchSharp.torch;
 
 namespace IclPs.Engine.Tests.TaskVectors;
@@ -11,12 +12,6 @@ namespace IclPs.Engine.Tests.TaskVectors;
 public sealed class InjectionTests
 {
     public InjectionTests() => TorchNativeLoader.EnsureLoaded();
-
-    private static TaskVectorProvenance Provenance => new() { Source = "test" };
-
-    private static TaskVector Vector(ModelConfig config, TaskVectorInjection injection, params (int Layer, float[] Values)[] layers) =>
-        new(TaskVectorMethod.TaskVector, "test", TaskVectorModelShape.Of(config), injection,
-            layers.Select(l => new TaskVectorLayer(l.Layer, l.Values)).ToArray(), [], Provenance);
 
     [Theory]
     [InlineData("gpt2-tiny")]

@@ -1,6 +1,7 @@
 using IclPs.Engine.Models;
 using IclPs.Engine.Native;
 using IclPs.Engine.TaskVectors;
+using IclPs.Engine.Tests.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -61,24 +62,15 @@ public sealed class PlantedHeadProblem : TaskVectorProblem, IDisposable
         TorchNativeLoader.EnsureLoaded();
         var config = ModelConfig.Regression(inputDim: 4, dModel: 16, layers: 2, heads: 4, contextLength: 32);
         var model = (RegressionModel)TransformerModel.Create(config, CPU, dtype, modelSeed);
-        using (no_grad())
-        using (var gen = new Generator((ulong)modelSeed + 1000, CPU))
+        // Weights at a scale where attention is far from uniform and every nonlinearity bends (the engine's 0.02 would not);
+        // float64 noise so the float32 and float64 problems hold the same values up to rounding.
+        TestModels.Scramble(model, modelSeed, ScalarType.Float64);
+        if (silenceOtherHeads)
         {
-            // Weights at a scale where attention is far from uniform and every nonlinearity bends (the engine's 0.02 would not).
-            foreach (var (key, p) in model.CheckpointTensors())
-            {
-                using var scope = NewDisposeScope();
-                var noise = randn(p.shape, dtype: ScalarType.Float64, generator: gen).to(dtype);
-                if (p.dim() == 2) p.copy_(noise / Math.Sqrt(Math.Min(p.shape[0], p.shape[1])));
-                else if (key.EndsWith("bias", StringComparison.Ordinal)) p.copy_(noise * 0.2);
-                else p.copy_(noise * 0.2 + 1);
-            }
-            if (silenceOtherHeads)
-            {
-                for (var l = 0; l < config.Layers; l++)
-                    for (var h = 0; h < config.Heads; h++)
-                        if ((l, h) != (layer, head)) model.HeadOutputWeights(l)[h].zero_();
-            }
+            using var _ = no_grad();
+            for (var l = 0; l < config.Layers; l++)
+                for (var h = 0; h < config.Heads; h++)
+                    if ((l, h) != (layer, head)) model.HeadOutputWeights(l)[h].zero_();
         }
         return new PlantedHeadProblem(model, layer, head, weight, referenceSeed, target);
     }

@@ -55,6 +55,8 @@ public sealed class RegressionTaskVectorProblemTests : IDisposable
         var targets = batch.Targets.data<float>().ToArray();
         Assert.All(targets, t => Assert.True(float.IsFinite(t)));
         Assert.NotEqual(targets[0], targets[1]);
+        for (var r = 0; r < 2; r++)
+            Assert.DoesNotContain(targets[r], tokens[r].index_select(0, yTokens).select(1, 0).data<float>().ToArray());
     }
 
     [Fact]

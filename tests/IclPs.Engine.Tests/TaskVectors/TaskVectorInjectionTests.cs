@@ -9,6 +9,7 @@ using IclPs.Engine.TaskVectors;
 using IclPs.Engine.Tests.Data;
 using IclPs.Engine.Tests.Prompting;
 using static IclPs.Engine.Tests.Regression.RegressionReference;
+using static IclPs.Engine.Tests.TaskVectors.TaskVectorTestSetup;
 
 namespace IclPs.Engine.Tests.TaskVectors;
 
@@ -18,11 +19,6 @@ public sealed class TaskVectorInjectionTests
     private static readonly IclDatasetSplit Antonyms = DatasetLoader.LoadJson(TestData.FunctionVectors("antonym.json")).Split(0.7, 0.1, seed: 5);
 
     public TaskVectorInjectionTests() => TorchNativeLoader.EnsureLoaded();
-
-    private static TaskVector Vector(ModelConfig config, TaskVectorInjection injection, int layer, Func<int, float> value) =>
-        new(TaskVectorMethod.TaskVector, "test", TaskVectorModelShape.Of(config), injection,
-            [new TaskVectorLayer(layer, Enumerable.Range(0, config.DModel).Select(value).ToArray())], [],
-            new TaskVectorProvenance { Source = "test" });
 
     [Fact]
     public void A_zero_vector_added_through_the_runner_changes_nothing()
@@ -127,5 +123,9 @@ public sealed class TaskVectorInjectionTests
             Assert.NotEqual(plain[i].Prediction, shifted[i].Prediction);
             Assert.NotNull(shifted[i].Intervention);
         }
+        // Replacing the last block's output fixes the read-out only if it lands on the query's x token, the prediction column.
+        var replaced = new RegressionPromptRunner(model, taskVector: Vector(model.Config, TaskVectorInjection.Replace, 1, i => MathF.Sin(i + 1))).Run(prompts);
+        Assert.Single(replaced.Select(r => r.Prediction).Distinct());
+        Assert.DoesNotContain(plain, p => p.Prediction == replaced[0].Prediction);
     }
 }

@@ -6,8 +6,6 @@ using IclPs.Engine.Regression.Runs;
 using IclPs.Engine.TaskVectors;
 using IclPs.Engine.Tests.Models;
 using IclPs.Engine.Tokenization;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace IclPs.Engine.Tests.TaskVectors;
 
@@ -26,20 +24,18 @@ internal static class TaskVectorTestSetup
     {
         TorchNativeLoader.EnsureLoaded();
         var model = IclRegressionModel.CreateRandom(ModelConfig.RegressionPresets["regression-tiny"], seed, "tiny", "test:regression-tiny");
-        using (no_grad())
-        using (var gen = new Generator((ulong)seed + 1000, torch.CPU))
-        {
-            foreach (var (key, p) in model.Network.CheckpointTensors())
-            {
-                using var scope = NewDisposeScope();
-                var noise = randn(p.shape, dtype: ScalarType.Float32, generator: gen);
-                if (p.dim() == 2) p.copy_(noise / Math.Sqrt(Math.Min(p.shape[0], p.shape[1])));
-                else if (key.EndsWith("bias", StringComparison.Ordinal)) p.copy_(noise * 0.2);
-                else p.copy_(noise * 0.2 + 1);
-            }
-        }
+        TestModels.Scramble(model.Network, seed);
         return model;
     }
+
+    /// <summary>A hand-made vector of <paramref name="injection"/> at the given layers, as the methods' outputs are shaped.</summary>
+    public static TaskVector Vector(ModelConfig config, TaskVectorInjection injection, params (int Layer, float[] Values)[] layers) =>
+        new(TaskVectorMethod.TaskVector, "test", TaskVectorModelShape.Of(config), injection,
+            layers.Select(l => new TaskVectorLayer(l.Layer, l.Values)).ToArray(), [], new TaskVectorProvenance { Source = "test" });
+
+    /// <summary>One layer's vector with component i = <paramref name="value"/>(i).</summary>
+    public static TaskVector Vector(ModelConfig config, TaskVectorInjection injection, int layer, Func<int, float> value) =>
+        Vector(config, injection, (layer, Enumerable.Range(0, config.DModel).Select(value).ToArray()));
 
     /// <summary>40 pairs "i" -> "(7i mod 40) + 100": every output distinct, so shuffled labels really change them.</summary>
     public static IclDatasetSplit Data() =>

@@ -110,19 +110,12 @@ public class KeyedLookupTaskFamilyTests
     [Fact]
     public void ExportWritesFunctionVectorDatasetsTheLoaderReadsBack()
     {
-        var dir = Directory.CreateTempSubdirectory("iclps-keyed-").FullName;
-        try
-        {
-            var paths = Family.Export(dir, Family.HeldOutTasks.Take(2));
-            Assert.Equal(2, paths.Count);
-            var loaded = DatasetLoader.LoadJson(paths[0]);
-            Assert.Equal(Family.HeldOutTasks[0].Examples.Select(e => (e.Input, e.Output)), loaded.Items.Select(e => (e.Input, e.Output)));
-            Assert.EndsWith(Family.HeldOutTasks[0].Name + ".json", paths[0]);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var folder = new TempFolder();
+        var paths = Family.Export(folder.Path, Family.HeldOutTasks.Take(2));
+        Assert.Equal(2, paths.Count);
+        var loaded = DatasetLoader.LoadJson(paths[0]);
+        Assert.Equal(Family.HeldOutTasks[0].Examples.Select(e => (e.Input, e.Output)), loaded.Items.Select(e => (e.Input, e.Output)));
+        Assert.EndsWith(Family.HeldOutTasks[0].Name + ".json", paths[0]);
     }
 
     public static IEnumerable<object?[]> BadOptions() =>
