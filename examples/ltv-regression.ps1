@@ -28,6 +28,9 @@ param(
     [int]$LongerPoints = 28,
     [double]$NoisyVariance = 1.0,
     [int]$TopK = 3,
+    # Prompts for the function vector's mean head activations and for its head-effect sweep.
+    [int]$FunctionVectorPrompts = 256,
+    [int]$EffectPrompts = 64,
     [int]$TrainPrompts = 1024,
     [int]$ValidationPrompts = 256,
     [double]$LearningRate = 0.05,
@@ -67,40 +70,45 @@ function Describe($vector) {
 }
 
 $rows = [Collections.Generic.List[object]]::new()
-foreach ($shift in $shifts.Keys) {
-    $on = $shifts[$shift]
-    $longest = if ($on.OrthogonalQuery) { [Math]::Min($MaxPoints, $dimension) } else { $MaxPoints }
-    $trainAt = [Math]::Min($trainingPoints, $longest)
-    $ltv = @{ RegressionModel = $model; Method = 'Ltv'; Seed = $Seed; BatchSize = 64; TrainPrompts = $TrainPrompts; ValidationPrompts = $ValidationPrompts
-        LearningRate = $LearningRate; MaxEpochs = $MaxEpochs; Patience = $Patience } + $on
-    $vectors = [ordered]@{
-        FunctionVector = New-TaskVector -RegressionModel $model -Method FunctionVector -Shots ($trainAt - 1) -TopK $TopK -Prompts 256 -EffectPrompts 64 -Seed $Seed @on
-        Ltv            = New-TaskVector @ltv -Shots ($trainAt - 1)
-    }
-    if ($LongerPoints -le $longest -and $LongerPoints -gt $trainAt) { $vectors.LtvLonger = New-TaskVector @ltv -Shots ($LongerPoints - 1) }
-    "${shift}: function vector at layer $($vectors.FunctionVector.Vectors[0].Layer) from heads " +
-        (($vectors.FunctionVector.Heads | ForEach-Object { "L$($_.Layer)H$($_.Head)" }) -join ', ')
-    foreach ($name in @($vectors.Keys) -like 'Ltv*') { "${shift}: $name ($($vectors[$name].Provenance.Shots + 1) points): $(Describe $vectors[$name])" }
+try {
+    foreach ($shift in $shifts.Keys) {
+        $on = $shifts[$shift]
+        $longest = if ($on.OrthogonalQuery) { [Math]::Min($MaxPoints, $dimension) } else { $MaxPoints }
+        $trainAt = [Math]::Min($trainingPoints, $longest)
+        $ltv = @{ RegressionModel = $model; Method = 'Ltv'; Seed = $Seed; BatchSize = 64; TrainPrompts = $TrainPrompts; ValidationPrompts = $ValidationPrompts
+            LearningRate = $LearningRate; MaxEpochs = $MaxEpochs; Patience = $Patience } + $on
+        $vectors = [ordered]@{
+            FunctionVector = New-TaskVector -RegressionModel $model -Method FunctionVector -Shots ($trainAt - 1) -TopK $TopK -Prompts $FunctionVectorPrompts -EffectPrompts $EffectPrompts -Seed $Seed @on
+            Ltv            = New-TaskVector @ltv -Shots ($trainAt - 1)
+        }
+        if ($LongerPoints -le $longest -and $LongerPoints -gt $trainAt) { $vectors.LtvLonger = New-TaskVector @ltv -Shots ($LongerPoints - 1) }
+        "${shift}: function vector at layer $($vectors.FunctionVector.Vectors[0].Layer) from heads " +
+            (($vectors.FunctionVector.Heads | ForEach-Object { "L$($_.Layer)H$($_.Head)" }) -join ', ')
+        foreach ($name in @($vectors.Keys) -like 'Ltv*') { "${shift}: $name ($($vectors[$name].Provenance.Shots + 1) points): $(Describe $vectors[$name])" }
 
-    for ($points = 2; $points -le $longest; $points += 2) {
-        $prompts = @{ RegressionModel = $model; TaskSource = 'fresh'; Points = $points; Samples = $Samples; Seed = $EvaluationSeed } + $on
-        $plain = @(Invoke-IclPrompt @prompts -Baseline Ridge)
-        $errors = [ordered]@{
-            Icl   = MeanAndError ($plain | ForEach-Object { $_.SquaredError / $dimension })
-            Ridge = MeanAndError ($plain | ForEach-Object { ($_.Ridge - $_.Expected) * ($_.Ridge - $_.Expected) / $dimension })
+        for ($points = 2; $points -le $longest; $points += 2) {
+            $prompts = @{ RegressionModel = $model; TaskSource = 'fresh'; Points = $points; Samples = $Samples; Seed = $EvaluationSeed } + $on
+            $plain = @(Invoke-IclPrompt @prompts -Baseline Ridge)
+            $errors = [ordered]@{
+                Icl   = MeanAndError ($plain | ForEach-Object { $_.SquaredError / $dimension })
+                Ridge = MeanAndError ($plain | ForEach-Object { ($_.Ridge - $_.Expected) * ($_.Ridge - $_.Expected) / $dimension })
+            }
+            foreach ($name in $vectors.Keys) {
+                $errors[$name] = MeanAndError (Invoke-IclPrompt @prompts -TaskVector $vectors[$name] | ForEach-Object { $_.SquaredError / $dimension })
+            }
+            foreach ($name in $errors.Keys) {
+                $rows.Add([pscustomobject]@{ Method = $name; Shift = $shift; PromptLength = $points; Error = $errors[$name].Mean; N = $Samples; StdError = $errors[$name].StdError })
+            }
+            '{0} K={1,-3} {2}' -f $shift, $points, (($errors.Keys | ForEach-Object { '{0} {1:0.000}' -f $_, $errors[$_].Mean }) -join ', ')
         }
-        foreach ($name in $vectors.Keys) {
-            $errors[$name] = MeanAndError (Invoke-IclPrompt @prompts -TaskVector $vectors[$name] | ForEach-Object { $_.SquaredError / $dimension })
-        }
-        foreach ($name in $errors.Keys) {
-            $rows.Add([pscustomobject]@{ Method = $name; Shift = $shift; PromptLength = $points; Error = $errors[$name].Mean; N = $Samples; StdError = $errors[$name].StdError })
-        }
-        '{0} K={1,-3} {2}' -f $shift, $points, (($errors.Keys | ForEach-Object { '{0} {1:0.000}' -f $_, $errors[$_].Mean }) -join ', ')
+        $rows | Where-Object Shift -eq $shift |
+            Export-IclPlot -Path ([IO.Path]::Combine($ResultDir, "ltv-regression-$shift.png")) -X PromptLength -Y Error -Series Method -ErrorBar StdError `
+                -XLabel 'prompt length K (points, query included)' -YLabel 'squared error / D' `
+                -Title "$ModelName (trained at K = $trainingPoints), shift: $shift, $Samples fresh tasks per K" | Out-Null
     }
-    $rows | Where-Object Shift -eq $shift |
-        Export-IclPlot -Path ([IO.Path]::Combine($ResultDir, "ltv-regression-$shift.png")) -X PromptLength -Y Error -Series Method -ErrorBar StdError `
-            -XLabel 'prompt length K (points, query included)' -YLabel 'squared error / D' `
-            -Title "$ModelName (trained at K = $trainingPoints), shift: $shift, $Samples fresh tasks per K" | Out-Null
+}
+finally {
+    $model.Dispose()
 }
 
 $rows | ForEach-Object { [pscustomobject]@{ Method = $_.Method; Shift = $_.Shift; PromptLength = $_.PromptLength; Error = $_.Error; N = $_.N } } |

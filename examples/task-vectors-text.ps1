@@ -62,56 +62,66 @@ $rows = [Collections.Generic.List[object]]::new()
 $first = $true
 $index = 0
 $fixedAnswers = @{ TaskVector = 0; FunctionVector = 0; LtvZeroShot = 0 }
-foreach ($path in $paths) {
-    $index++
-    $task = [IO.Path]::GetFileNameWithoutExtension($path)
-    $data = Import-IclDataset -Path $path -Seed ($SplitSeed + $index)
-    $common = @{ Model = $model; Dataset = $data; Seed = $Seed } + $format
-    $vectors = [ordered]@{
-        TaskVector     = New-TaskVector @common -Method TaskVector -Shots 5 -Prompts 16 -ValidationPrompts 16
-        FunctionVector = New-TaskVector @common -Method FunctionVector -Shots 10 -Prompts 64 -EffectPrompts 16 -TopK 3
-        LtvZeroShot    = New-TaskVector @common -Method Ltv -Setting ZeroShot -Prompts 64 -TrainPrompts 64 -ValidationPrompts 16 -LearningRate 0.05 -MaxEpochs 200 -Patience 20
-        LtvShuffled    = New-TaskVector @common -Method Ltv -Setting ShuffledLabels -Shots $Shots -Prompts 64 -TrainPrompts 64 -ValidationPrompts 16 -LearningRate 0.05 -MaxEpochs 200 -Patience 20
-    }
-    if ($first) {
-        $vectors.LtvZeroShot.Heads | Export-IclPlot -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-ltv-theta.png')) -Kind Heatmap -Row Layer -Column Head -Value Weight `
-            -Title "LTV theta (zero-shot training), $ModelName, task $task" | Out-Null
-        Measure-HeadEffect @common -Shots 10 -MeanPrompts 64 -EffectPrompts 16 |
-            Export-IclPlot -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-head-effects.png')) -Kind Heatmap -Row Layer -Column Head -Value AverageIndirectEffect `
-                -Title "Function-vector head effects (shuffled labels), $ModelName, task $task" | Out-Null
-        $first = $false
-    }
-    $run = @{ Model = $model; Dataset = $data; Split = 'Test'; Seed = $Seed; MaxNewTokens = 0 } + $format
-    $settings = @(
-        @{ Setting = 'ZeroShot'; Prompt = @{ Shots = 0 }; Ltv = $vectors.LtvZeroShot }
-        @{ Setting = 'ShuffledLabels'; Prompt = @{ Shots = $Shots; ShuffleLabels = $true }; Ltv = $vectors.LtvShuffled }
-    )
-    foreach ($s in $settings) {
-        $p = $s.Prompt
-        $methods = [ordered]@{
-            Baseline       = Score @(Invoke-IclPrompt @run @p)
-            TaskVector     = Score @(Invoke-IclPrompt @run @p -TaskVector $vectors.TaskVector)
-            FunctionVector = Score @(Invoke-IclPrompt @run @p -TaskVector $vectors.FunctionVector)
-            Ltv            = Score @(Invoke-IclPrompt @run @p -TaskVector $s.Ltv)
-            Icl            = Score @(Invoke-IclPrompt @run -Shots $Shots)
+try {
+    foreach ($path in $paths) {
+        $index++
+        $task = [IO.Path]::GetFileNameWithoutExtension($path)
+        $data = Import-IclDataset -Path $path -Seed ($SplitSeed + $index)
+        $common = @{ Model = $model; Dataset = $data; Seed = $Seed } + $format
+        $vectors = [ordered]@{
+            TaskVector     = New-TaskVector @common -Method TaskVector -Shots 5 -Prompts 16 -ValidationPrompts 16
+            FunctionVector = New-TaskVector @common -Method FunctionVector -Shots 10 -Prompts 64 -EffectPrompts 16 -TopK 3
+            LtvZeroShot    = New-TaskVector @common -Method Ltv -Setting ZeroShot -Prompts 64 -TrainPrompts 64 -ValidationPrompts 16 -LearningRate 0.05 -MaxEpochs 200 -Patience 20
+            LtvShuffled    = New-TaskVector @common -Method Ltv -Setting ShuffledLabels -Shots $Shots -Prompts 64 -TrainPrompts 64 -ValidationPrompts 16 -LearningRate 0.05 -MaxEpochs 200 -Patience 20
         }
-        $methods.MajorityOutput = MajorityOutput $task @(Invoke-IclPrompt @run -Shots 0)
-        foreach ($m in $methods.Keys) {
-            $rows.Add([pscustomobject]@{ Method = $m; Setting = $s.Setting; Task = $task; Accuracy = $methods[$m].Accuracy; N = $methods[$m].N })
+        if ($first) {
+            $vectors.LtvZeroShot.Heads | Export-IclPlot -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-ltv-theta.png')) -Kind Heatmap -Row Layer -Column Head -Value Weight `
+                -Title "LTV theta (zero-shot training), $ModelName, task $task" | Out-Null
+            Measure-HeadEffect @common -Shots 10 -MeanPrompts 64 -EffectPrompts 16 |
+                Export-IclPlot -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-head-effects.png')) -Kind Heatmap -Row Layer -Column Head -Value AverageIndirectEffect `
+                    -Title "Function-vector head effects (shuffled labels), $ModelName, task $task" | Out-Null
+            $first = $false
         }
+        $run = @{ Model = $model; Dataset = $data; Split = 'Test'; Seed = $Seed; MaxNewTokens = 0 } + $format
+        # Plain ICL and the fixed-answer reference do not depend on the setting: run them once per task.
+        $zeroShot = @(Invoke-IclPrompt @run -Shots 0)
+        $icl = Score @(Invoke-IclPrompt @run -Shots $Shots)
+        $majority = MajorityOutput $task $zeroShot
+        $settings = @(
+            @{ Setting = 'ZeroShot'; Prompt = @{ Shots = 0 }; Ltv = $vectors.LtvZeroShot; Baseline = $zeroShot }
+            @{ Setting = 'ShuffledLabels'; Prompt = @{ Shots = $Shots; ShuffleLabels = $true }; Ltv = $vectors.LtvShuffled
+               Baseline = @(Invoke-IclPrompt @run -Shots $Shots -ShuffleLabels) }
+        )
+        foreach ($s in $settings) {
+            $p = $s.Prompt
+            $methods = [ordered]@{
+                Baseline       = Score $s.Baseline
+                TaskVector     = Score @(Invoke-IclPrompt @run @p -TaskVector $vectors.TaskVector)
+                FunctionVector = Score @(Invoke-IclPrompt @run @p -TaskVector $vectors.FunctionVector)
+                Ltv            = Score @(Invoke-IclPrompt @run @p -TaskVector $s.Ltv)
+                Icl            = $icl
+                MajorityOutput = $majority
+            }
+            foreach ($m in $methods.Keys) {
+                $rows.Add([pscustomobject]@{ Method = $m; Setting = $s.Setting; Task = $task; Accuracy = $methods[$m].Accuracy; N = $methods[$m].N })
+            }
+        }
+        # How key-dependent each zero-shot vector is: distinct first answers over the train split's queries (1 = a fixed answer).
+        $train = @{ Model = $model; Dataset = $data; Split = 'Train'; Shots = 0; Seed = $Seed; MaxNewTokens = 1 } + $format
+        $answers = foreach ($name in 'TaskVector', 'FunctionVector', 'LtvZeroShot') {
+            $seen = @{}
+            foreach ($r in @(Invoke-IclPrompt @train -TaskVector $vectors[$name])) { $seen[$r.Predicted] = $true }
+            $fixedAnswers[$name] += [int]($seen.Count -eq 1)
+            '{0} {1}' -f $name, $seen.Count
+        }
+        "{0}: distinct zero-shot answers on the train split: {1}" -f $task, ($answers -join ', ')
+        "{0}: {1}" -f $task, (($rows | Where-Object Task -eq $task | ForEach-Object { '{0}/{1} {2:0.00}' -f $_.Setting, $_.Method, $_.Accuracy }) -join ', ')
     }
-    # How key-dependent each zero-shot vector is: distinct first answers over the train split's queries (1 = a fixed answer).
-    $train = @{ Model = $model; Dataset = $data; Split = 'Train'; Shots = 0; Seed = $Seed; MaxNewTokens = 1 } + $format
-    $answers = foreach ($name in 'TaskVector', 'FunctionVector', 'LtvZeroShot') {
-        $seen = @{}
-        foreach ($r in @(Invoke-IclPrompt @train -TaskVector $vectors[$name])) { $seen[$r.Predicted] = $true }
-        $fixedAnswers[$name] += [int]($seen.Count -eq 1)
-        '{0} {1}' -f $name, $seen.Count
-    }
-    "{0}: distinct zero-shot answers on the train split: {1}" -f $task, ($answers -join ', ')
-    "{0}: {1}" -f $task, (($rows | Where-Object Task -eq $task | ForEach-Object { '{0}/{1} {2:0.00}' -f $_.Setting, $_.Method, $_.Accuracy }) -join ', ')
 }
-[IO.Directory]::Delete($dataDir, $true)
+finally {
+    [IO.Directory]::Delete($dataDir, $true)
+    $model.Dispose()
+}
 
 $rows | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-text.csv'))
 
