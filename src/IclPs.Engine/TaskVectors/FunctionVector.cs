@@ -29,7 +29,7 @@ public static class FunctionVector
         var effects = IndirectEffects(problem, meanZ, corrupted, progress, cancellationToken);
 
         var topK = Math.Min(options.TopK, config.Layers * config.Heads);
-        var top = effects.OrderByDescending(e => e.AverageIndirectEffect).ThenBy(e => e.Layer).ThenBy(e => e.Head).Take(topK).ToArray();
+        var top = HeadEffect.Rank(effects).Take(topK).ToArray();
         var projected = MeanHeadActivations.Project(problem.Network, meanZ);                 // [L, H, d_model]
         var vector = zeros(config.DModel, dtype: ScalarType.Float64, device: problem.Network.Device);
         foreach (var e in top) vector.add_(projected[e.Layer, e.Head].to(ScalarType.Float64));

@@ -37,7 +37,17 @@ public sealed class ExportTaskVectorCommand : IclPsCmdlet
             return;
         }
         if (!ShouldProcess(json, $"Export {TaskVector}")) return;
-        var written = TaskVectorFile.Export(TaskVector, json, Cancellation);
+        string written;
+        try
+        {
+            written = TaskVectorFile.Export(TaskVector, json, Cancellation);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // As Save-IclModel: a file-system failure becomes a record with an id and the path, not a bare exception.
+            WriteError(new ErrorRecord(e, "TaskVectorWriteFailed", ErrorCategory.WriteError, json));
+            return;
+        }
         WriteVerbose($"Wrote {written} and {tensors}.");
         if (PassThru) WriteObject(new FileInfo(written));
     }

@@ -98,9 +98,10 @@ public sealed class GetIclModelCommand : IclPsCmdlet
         var stopwatch = Stopwatch.StartNew();
         try
         {
+            // From the manifest just read: the catalog's Load* would find and read it again.
             IDisposable model = info.Kind == ShippedModelKind.Text
-                ? _catalog.LoadText(name, _device, _dtype, progress, Cancellation)
-                : _catalog.LoadRegression(name, _device, _dtype, progress, Cancellation);
+                ? IclModel.Load(info.Path, _device, _dtype, progress, Cancellation)
+                : IclRegressionModel.Load(info.Path, _device, _dtype, progress, Cancellation);
             WriteVerbose($"Loaded {info.Kind} model {info.Name} from '{info.Path}' in {stopwatch.ElapsedMilliseconds} ms: {model}.");
             return model;
         }

@@ -1,9 +1,9 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Management.Automation;
 using IclPs.Engine;
 using IclPs.Engine.Regression;
-using IclPs.Engine.Regression.Baselines;
 using IclPs.Engine.Regression.Evaluation;
 using IclPs.Engine.Regression.Prompting;
 using IclPs.Engine.Regression.Runs;
@@ -108,7 +108,8 @@ public sealed partial class InvokeIclPromptCommand
     private LinearTaskFamily? _queryFamily;
     private int _queryIndex;
 
-    private bool FromPath => ParameterSetName is NumericTaskPathSet or NumericQueryPathSet;
+    // Not the parameter set: before piped input arrives it can still be undecided between queries and generated prompts.
+    private bool FromPath => MyInvocation.BoundParameters.ContainsKey(nameof(Path));
     private bool Generating => ParameterSetName is NumericTaskSet or NumericTaskPathSet;
     private int NumericBatchSize => MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize)) ? BatchSize : NumericDefaultBatchSize;
 
@@ -127,24 +128,43 @@ public sealed partial class InvokeIclPromptCommand
 
     private void ProcessNumeric()
     {
-        var model = _loadedRegressionModel ?? RegressionModel;
         if (Generating)
         {
-            Generate(model);
+            Generate(NumericModel);
             return;
         }
         if (_queryRunner is null)
         {
-            // Baselines need the task settings only for the noise variance and the dMMSE pool; they are fixed for the whole pipeline.
-            _queryFamily = NumericTask(model).CreateFamily();
-            _queryRunner = new RegressionPromptRunner(model, Baselines(_queryFamily), NumericBatchSize, TaskVector);
-            WriteVerbose($"Model {model.Name} ({model.Config}) on {model.Network.Device}; baselines {BaselineNames(_queryRunner)}" +
-                         $"{(TaskVector is null ? "" : $", injecting {TaskVector}")}.");
+            try
+            {
+                CreateQueryRunner();
+            }
+            catch (IclPsException e)
+            {
+                // A setup the runner cannot take (dMMSE without a pool, a task vector of another shape) would fail every query alike.
+                Terminate(e);
+            }
         }
         var index = _queryIndex++;
         var prompt = RegressionPrompt.Create(index, X, Y, ExpectedY(index));
         WriteObject(_queryRunner.Run([prompt], cancellationToken: Cancellation), enumerateCollection: true);
     }
+
+    /// <summary>
+    /// The runner every piped query shares, made at the first one: only then is the parameter set (queries, not a piped model)
+    /// known. Baselines need the task settings only for the noise variance and the dMMSE pool.
+    /// </summary>
+    [MemberNotNull(nameof(_queryRunner))]
+    private void CreateQueryRunner()
+    {
+        var model = NumericModel;
+        _queryFamily = NumericTask(model).CreateFamily();
+        _queryRunner = new RegressionPromptRunner(model, RegressionBaselines.Create(Baseline, _queryFamily), NumericBatchSize, TaskVector);
+        WriteVerbose($"Model {model.Name} ({model.Config}) on {model.Network.Device}; baselines {BaselineNames(_queryRunner)}" +
+                     $"{(TaskVector is null ? "" : $", injecting {TaskVector}")}.");
+    }
+
+    private IclRegressionModel NumericModel => _loadedRegressionModel ?? RegressionModel;
 
     /// <summary>-Output (alias Expected) as y_K: piped objects carry it as a number, PowerShell hands it over as text.</summary>
     private double? ExpectedY(int index)
@@ -161,7 +181,7 @@ public sealed partial class InvokeIclPromptCommand
         var task = NumericTask(model);
         model.CheckFits(task);
         using var family = task.CreateFamily(inputs: new RegressionInputOptions { Covariance = Covariance, OrthogonalQuery = OrthogonalQuery });
-        var runner = new RegressionPromptRunner(model, Baselines(family), NumericBatchSize, TaskVector);
+        var runner = new RegressionPromptRunner(model, RegressionBaselines.Create(Baseline, family), NumericBatchSize, TaskVector);
         var fresh = TaskSource.Equals(RegressionTaskSource.Fresh, StringComparison.OrdinalIgnoreCase);
         WriteVerbose($"Model {model.Name} ({model.Config}) on {model.Network.Device}: {Samples} {(fresh ? "fresh" : "pretrain")} prompts of {task}, inputs {family.Inputs.Covariance}" +
                      $"{(OrthogonalQuery ? " with orthogonal queries" : "")}, seed {Seed}, baselines {BaselineNames(runner)}{(TaskVector is null ? "" : $", injecting {TaskVector}")}.");
@@ -173,17 +193,6 @@ public sealed partial class InvokeIclPromptCommand
 
     private RegressionTaskSettings NumericTask(IclRegressionModel model) =>
         RegressionTaskParameters.Resolve(this, model.Task, Dimension, Points, TaskPoolSize, NoiseVariance, TaskSeed);
-
-    private List<IRegressionBaseline> Baselines(LinearTaskFamily family) =>
-        Baseline.Select(n => n.ToLowerInvariant()).Distinct().Select<string, IRegressionBaseline>(n => n switch
-        {
-            "ridge" => new RidgeBaseline(family.NoiseVariance),
-            "dmmse" => DmmseBaseline.For(family),
-            "leastsquares" => new LeastSquaresBaseline(),
-            "nearestneighbours" => new NearestNeighboursBaseline(),
-            "averaging" => new AveragingBaseline(),
-            _ => throw new UnreachableException(n),
-        }).ToList();
 
     private static string BaselineNames(RegressionPromptRunner runner) =>
         runner.Baselines.Count == 0 ? "none" : string.Join(", ", runner.Baselines.Select(b => b.Name));

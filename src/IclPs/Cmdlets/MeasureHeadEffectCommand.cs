@@ -29,17 +29,23 @@ public sealed class MeasureHeadEffectCommand : TaskVectorCmdlet
     protected override void Process()
     {
         var problem = CreateProblem();
-        var shots = Shots ?? (IsRegression ? TrainingPoints - 1 : 10);
+        var shots = Shots ?? RegressionShots ?? 10;
         var options = new FunctionVectorOptions
         {
             MeanPrompts = MeanPrompts, MeanShots = shots, EffectPrompts = EffectPrompts, EffectShots = shots, BatchSize = BatchSize, Seed = Seed,
         };
         var reporter = StartProgress($"Measure-HeadEffect: {problem.ModelName}");
         var clock = Stopwatch.StartNew();
-        var result = FunctionVector.Build(problem, options, Progress(reporter), Cancellation);
-        reporter.Complete();
+        FunctionVectorResult result;
+        try
+        {
+            result = FunctionVector.Build(problem, options, Progress(reporter), Cancellation);
+        }
+        finally
+        {
+            reporter.Complete();
+        }
         WriteVerbose($"{problem.Network.Config.Layers * problem.Network.Config.Heads} heads measured on {EffectPrompts} shuffled-label prompts ({shots} shots) in {clock.Elapsed.TotalSeconds:F1} s.");
-        foreach (var effect in result.Effects.OrderByDescending(e => e.AverageIndirectEffect).ThenBy(e => e.Layer).ThenBy(e => e.Head))
-            WriteObject(effect);
+        WriteObject(HeadEffect.Rank(result.Effects), enumerateCollection: true);
     }
 }

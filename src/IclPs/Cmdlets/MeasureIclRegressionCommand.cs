@@ -111,19 +111,9 @@ public sealed class MeasureIclRegressionCommand : IclPsCmdlet
         }
     }
 
-    private List<IRegressionBaseline> Baselines(Engine.Regression.LinearTaskFamily family)
-    {
-        var names = Baseline ?? (family.Pool is null
+    // By default every baseline the family supports: dMMSE needs a task pool.
+    private List<IRegressionBaseline> Baselines(Engine.Regression.LinearTaskFamily family) =>
+        RegressionBaselines.Create(Baseline ?? (family.Pool is null
             ? ["Ridge", "LeastSquares", "NearestNeighbours", "Averaging"]
-            : ["Ridge", "Dmmse", "LeastSquares", "NearestNeighbours", "Averaging"]);
-        return names.Select(n => n.ToLowerInvariant()).Distinct().Select<string, IRegressionBaseline>(n => n switch
-        {
-            "ridge" => new RidgeBaseline(family.NoiseVariance),
-            "dmmse" => DmmseBaseline.For(family),
-            "leastsquares" => new LeastSquaresBaseline(),
-            "nearestneighbours" => new NearestNeighboursBaseline(),
-            "averaging" => new AveragingBaseline(),
-            _ => throw new System.Diagnostics.UnreachableException(n),
-        }).ToList();
-    }
+            : ["Ridge", "Dmmse", "LeastSquares", "NearestNeighbours", "Averaging"]), family);
 }

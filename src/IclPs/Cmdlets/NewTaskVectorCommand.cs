@@ -76,55 +76,78 @@ public sealed class NewTaskVectorCommand : TaskVectorCmdlet
     [Parameter]
     public SwitchParameter AuthorsVariant { get; set; }
 
+    /// <summary>The LTV's training loss on a regression query: squared error or Huber (the other methods score squared error).</summary>
+    [Parameter(ParameterSetName = RegressionSet)]
+    public RegressionTaskLoss Loss { get; set; } = RegressionTaskLoss.SquaredError;
+
     protected override void Process()
     {
-        var problem = CreateProblem();
-        var layers = problem.Network.Config.Layers;
-        if (Layer is { } layer && layer >= layers)
-            throw new Engine.IclPsException(TaskVectorErrorIds.InvalidOption, Engine.IclErrorKind.InvalidArgument, $"-Layer {layer} is outside the model's {layers} layers (0..{layers - 1}).", layer);
+        // -Layer is checked by the methods' option validation, before any prompt runs.
+        var problem = CreateProblem(Loss);
         var reporter = StartProgress($"New-TaskVector -Method {Method}: {problem.ModelName}");
         var progress = Progress(reporter);
         var clock = Stopwatch.StartNew();
-        var vector = Method switch
+        TaskVector vector;
+        try
         {
-            TaskVectorMethod.TaskVector => HendelTaskVector.Build(problem, new HendelTaskVectorOptions
+            vector = Method switch
             {
-                Shots = Shots ?? (IsRegression ? TrainingPoints - 1 : 5),
-                Prompts = Prompts ?? new HendelTaskVectorOptions().Prompts,
-                ValidationPrompts = ValidationPrompts ?? new HendelTaskVectorOptions().ValidationPrompts,
-                Layer = Layer,
-                BatchSize = BatchSize,
-                Seed = Seed,
-            }, progress, Cancellation),
-            TaskVectorMethod.FunctionVector => FunctionVector.Build(problem, new FunctionVectorOptions
-            {
-                MeanPrompts = Prompts ?? new FunctionVectorOptions().MeanPrompts,
-                MeanShots = Shots ?? (IsRegression ? TrainingPoints - 1 : 10),
-                EffectPrompts = EffectPrompts,
-                EffectShots = Math.Max(2, Shots ?? (IsRegression ? TrainingPoints - 1 : 10)),
-                TopK = TopK,
-                Layer = Layer,
-                BatchSize = BatchSize,
-                Seed = Seed,
-            }, progress, Cancellation).Vector,
-            _ => BuildLtv(problem, progress),
-        };
-        reporter.Complete();
+                TaskVectorMethod.TaskVector => HendelTaskVector.Build(problem, HendelOptions(), progress, Cancellation),
+                TaskVectorMethod.FunctionVector => FunctionVector.Build(problem, FvOptions(), progress, Cancellation).Vector,
+                _ => LearnableTaskVector.Train(problem, LtvOptions(), new EpochRelay(progress, this), Cancellation),
+            };
+        }
+        finally
+        {
+            reporter.Complete();
+        }
         WriteVerbose($"{vector} built in {clock.Elapsed.TotalSeconds:F1} s from {vector.Provenance.Prompts} prompts; " +
                      $"vector norms {string.Join(", ", vector.Vectors.Select(v => $"L{v.Layer}={v.Norm:G4}"))}.");
         WriteObject(vector);
     }
 
-    private TaskVector BuildLtv(TaskVectorProblem problem, IProgress<TaskVectorProgress> progress)
+    private HendelTaskVectorOptions HendelOptions()
+    {
+        var defaults = new HendelTaskVectorOptions();
+        return defaults with
+        {
+            Shots = Shots ?? RegressionShots ?? defaults.Shots,
+            Prompts = Prompts ?? defaults.Prompts,
+            ValidationPrompts = ValidationPrompts ?? defaults.ValidationPrompts,
+            Layer = Layer,
+            BatchSize = BatchSize,
+            Seed = Seed,
+        };
+    }
+
+    private FunctionVectorOptions FvOptions()
+    {
+        var defaults = new FunctionVectorOptions();
+        var shots = Shots ?? RegressionShots;
+        return defaults with
+        {
+            MeanPrompts = Prompts ?? defaults.MeanPrompts,
+            MeanShots = shots ?? defaults.MeanShots,
+            EffectPrompts = EffectPrompts,
+            // Shuffled labels need two demonstrations to permute, even when the mean prompts take one.
+            EffectShots = Math.Max(2, shots ?? defaults.EffectShots),
+            TopK = TopK,
+            Layer = Layer,
+            BatchSize = BatchSize,
+            Seed = Seed,
+        };
+    }
+
+    private LearnableTaskVectorOptions LtvOptions()
     {
         var defaults = new LearnableTaskVectorOptions();
-        var options = new LearnableTaskVectorOptions
+        return defaults with
         {
             ActivationSource = ActivationSource,
             MeanPrompts = Prompts ?? defaults.MeanPrompts,
-            MeanShots = IsRegression ? TrainingPoints - 1 : defaults.MeanShots,
+            MeanShots = RegressionShots ?? defaults.MeanShots,
             TrainingKind = Setting,
-            Shots = Shots ?? (IsRegression ? TrainingPoints - 1 : null),
+            Shots = Shots ?? RegressionShots,
             TrainPrompts = TrainPrompts,
             ValidationPrompts = ValidationPrompts ?? defaults.ValidationPrompts,
             BatchSize = BatchSize,
@@ -135,8 +158,6 @@ public sealed class NewTaskVectorCommand : TaskVectorCmdlet
             Seed = Seed,
             AuthorsVariant = AuthorsVariant,
         };
-        var epochs = new EpochRelay(progress, this);
-        return LearnableTaskVector.Train(problem, options, epochs, Cancellation);
     }
 
     /// <summary>Epoch rows to Write-Progress and Write-Verbose, on the pipeline thread (the engine reports synchronously).</summary>

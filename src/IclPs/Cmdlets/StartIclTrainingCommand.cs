@@ -55,7 +55,7 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
     public string TextFamily { get; set; } = "KeyedLookup";
 
     /// <summary>The language model's architecture (byte tokenizer), a preset of New-IclModel.</summary>
-    [Parameter(ParameterSetName = TextSet), ValidatePreset] public string ModelPreset { get; set; } = "gpt2-tiny";
+    [Parameter(ParameterSetName = TextSet), ValidatePreset, ArgumentCompleter(typeof(PresetCompleter))] public string ModelPreset { get; set; } = "gpt2-tiny";
     /// <summary>KeyedLookup: the key letters; an input is a key then an instance, e.g. "a3".</summary>
     [Parameter(ParameterSetName = TextSet), ValidateNotNullOrEmpty] public string Keys { get; set; } = "abc";
     /// <summary>KeyedLookup: the instance characters.</summary>

@@ -72,10 +72,6 @@ public abstract class TaskVectorCmdlet : IclPsCmdlet
     [Parameter(ParameterSetName = RegressionSet)]
     public SwitchParameter OrthogonalQuery { get; set; }
 
-    /// <summary>Loss on the query prediction for training (LTV): squared error or Huber.</summary>
-    [Parameter(ParameterSetName = RegressionSet)]
-    public RegressionTaskLoss Loss { get; set; } = RegressionTaskLoss.SquaredError;
-
     /// <summary>Fixes every prompt and random choice.</summary>
     [Parameter]
     public int Seed { get; set; }
@@ -85,26 +81,36 @@ public abstract class TaskVectorCmdlet : IclPsCmdlet
 
     protected bool IsRegression => ParameterSetName == RegressionSet;
 
-    protected TaskVectorProblem CreateProblem()
+    private LinearTaskFamily? _family;
+
+    /// <param name="loss">The regression problem's training loss; only the LTV trains on it.</param>
+    protected TaskVectorProblem CreateProblem(RegressionTaskLoss loss = RegressionTaskLoss.SquaredError)
     {
         if (!IsRegression)
         {
-            var format = new PromptFormat { Description = Description, InputTemplate = Template, TargetDelimiter = TargetDelimiter, FewShotDelimiter = FewShotDelimiter };
-            format.Validate();
+            var text = new TextTaskVectorProblem(Model, Dataset,
+                new PromptFormat { Description = Description, InputTemplate = Template, TargetDelimiter = TargetDelimiter, FewShotDelimiter = FewShotDelimiter });
+            var format = text.Format;
             WriteVerbose($"Model {Model.Name} ({Model.Source}; {Model.Config}); demonstrations from {Dataset.Train.Name} ({Dataset.Train.Count} train, {Dataset.Valid.Count} valid); " +
                          $"template {QueryInput.Show(format.InputTemplate)}, target delimiter {QueryInput.Show(format.TargetDelimiter)}, few-shot delimiter {QueryInput.Show(format.FewShotDelimiter)}.");
-            return new TextTaskVectorProblem(Model, Dataset, format);
+            return text;
         }
-        var task = RegressionTaskParameters.Resolve(this, RegressionModel.Task, Dimension, RegressionModel.Task?.Points ?? 16, TaskPoolSize, NoiseVariance, TaskSeed);
-        var inputs = new RegressionInputOptions { Covariance = Covariance, OrthogonalQuery = OrthogonalQuery };
-        var family = new LinearTaskFamily(task.Dimension, task.NoiseVariance, task.PoolSize, task.TaskSeed, inputs);
-        var problem = new RegressionTaskVectorProblem(RegressionModel, family, Loss);
+        var task = RegressionTaskParameters.Resolve(this, RegressionModel.Task, Dimension, TrainingPoints, TaskPoolSize, NoiseVariance, TaskSeed);
+        // One family per piped model: the previous model's vector is built, so its family (and pool tensor) can go.
+        _family?.Dispose();
+        _family = task.CreateFamily(inputs: new RegressionInputOptions { Covariance = Covariance, OrthogonalQuery = OrthogonalQuery });
+        var problem = new RegressionTaskVectorProblem(RegressionModel, _family, loss);
         WriteVerbose($"Model {RegressionModel.Name} ({RegressionModel.Source}; {RegressionModel.Config}); tasks {problem.Source}.");
         return problem;
     }
 
     /// <summary>The regression model's training prompt length K (points, query included), the natural default for its prompts.</summary>
     protected int TrainingPoints => RegressionModel.Task?.Points ?? 16;
+
+    /// <summary>Demonstrations per regression prompt when -Shots is not given: the training length minus the query; null for text.</summary>
+    protected int? RegressionShots => IsRegression ? TrainingPoints - 1 : null;
+
+    protected override void Release() => _family?.Dispose();
 
     /// <summary>Relays engine progress to Write-Progress and Write-Verbose (on the pipeline thread: the engine reports synchronously).</summary>
     protected IProgress<TaskVectorProgress> Progress(ProgressReporter reporter) => new Relay(this, reporter);
