@@ -8,11 +8,7 @@ public sealed class InvokeIclPromptTests(ModuleFixture module)
 {
     private const string Fqid = ",IclPs.Cmdlets.InvokeIclPromptCommand";
 
-    /// <summary>gpt2-tiny (seed 0, byte tokenizer, 256-token window) and antonym.json split 70/15/15 with seed 0, as Import-IclDataset makes it.</summary>
-    private string Setup => $"""
-        $m = New-IclModel
-        $ds = [IclPs.Engine.Data.DatasetLoader]::LoadJson('{module.RepositoryRoot}/../shared/data/function-vectors/antonym.json').Split(0.7, 0.15, 0)
-        """;
+    private string Setup => module.AntonymSetup;
 
     private static T Get<T>(PSObject o, string name) => (T)LanguagePrimitives.ConvertTo(o.Properties[name].Value, typeof(T));
 

@@ -7,11 +7,7 @@ public sealed class MeasureHiddenSimilarityTests(ModuleFixture module)
 {
     private const string Fqid = ",IclPs.Cmdlets.MeasureHiddenSimilarityCommand";
 
-    /// <summary>gpt2-tiny (2 layers) and antonym.json split 70/15/15 with seed 0, as Import-IclDataset makes it.</summary>
-    private string Setup => $"""
-        $m = New-IclModel
-        $ds = [IclPs.Engine.Data.DatasetLoader]::LoadJson('{module.RepositoryRoot}/../shared/data/function-vectors/antonym.json').Split(0.7, 0.15, 0)
-        """;
+    private string Setup => module.AntonymSetup;
 
     private static T Get<T>(PSObject o, string name) => (T)LanguagePrimitives.ConvertTo(o.Properties[name].Value, typeof(T));
 

@@ -32,6 +32,16 @@ public sealed class ModuleFixture : IDisposable
     /// <summary><see cref="RepositoryRoot"/> where no fixture exists yet (theory data).</summary>
     public static string SourceTree => Metadata("IclPsRepositoryRoot");
 
+    /// <summary>
+    /// Script text setting $m to gpt2-tiny (seed 0, byte tokenizer, 256-token window) and $ds to antonym.json split 70/15/15
+    /// with seed 0, as Import-IclDataset makes it; ends with a newline, so script text can follow directly.
+    /// </summary>
+    public string AntonymSetup => $"""
+        $m = New-IclModel
+        $ds = [IclPs.Engine.Data.DatasetLoader]::LoadJson('{RepositoryRoot}/../shared/data/function-vectors/antonym.json').Split(0.7, 0.15, 0)
+
+        """;
+
     private static string Metadata(string key) =>
         typeof(ModuleFixture).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 

@@ -6,11 +6,7 @@ namespace IclPs.Module.Tests;
 [Collection(ModuleCollection.Name)]
 public sealed class TaskVectorCmdletTests(ModuleFixture module)
 {
-    private string Setup => $"""
-        $m = New-IclModel
-        $ds = [IclPs.Engine.Data.DatasetLoader]::LoadJson('{module.RepositoryRoot}/../shared/data/function-vectors/antonym.json').Split(0.7, 0.15, 0)
-
-        """;
+    private string Setup => module.AntonymSetup;
 
     [Fact]
     public void Loss_belongs_to_New_TaskVector_on_regression_models_only()

@@ -6,11 +6,7 @@ namespace IclPs.Module.Tests;
 [Collection(ModuleCollection.Name)]
 public sealed class TaskVectorTests(ModuleFixture module)
 {
-    private string Setup => $"""
-        $m = New-IclModel
-        $ds = [IclPs.Engine.Data.DatasetLoader]::LoadJson('{module.RepositoryRoot}/../shared/data/function-vectors/antonym.json').Split(0.7, 0.15, 0)
-
-        """;
+    private string Setup => module.AntonymSetup;
 
     private const string RegressionModel = "$r = @(Start-IclTraining -Dimension 2 -Points 4 -Steps 4 -BatchSize 4 -EvaluateEvery 0 -Device cpu -PassThru)[-1]\n";
 
