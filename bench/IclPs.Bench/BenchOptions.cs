@@ -27,6 +27,15 @@ public sealed class BenchOptions
     public int[] IntList(string name, int[] fallback, int min = 1) =>
         _values.TryGetValue(name, out var text) ? text.Split(',').Select(part => ParseInt(name, part, min)).ToArray() : fallback;
 
+    public bool Bool(string name, bool fallback) => _values.TryGetValue(name, out var text)
+        ? text switch
+        {
+            "true" => true,
+            "false" => false,
+            _ => throw new BenchOptionException($"option '--{name}' expects true or false, got '{text}'."),
+        }
+        : fallback;
+
     private static int ParseInt(string name, string text, int min) =>
         int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min
             ? value

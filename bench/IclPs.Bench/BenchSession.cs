@@ -74,16 +74,8 @@ public sealed class BenchSession : IDisposable
     }
 
     /// <summary>bench/results of the enclosing checkout, looked for upwards from the working directory, then from the program.</summary>
-    private static string DefaultResultsFolder()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (Directory.Exists(Path.Combine(dir.FullName, "bench", "IclPs.Bench")))
-                    return Path.Combine(dir.FullName, "bench", "results");
-            }
-        }
-        throw new BenchOptionException($"no bench/IclPs.Bench folder above '{Directory.GetCurrentDirectory()}'; pass --out <folder>.");
-    }
+    private static string DefaultResultsFolder() =>
+        CheckoutRoot.Holding(Path.Combine("bench", "IclPs.Bench")) is { } root
+            ? Path.Combine(root, "bench", "results")
+            : throw new BenchOptionException($"no bench/IclPs.Bench folder above '{Directory.GetCurrentDirectory()}'; pass --out <folder>.");
 }

@@ -22,7 +22,7 @@ public static class CieBench
         var reps = options.Int("reps", 3);
         var warmup = options.Int("warmup", 1, min: 0);
         using var session = BenchSession.Start("cie", options);
-        using var workload = Gpt2Workload.Create(options.String("preset") is null ? new BenchOptions(["--preset", "gpt2-mini"], "preset") : options);
+        using var workload = Gpt2Workload.Create(options, defaultPreset: "gpt2-mini");
         var model = new IclModel(workload.Model, SimpleTokenizer.Bytes(), "bench", "random seed 0");
         // 200 pairs "i" -> "(7i mod 200) + 100": distinct outputs, short byte-level prompts (about 8 tokens per demonstration).
         var data = new IclDataset("sevens", Enumerable.Range(0, 200).Select(i => new IclExample(i.ToString(), (7 * i % 200 + 100).ToString())).ToArray()).Split(0.7, 0.15, seed: 1);

@@ -12,9 +12,10 @@ public sealed class Gpt2Workload : IDisposable
     public TransformerModel Model { get; }
     public ModelConfig Config => Model.Config;
 
-    public static Gpt2Workload Create(BenchOptions options)
+    /// <summary>The model of option <c>--preset</c>, else of <paramref name="defaultPreset"/>.</summary>
+    public static Gpt2Workload Create(BenchOptions options, string defaultPreset = "gpt2-small")
     {
-        var preset = options.String("preset") ?? "gpt2-small";
+        var preset = options.String("preset") ?? defaultPreset;
         if (!ModelConfig.Presets.TryGetValue(preset, out var config) || config.Family != ModelFamily.Gpt2)
         {
             var gpt2 = ModelConfig.Presets.Where(p => p.Value.Family == ModelFamily.Gpt2).Select(p => p.Key);

@@ -21,12 +21,7 @@ public static class MeasureRegressionBench
         var samples = options.Int("samples", 1024);
         var reps = options.Int("reps", 5);
         var warmup = options.Int("warmup", 1, min: 0);
-        var random = options.String("random") switch
-        {
-            null or "false" => false,
-            "true" => true,
-            var other => throw new BenchOptionException($"option '--random' expects true or false, got '{other}'."),
-        };
+        var random = options.Bool("random", false);
         using var session = BenchSession.Start("measure-regression", options);
         using var model = random
             ? IclRegressionModel.CreateRandom(ModelConfig.RegressionPresets["regression-small"] with { InputDim = 9 }, 0, "regression-small-random", "preset:regression-small seed:0",
@@ -64,16 +59,8 @@ public static class MeasureRegressionBench
     }
 
     /// <summary>module/models of the enclosing checkout, looked for upwards from the working directory, then from the program.</summary>
-    private static string ShippedModelsFolder()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var models = Path.Combine(dir.FullName, "module", "models");
-                if (Directory.Exists(Path.Combine(models, "linear-d8"))) return models;
-            }
-        }
-        throw new BenchOptionException($"no module/models/linear-d8 above '{Directory.GetCurrentDirectory()}'; pass --models <folder> or --random true.");
-    }
+    private static string ShippedModelsFolder() =>
+        CheckoutRoot.Holding(Path.Combine("module", "models", "linear-d8")) is { } root
+            ? Path.Combine(root, "module", "models")
+            : throw new BenchOptionException($"no module/models/linear-d8 above '{Directory.GetCurrentDirectory()}'; pass --models <folder> or --random true.");
 }

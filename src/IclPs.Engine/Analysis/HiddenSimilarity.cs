@@ -81,7 +81,7 @@ public static class HiddenSimilarity
             // Left padding puts every prompt's last token in the last column, which is what PositionFilter.Last keeps
             // and where a task vector is injected.
             var vector = conditions[c].TaskVector;
-            using var hooks = (vector is null ? new HookSet() : vector.CreateHooks(model.Network, (int)batch.InputIds.shape[1] - 1))
+            using var hooks = (vector is null ? new HookSet() : vector.CreateHooks(model.Network, -1))
                 .Capture("blocks.*.hook_resid_post", PositionFilter.Last);
             model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks, lastPositionOnly: true);
             states[c] = stack(Enumerable.Range(0, model.Config.Layers).Select(l => hooks.Captured[HookNames.ResidPost(l)]).ToArray())

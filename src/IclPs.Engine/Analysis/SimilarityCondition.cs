@@ -17,8 +17,11 @@ public sealed record SimilarityCondition(string Name, IclModel Model, int Shots,
     public static SimilarityCondition Icl(IclModel model, int shots, string? name = null) => new(name ?? $"Icl{shots}", model, shots);
 
     /// <summary>The model with <paramref name="taskVector"/> injected at the query's last token, zero-shot unless <paramref name="shots"/> says otherwise.</summary>
-    public static SimilarityCondition Injected(IclModel model, TaskVector taskVector, string? name = null, int shots = 0) =>
-        new(name ?? taskVector.Method.ToString(), model, shots, taskVector ?? throw new ArgumentNullException(nameof(taskVector)));
+    public static SimilarityCondition Injected(IclModel model, TaskVector taskVector, string? name = null, int shots = 0)
+    {
+        ArgumentNullException.ThrowIfNull(taskVector);
+        return new(name ?? taskVector.Method.ToString(), model, shots, taskVector);
+    }
 
     /// <summary>The same prompt through a second model, e.g. one fine-tuned on the demonstrations.</summary>
     public static SimilarityCondition OtherModel(IclModel model, string name, int shots = 0) => new(name, model, shots);

@@ -20,6 +20,8 @@ public sealed class Gpt2Model : TransformerModel
     public override Tensor HeadOutputWeights(int layer) =>
         transformer.h[layer].attn.c_proj.Weight.view(Config.Heads, Config.DHead, Config.DModel);
 
+    public override Tensor HeadOutputBias(int layer) => transformer.h[layer].attn.c_proj.Bias;
+
     public override void Initialise(long seed)
     {
         using var _ = no_grad();

@@ -171,7 +171,7 @@ public sealed class HookSet : IDisposable
     }
 
     /// <summary>[1, pos, 1] with a 1 at <paramref name="column"/> (negative counts from the end).</summary>
-    private static Tensor ColumnMask(Tensor x, int column)
+    internal static Tensor ColumnMask(Tensor x, int column)
     {
         var t = x.shape[1];
         var index = column < 0 ? t + column : column;

@@ -31,6 +31,9 @@ public sealed class LlamaModel : TransformerModel
         // o_proj.weight is [d_model, H*d_head]; head h's slice of W_O^T is [d_head, d_model].
         model.layers[layer].self_attn.o_proj.Weight.t().reshape(Config.Heads, Config.DHead, Config.DModel);
 
+    /// <summary>Null: LLaMA's o_proj has no bias.</summary>
+    public override Tensor? HeadOutputBias(int layer) => null;
+
     public override void Initialise(long seed)
     {
         using var _ = no_grad();

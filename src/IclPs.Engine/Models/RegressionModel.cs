@@ -57,6 +57,8 @@ public sealed class RegressionModel : TransformerModel
     public override Tensor HeadOutputWeights(int layer) =>
         transformer.h[layer].attn.c_proj.Weight.view(Config.Heads, Config.DHead, Config.DModel);
 
+    public override Tensor HeadOutputBias(int layer) => transformer.h[layer].attn.c_proj.Bias;
+
     /// <summary>GPT-2's initialisation; read-in and read-out N(0, 0.02), read-out bias 0.</summary>
     public override void Initialise(long seed)
     {

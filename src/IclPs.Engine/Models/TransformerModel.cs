@@ -163,6 +163,9 @@ public abstract class TransformerModel : nn.Module
     /// <summary>W_O split per head: [H, d_head, d_model], so head h contributes z_h @ W_O[h].</summary>
     public abstract Tensor HeadOutputWeights(int layer);
 
+    /// <summary>The bias b_O [d_model] of the attention output projection, added once to the sum of the heads' outputs; null where the family has none.</summary>
+    public abstract Tensor? HeadOutputBias(int layer);
+
     /// <summary>Seeded initialisation: N(0, 0.02) weights, residual projections N(0, 0.02/sqrt(2L)), unit norms, zero biases.</summary>
     public abstract void Initialise(long seed);
 

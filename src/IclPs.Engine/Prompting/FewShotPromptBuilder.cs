@@ -48,7 +48,7 @@ public sealed class FewShotPromptBuilder
     {
         if (demonstrations.Count < 2) return demonstrations;
         // A stream apart from the demonstration draw's, so shuffling never changes which demonstrations are picked.
-        var permutation = TaskVectors.Derangement.Draw(demonstrations.Count, new SeededRandom(Seed, queryIndex + ShuffleStream));
+        var permutation = Derangement.Draw(demonstrations.Count, new SeededRandom(Seed, queryIndex + ShuffleStream));
         return demonstrations.Select((d, i) => d with { Output = demonstrations[permutation[i]].Output }).ToArray();
     }
 

@@ -22,15 +22,18 @@ public sealed class LearnableTaskVector : IDisposable
 {
     private readonly TaskVectorProblem _problem;
     private readonly Tensor? _meanZ;
+    // The theta-independent part of every injection (see MeanOutputs), null with live activations.
+    private readonly Tensor? _meanOutputs;
     private readonly Parameter _theta;
     private readonly Adam _adam;
     private bool _trained;
 
-    private LearnableTaskVector(TaskVectorProblem problem, LearnableTaskVectorOptions options, Tensor? meanZ, Parameter theta)
+    private LearnableTaskVector(TaskVectorProblem problem, LearnableTaskVectorOptions options, Tensor? meanZ, Tensor? meanOutputs, Parameter theta)
     {
         _problem = problem;
         Options = options;
         _meanZ = meanZ;
+        _meanOutputs = meanOutputs;
         _theta = theta;
         // PyTorch's Adam defaults, as the authors use them (TorchSharp's own default beta2 is 0.99).
         _adam = optim.Adam(new[] { theta }, lr: options.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8);
@@ -65,7 +68,7 @@ public sealed class LearnableTaskVector : IDisposable
         return ltv.Train(progress, cancellationToken);
     }
 
-    /// <summary>Checks the options, computes the mean head activations (for <see cref="HeadActivationSource.Mean"/>) and initialises theta and Adam.</summary>
+    /// <summary>Checks the options, computes the mean head activations and their outputs (for <see cref="HeadActivationSource.Mean"/>) and initialises theta and Adam.</summary>
     public static LearnableTaskVector Prepare(TaskVectorProblem problem, LearnableTaskVectorOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(problem);
@@ -73,6 +76,8 @@ public sealed class LearnableTaskVector : IDisposable
         var resolved = (options ?? new LearnableTaskVectorOptions()).Resolve(model.Config);
         cancellationToken.ThrowIfCancellationRequested();
         Tensor? meanZ = null;
+        Tensor? meanOutputs = null;
+        Parameter? theta = null;
         try
         {
             if (resolved.ActivationSource == HeadActivationSource.Mean)
@@ -84,11 +89,20 @@ public sealed class LearnableTaskVector : IDisposable
                     throw new IclPsException(TaskVectorErrorIds.NonFinite, IclErrorKind.InvalidData,
                         "The mean head activations contain NaN or infinity; the model's outputs on clean prompts are not finite.", problem.ModelName);
             }
-            return new LearnableTaskVector(problem, resolved, meanZ, InitialTheta(model, resolved));
+            theta = InitialTheta(model, resolved);
+            if (meanZ is not null)
+            {
+                // Owned by the LTV and disposed with it, like theta, not by a scope the caller may have open.
+                meanZ.DetachFromDisposeScope();
+                meanOutputs = MeanOutputs(model, meanZ, theta.dtype, resolved.AuthorsVariant).DetachFromDisposeScope();
+            }
+            return new LearnableTaskVector(problem, resolved, meanZ, meanOutputs, theta);
         }
         catch
         {
             meanZ?.Dispose();
+            meanOutputs?.Dispose();
+            theta?.Dispose();
             throw;
         }
     }
@@ -110,30 +124,8 @@ public sealed class LearnableTaskVector : IDisposable
         if (meanZ is not null && !meanZ.shape.SequenceEqual(new long[] { config.Layers, config.Heads, config.DHead }))
             throw new IclPsException(TaskVectorErrorIds.ShapeMismatch, IclErrorKind.InvalidArgument,
                 $"mean activations are [{string.Join(", ", meanZ.shape)}]; the model needs [{config.Layers}, {config.Heads}, {config.DHead}].", meanZ.shape);
-        var hooks = new HookSet();
-        try
-        {
-            if (meanZ is null)
-            {
-                for (var l = 0; l < config.Layers; l++)
-                {
-                    var layerTheta = hooks.Own(theta[l]);
-                    if (authorsVariant) LtvAuthorsVariant.RegisterLive(hooks, model, l, layerTheta, column);
-                    else LiveHeadInjection.Register(hooks, model, l, layerTheta, column);
-                }
-                return hooks;
-            }
-            using var scope = NewDisposeScope();
-            var vectors = LayerVectors(model, meanZ, theta, authorsVariant);
-            for (var l = 0; l < config.Layers; l++)
-                hooks.AddVectorAt(HookNames.ResidPost(l), hooks.Own(vectors[l]), column);
-            return hooks;
-        }
-        catch
-        {
-            hooks.Dispose();
-            throw;
-        }
+        using var meanOutputs = meanZ is null ? null : MeanOutputs(model, meanZ, theta.dtype, authorsVariant);
+        return InjectionHooks(model, theta, meanOutputs, column, authorsVariant);
     }
 
     /// <summary>
@@ -205,7 +197,7 @@ public sealed class LearnableTaskVector : IDisposable
             var provenance = new TaskVectorProvenance
             {
                 Source = _problem.Source,
-                Shots = o.Shots ?? 0,
+                Shots = o.Shots!.Value,
                 Seed = o.Seed,
                 Prompts = train.Sum(b => b.Count),
                 ValidationPrompts = valid.Sum(b => b.Count),
@@ -227,16 +219,53 @@ public sealed class LearnableTaskVector : IDisposable
         _adam.Dispose();
         _theta.Dispose();
         _meanZ?.Dispose();
+        _meanOutputs?.Dispose();
     }
 
-    /// <summary>Per-layer vectors [L, d_model] for mean activations: the formula, or the authors' chunk scaling.</summary>
-    private static Tensor LayerVectors(TransformerModel model, Tensor meanZ, Tensor theta, bool authorsVariant)
+    /// <summary>
+    /// The part of the mean-activation v_l that theta does not touch, in <paramref name="thetaType"/>: each head's output
+    /// a_{l,h} @ W_O[h], [L, H, d_model], or for the authors' variant the projected attention output o_l, [L, d_model].
+    /// Model data outside theta's graph, and constant while the model is frozen, so a training run computes it once.
+    /// </summary>
+    private static Tensor MeanOutputs(TransformerModel model, Tensor meanZ, ScalarType thetaType, bool authorsVariant)
     {
-        if (authorsVariant) return LtvAuthorsVariant.LayerVectors(model, meanZ, theta);
-        Tensor headOutputs;
-        // a_{l,h} @ W_O[h] is model data, not part of theta's graph.
-        using (no_grad()) headOutputs = MeanHeadActivations.Project(model, meanZ).to(theta.dtype); // [L, H, d_model]
-        return einsum("lh,lhd->ld", theta, headOutputs);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var outputs = authorsVariant ? LtvAuthorsVariant.ProjectedMeanOutputs(model, meanZ) : MeanHeadActivations.Project(model, meanZ);
+        return outputs.to(thetaType).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Per-layer vectors [L, d_model] from <see cref="MeanOutputs"/>: the formula, or the authors' chunk scaling.</summary>
+    private static Tensor LayerVectors(Tensor meanOutputs, Tensor theta, bool authorsVariant) =>
+        authorsVariant ? LtvAuthorsVariant.ScaleChunks(meanOutputs, theta) : einsum("lh,lhd->ld", theta, meanOutputs);
+
+    /// <summary><see cref="CreateHooks"/> for checked arguments; <paramref name="meanOutputs"/> from <see cref="MeanOutputs"/>, null for live activations.</summary>
+    private static HookSet InjectionHooks(TransformerModel model, Tensor theta, Tensor? meanOutputs, int column, bool authorsVariant)
+    {
+        var hooks = new HookSet();
+        try
+        {
+            if (meanOutputs is null)
+            {
+                for (var l = 0; l < model.Config.Layers; l++)
+                {
+                    var layerTheta = hooks.Own(theta[l]);
+                    if (authorsVariant) LtvAuthorsVariant.RegisterLive(hooks, model, l, layerTheta, column);
+                    else LiveHeadInjection.Register(hooks, model, l, layerTheta, column);
+                }
+                return hooks;
+            }
+            using var scope = NewDisposeScope();
+            var vectors = LayerVectors(meanOutputs, theta, authorsVariant);
+            for (var l = 0; l < model.Config.Layers; l++)
+                hooks.AddVectorAt(HookNames.ResidPost(l), hooks.Own(vectors[l]), column);
+            return hooks;
+        }
+        catch
+        {
+            hooks.Dispose();
+            throw;
+        }
     }
 
     private static Parameter InitialTheta(TransformerModel model, LearnableTaskVectorOptions options)
@@ -259,7 +288,7 @@ public sealed class LearnableTaskVector : IDisposable
 
     private void Materialize(List<TaskPromptBatch> into, TaskDataSplit split, int count, int seed, CancellationToken cancellationToken)
     {
-        foreach (var batch in _problem.Prompts(Options.TrainingKind!.Value, split, Options.Shots ?? 0, count, Options.BatchSize, seed))
+        foreach (var batch in _problem.Prompts(Options.TrainingKind!.Value, split, Options.Shots!.Value, count, Options.BatchSize, seed))
         {
             into.Add(batch);
             cancellationToken.ThrowIfCancellationRequested();
@@ -274,7 +303,7 @@ public sealed class LearnableTaskVector : IDisposable
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
         _adam.zero_grad();
-        using var hooks = CreateHooks(_problem.Network, _theta, _meanZ, batch.PredictionColumn, Options.AuthorsVariant);
+        using var hooks = InjectionHooks(_problem.Network, _theta, _meanOutputs, batch.PredictionColumn, Options.AuthorsVariant);
         var loss = Loss(_problem.Predict(batch, hooks), batch).mean();
         var value = loss.to(ScalarType.Float64).item<double>();
         if (!double.IsFinite(value))
@@ -295,7 +324,7 @@ public sealed class LearnableTaskVector : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            using var hooks = CreateHooks(_problem.Network, _theta, _meanZ, batch.PredictionColumn, Options.AuthorsVariant);
+            using var hooks = InjectionHooks(_problem.Network, _theta, _meanOutputs, batch.PredictionColumn, Options.AuthorsVariant);
             var output = _problem.Predict(batch, hooks);
             loss += Loss(output, batch).to(ScalarType.Float64).sum().item<double>();
             metric += _problem.Metric(output, batch).to(ScalarType.Float64).sum().item<double>();
@@ -315,9 +344,7 @@ public sealed class LearnableTaskVector : IDisposable
             throw new IclPsException(TaskVectorErrorIds.InvalidOption, IclErrorKind.InvalidArgument,
                 $"LTV option Loss Huber needs one predicted number per prompt; this problem's output is [{string.Join(", ", output.shape)}] with {batch.Targets.dtype} targets.",
                 nameof(LearnableTaskVectorOptions.Loss));
-        var delta = Options.HuberDelta;
-        var error = (output - batch.Targets.to(output.dtype, output.device)).abs();
-        return where(error <= delta, 0.5 * error * error, delta * (error - 0.5 * delta));
+        return HuberLoss.Of(output - batch.Targets.to(output.dtype, output.device), Options.HuberDelta);
     }
 
     private TaskVector Build(TaskVectorProvenance provenance)
@@ -333,9 +360,9 @@ public sealed class LearnableTaskVector : IDisposable
             for (var h = 0; h < config.Heads; h++)
                 heads.Add(new TaskVectorHead(l, h, theta[l, h], meanZ?[l, h].data<float>().ToArray()));
         var vectors = new List<TaskVectorLayer>();
-        if (_meanZ is not null)
+        if (_meanOutputs is not null)
         {
-            var perLayer = LayerVectors(model, _meanZ, _theta, Options.AuthorsVariant).to(ScalarType.Float32, CPU).contiguous();
+            var perLayer = LayerVectors(_meanOutputs, _theta, Options.AuthorsVariant).to(ScalarType.Float32, CPU).contiguous();
             for (var l = 0; l < config.Layers; l++) vectors.Add(new TaskVectorLayer(l, perLayer[l].data<float>().ToArray()));
         }
         return new TaskVector(TaskVectorMethod.Ltv, _problem.ModelName, TaskVectorModelShape.Of(config), TaskVectorInjection.Add,

@@ -16,25 +16,36 @@ public static class LiveHeadInjection
         ArgumentNullException.ThrowIfNull(hooks);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(theta);
-        Tensor? z = null;
-        // hook_z runs before the block's resid_post, so the z seen here belongs to the same pass.
-        hooks.Edit(HookNames.Z(layer), x =>
+        RegisterFromSamePass(hooks, HookNames.Z(layer), layer, column, (z, _) =>
         {
-            z?.Dispose();
-            z = x.select(1, column < 0 ? x.shape[1] + column : column).DetachFromDisposeScope(); // [b, H, d_head]
+            var wo = model.HeadOutputWeights(layer); // [H, d_head, d_model]
+            var weighted = z * theta.to(z.dtype, z.device).view(1, -1, 1);
+            return einsum("bhk,hkd->bd", weighted, wo.to(z.dtype));
+        });
+    }
+
+    /// <summary>
+    /// Adds <paramref name="vector"/>(source, x) [b, d_model] to block <paramref name="layer"/>'s output x at <paramref name="column"/>,
+    /// where source is the activation of <paramref name="sourceHook"/> (an earlier hook of the same block) at that column in the
+    /// same pass. The source keeps its graph, so gradients flow through it.
+    /// </summary>
+    internal static void RegisterFromSamePass(HookSet hooks, string sourceHook, int layer, int column, Func<Tensor, Tensor, Tensor> vector)
+    {
+        Tensor? source = null;
+        // The source hook runs before the block's resid_post, so the activation seen there belongs to the same pass.
+        hooks.Edit(sourceHook, x =>
+        {
+            source?.Dispose();
+            source = x.select(1, column < 0 ? x.shape[1] + column : column).DetachFromDisposeScope();
             return x;
         });
         hooks.Edit(HookNames.ResidPost(layer), x =>
         {
-            if (z is null) throw new InvalidOperationException($"hook_z of layer {layer} did not run before its resid_post.");
-            var wo = model.HeadOutputWeights(layer); // [H, d_head, d_model]
-            var weighted = z * theta.to(z.dtype, z.device).view(1, -1, 1);
-            var v = einsum("bhk,hkd->bd", weighted, wo.to(z.dtype));
-            z.Dispose();
-            z = null;
-            var mask = zeros(1, x.shape[1], 1, dtype: x.dtype, device: x.device);
-            mask[0, column < 0 ? x.shape[1] + column : column, 0] = tensor(1.0f, dtype: x.dtype);
-            return x + mask * v.unsqueeze(1);
+            if (source is null) throw new InvalidOperationException($"{sourceHook} did not run before {HookNames.ResidPost(layer)}.");
+            var v = vector(source, x);
+            source.Dispose();
+            source = null;
+            return x + HookSet.ColumnMask(x, column) * v.unsqueeze(1);
         });
     }
 }

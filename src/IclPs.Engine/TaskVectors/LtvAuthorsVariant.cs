@@ -30,20 +30,37 @@ public static class LtvAuthorsVariant
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(meanZ);
         ArgumentNullException.ThrowIfNull(theta);
-        var (heads, dHead) = (model.Config.Heads, model.Config.DHead);
+        using var scope = NewDisposeScope();
+        var projected = ProjectedMeanOutputs(model, meanZ).to(theta.dtype);
+        return ScaleChunks(projected, theta).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// o_l = sum_h a_{l,h} W_O[h] + b_O, the output projection of the concatenated mean activations: [L, d_model] from
+    /// <paramref name="meanZ"/> [L, H, d_head]. Model data, computed without a graph; it does not depend on theta.
+    /// </summary>
+    internal static Tensor ProjectedMeanOutputs(TransformerModel model, Tensor meanZ)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
         var layers = new Tensor[model.Config.Layers];
         for (var l = 0; l < layers.Length; l++)
         {
-            Tensor projected;
-            // The output projection of the concatenated mean activations, [d_model]: model data, not part of theta's graph.
-            using (no_grad())
-            {
-                projected = einsum("hk,hkd->d", meanZ[l], model.HeadOutputWeights(l));
-                if (OutputBias(model, l) is { } bias) projected = projected + bias;
-            }
-            var chunks = projected.to(theta.dtype).view(heads, dHead) * theta[l].view(heads, 1);
-            layers[l] = chunks.reshape(-1);
+            var projected = einsum("hk,hkd->d", meanZ[l], model.HeadOutputWeights(l));
+            layers[l] = model.HeadOutputBias(l) is { } bias ? projected + bias : projected;
         }
+        return stack(layers).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>v_l [L, d_model]: theta_{l,h} scales the h-th d_head-wide chunk of <paramref name="projected"/> o_l [L, d_model] (theta's dtype); the graph to theta is kept.</summary>
+    internal static Tensor ScaleChunks(Tensor projected, Tensor theta)
+    {
+        var heads = theta.shape[1];
+        var dHead = projected.shape[1] / heads;
+        var layers = new Tensor[theta.shape[0]];
+        // Layer by layer, as the authors' code scales them.
+        for (var l = 0; l < layers.Length; l++)
+            layers[l] = (projected[l].view(heads, dHead) * theta[l].view(heads, 1)).reshape(-1);
         return stack(layers);
     }
 
@@ -57,38 +74,12 @@ public static class LtvAuthorsVariant
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(theta);
         var (heads, dHead) = (model.Config.Heads, model.Config.DHead);
-        Tensor? attnOut = null;
-        // hook_attn_out runs before the block's resid_post, so the output seen here belongs to the same pass.
-        hooks.Edit(HookNames.AttnOut(layer), x =>
+        LiveHeadInjection.RegisterFromSamePass(hooks, HookNames.AttnOut(layer), layer, column, (attnOut, x) =>
         {
-            attnOut?.Dispose();
-            attnOut = x.select(1, column < 0 ? x.shape[1] + column : column).DetachFromDisposeScope(); // [b, d_model]
-            return x;
-        });
-        hooks.Edit(HookNames.ResidPost(layer), x =>
-        {
-            if (attnOut is null) throw new InvalidOperationException($"hook_attn_out of layer {layer} did not run before its resid_post.");
-            var chunks = attnOut.view(attnOut.shape[0], heads, dHead);
+            var chunks = attnOut.view(attnOut.shape[0], heads, dHead); // [b, H, d_head]
             var twice = einsum("bhk,hkd->bhd", chunks, model.HeadOutputWeights(layer).to(x.dtype));
-            if (OutputBias(model, layer) is { } bias) twice = twice + bias.to(x.dtype);
-            var v = (twice * theta.to(x.dtype, x.device).view(1, heads, 1)).sum(1);
-            attnOut.Dispose();
-            attnOut = null;
-            var mask = zeros(1, x.shape[1], 1, dtype: x.dtype, device: x.device);
-            mask[0, column < 0 ? x.shape[1] + column : column, 0] = tensor(1.0f, dtype: x.dtype);
-            return x + mask * v.unsqueeze(1);
+            if (model.HeadOutputBias(layer) is { } bias) twice = twice + bias.to(x.dtype);
+            return (twice * theta.to(x.dtype, x.device).view(1, heads, 1)).sum(1);
         });
-    }
-
-    /// <summary>The attention output projection's bias b_O of <paramref name="layer"/> (GPT-2 and regression families), or null (LLaMA has none).</summary>
-    private static Tensor? OutputBias(TransformerModel model, int layer)
-    {
-        if (model.Config.Family == ModelFamily.Llama) return null;
-        var name = $"transformer.h.{layer}.attn.c_proj.bias";
-        foreach (var (key, parameter) in model.named_parameters())
-        {
-            if (key == name) return parameter;
-        }
-        throw new InvalidOperationException($"The {model.Config.Family} model has no parameter '{name}'.");
     }
 }

@@ -114,9 +114,8 @@ public sealed class RegressionTaskVectorProblem : TaskVectorProblem
     {
         using var scope = NewDisposeScope();
         var error = output - batch.Targets.to(output.dtype, output.device);
-        if (LossKind == RegressionTaskLoss.SquaredError) return error.square().MoveToOuterDisposeScope();
-        var size = error.abs();
-        return where(size <= HuberDelta, 0.5 * error.square(), HuberDelta * (size - 0.5 * HuberDelta)).MoveToOuterDisposeScope();
+        var loss = LossKind == RegressionTaskLoss.SquaredError ? error.square() : HuberLoss.Of(error, HuberDelta);
+        return loss.MoveToOuterDisposeScope();
     }
 
     public override Tensor Score(Tensor output, TaskPromptBatch batch)

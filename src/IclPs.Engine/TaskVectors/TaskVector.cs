@@ -66,8 +66,9 @@ public sealed class TaskVector
             {
                 foreach (var layer in Heads.GroupBy(h => h.Layer))
                 {
-                    var theta = zeros(Shape.Heads, dtype: model.DType, device: model.Device);
-                    foreach (var h in layer) theta[h.Head] = tensor(h.Weight, dtype: model.DType, device: model.Device);
+                    var weights = new double[Shape.Heads];
+                    foreach (var h in layer) weights[h.Head] = h.Weight;
+                    var theta = tensor(weights, dtype: model.DType, device: model.Device);
                     if (AuthorsVariant) LtvAuthorsVariant.RegisterLive(hooks, model, layer.Key, hooks.Own(theta), column);
                     else LiveHeadInjection.Register(hooks, model, layer.Key, hooks.Own(theta), column);
                 }

@@ -88,13 +88,7 @@ public sealed class AffineTaskFamily
     /// <summary>Tasks never to be trained on, in (a, b) order.</summary>
     public IReadOnlyList<SymbolicTask> HeldOutTasks { get; }
 
-    public SymbolicTask Task(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        return _byName.TryGetValue(name, out var task)
-            ? task
-            : throw new IclPsException("UnknownTask", IclErrorKind.ObjectNotFound, $"No task named '{name}' in this family.", name);
-    }
+    public SymbolicTask Task(string name) => TaskFamilyCommon.Find(_byName, name);
 
     /// <summary>The task computing (a*x + b) mod p.</summary>
     public SymbolicTask Task(int a, int b)
@@ -115,12 +109,7 @@ public sealed class AffineTaskFamily
     }
 
     /// <summary>Writes each task as <c>{directory}/{name}.json</c> in the Function Vector format; returns the paths in task order.</summary>
-    public IReadOnlyList<string> Export(string directory, IEnumerable<SymbolicTask> tasks)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        ArgumentNullException.ThrowIfNull(tasks);
-        return tasks.Select(t => FunctionVectorJsonWriter.Write(t.ToDataset(), Path.Combine(directory, t.Name + ".json"))).ToArray();
-    }
+    public IReadOnlyList<string> Export(string directory, IEnumerable<SymbolicTask> tasks) => TaskFamilyCommon.Export(directory, tasks);
 
     private SymbolicTask Create(int a, int b)
     {

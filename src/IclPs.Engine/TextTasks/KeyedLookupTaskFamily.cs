@@ -1,4 +1,3 @@
-using System.Globalization;
 using IclPs.Engine.Data;
 
 namespace IclPs.Engine.TextTasks;
@@ -24,15 +23,15 @@ public sealed class KeyedLookupTaskFamily
     public KeyedLookupTaskFamily(KeyedLookupTaskFamilyOptions? options = null)
     {
         Options = options ?? new KeyedLookupTaskFamilyOptions();
-        Keys = ValidateSymbols(Options.Keys, "InvalidKeys", "keys", 1);
-        Instances = ValidateSymbols(Options.Instances, "InvalidInstances", "instances", 2);
-        Outputs = ValidateSymbols(Options.Outputs, "InvalidOutputs", "outputs", 2);
+        Keys = TaskFamilyCommon.ValidateSymbols(Options.Keys, "InvalidKeys", "keys", 1);
+        Instances = TaskFamilyCommon.ValidateSymbols(Options.Instances, "InvalidInstances", "instances", 2);
+        Outputs = TaskFamilyCommon.ValidateSymbols(Options.Outputs, "InvalidOutputs", "outputs", 2);
         var overlap = Keys.Intersect(Instances).Concat(Keys.Intersect(Outputs)).Concat(Instances.Intersect(Outputs)).FirstOrDefault();
         if (overlap is not null)
             throw new IclPsException("SymbolSetsOverlap", IclErrorKind.InvalidArgument,
                 $"Keys '{Options.Keys}', instances '{Options.Instances}' and outputs '{Options.Outputs}' must not share a symbol; '{overlap}' is in two of them.", overlap);
-        RequireCount(Options.TrainTasks, nameof(Options.TrainTasks), 1);
-        RequireCount(Options.HeldOutTasks, nameof(Options.HeldOutTasks), 0);
+        TaskFamilyCommon.RequireCount(Options.TrainTasks, nameof(Options.TrainTasks), 1);
+        TaskFamilyCommon.RequireCount(Options.HeldOutTasks, nameof(Options.HeldOutTasks), 0);
         // Counted in double: |outputs|^|keys| overflows long long before the option counts could reach it.
         var distinctMaps = Math.Pow(Outputs.Count, Keys.Count);
         if ((double)Options.TrainTasks + Options.HeldOutTasks > distinctMaps)
@@ -60,13 +59,7 @@ public sealed class KeyedLookupTaskFamily
     /// <summary>Accuracy of a guess that ignores the context: 1 / |outputs|.</summary>
     public double Chance => 1.0 / Outputs.Count;
 
-    public SymbolicTask Task(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        return _byName.TryGetValue(name, out var task)
-            ? task
-            : throw new IclPsException("UnknownTask", IclErrorKind.ObjectNotFound, $"No task named '{name}' in this family.", name);
-    }
+    public SymbolicTask Task(string name) => TaskFamilyCommon.Find(_byName, name);
 
     /// <summary>The key of an input word (its first character).</summary>
     public string KeyOf(string input)
@@ -105,46 +98,16 @@ public sealed class KeyedLookupTaskFamily
     }
 
     /// <summary>Writes each task as <c>{directory}/{name}.json</c> in the Function Vector format; returns the paths in task order.</summary>
-    public IReadOnlyList<string> Export(string directory, IEnumerable<SymbolicTask> tasks)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        ArgumentNullException.ThrowIfNull(tasks);
-        return tasks.Select(t => FunctionVectorJsonWriter.Write(t.ToDataset(), Path.Combine(directory, t.Name + ".json"))).ToArray();
-    }
+    public IReadOnlyList<string> Export(string directory, IEnumerable<SymbolicTask> tasks) => TaskFamilyCommon.Export(directory, tasks);
 
     /// <summary>Draws maps from stream <paramref name="stream"/> of the task seed until <paramref name="count"/> not yet taken are found.</summary>
-    private List<SymbolicTask> DrawDistinct(int count, long stream, HashSet<string> taken)
-    {
-        var rng = new SeededRandom(Options.TaskSeed, stream);
-        var tasks = new List<SymbolicTask>(count);
-        // Generous: even drawing every map (coupon collector, about M ln M draws) stays far below it.
-        var attemptsLeft = 100L * count + 1000;
-        while (tasks.Count < count)
-        {
-            if (attemptsLeft-- == 0)
-                throw new IclPsException("TooManyTasks", IclErrorKind.InvalidArgument,
-                    $"Cannot find {count} more distinct maps of {Keys.Count} keys to {Outputs.Count} outputs; ask for fewer.", count);
-            var keyOutputs = Keys.Select(_ => Outputs[rng.NextInt(Outputs.Count)]).ToArray();
-            var name = "keyed-" + string.Concat(keyOutputs);
-            if (!taken.Add(name)) continue;
-            var outputs = keyOutputs.SelectMany(o => Enumerable.Repeat(o, Instances.Count)).ToArray();
-            tasks.Add(new SymbolicTask(name, SymbolicTaskKind.KeyedLookup, Inputs, outputs));
-        }
-        return tasks;
-    }
-
-    private static string[] ValidateSymbols(string? symbols, string errorId, string what, int minimum)
-    {
-        if (symbols is null || symbols.Length < minimum || symbols.Distinct().Count() != symbols.Length || symbols.Any(c => char.IsWhiteSpace(c) || char.IsSurrogate(c)))
-            throw new IclPsException(errorId, IclErrorKind.InvalidArgument,
-                $"The {what} '{symbols}' must be at least {minimum} distinct characters, none whitespace or outside the basic multilingual plane.", symbols);
-        return symbols.Select(c => c.ToString()).ToArray();
-    }
-
-    private static void RequireCount(int value, string name, int minimum)
-    {
-        if (value < minimum)
-            throw new IclPsException("InvalidTaskCount", IclErrorKind.InvalidArgument,
-                string.Create(CultureInfo.InvariantCulture, $"{name} must be {minimum} or more, got {value}."), value);
-    }
+    private List<SymbolicTask> DrawDistinct(int count, long stream, HashSet<string> taken) =>
+        TaskFamilyCommon.DrawDistinct(count, new SeededRandom(Options.TaskSeed, stream), (rng, _) =>
+            {
+                var keyOutputs = Keys.Select(_ => Outputs[rng.NextInt(Outputs.Count)]).ToArray();
+                var outputs = keyOutputs.SelectMany(o => Enumerable.Repeat(o, Instances.Count)).ToArray();
+                return new SymbolicTask("keyed-" + string.Concat(keyOutputs), SymbolicTaskKind.KeyedLookup, Inputs, outputs);
+            },
+            task => task.Name, taken,
+            $"Cannot find {count} more distinct maps of {Keys.Count} keys to {Outputs.Count} outputs; ask for fewer.");
 }

@@ -23,15 +23,15 @@ public sealed class SymbolicTaskFamily
     public SymbolicTaskFamily(SymbolicTaskFamilyOptions? options = null)
     {
         Options = options ?? new SymbolicTaskFamilyOptions();
-        Alphabet = ValidateSymbols(Options.Alphabet, "InvalidAlphabet", "alphabet", 3);
-        var labels = ValidateSymbols(Options.CategoryLabels, "InvalidCategoryLabels", "category labels", 2);
+        Alphabet = TaskFamilyCommon.ValidateSymbols(Options.Alphabet, "InvalidAlphabet", "alphabet", 3);
+        var labels = TaskFamilyCommon.ValidateSymbols(Options.CategoryLabels, "InvalidCategoryLabels", "category labels", 2);
         if (labels.Length > Alphabet.Count || labels.Any(Alphabet.Contains))
             throw new IclPsException("InvalidCategoryLabels", IclErrorKind.InvalidArgument,
                 $"Category labels '{Options.CategoryLabels}' must be at most {Alphabet.Count} (the alphabet size) and share no symbol with the alphabet '{Options.Alphabet}'.", Options.CategoryLabels);
-        RequireCount(Options.TrainPermutations, nameof(Options.TrainPermutations));
-        RequireCount(Options.HeldOutPermutations, nameof(Options.HeldOutPermutations));
-        RequireCount(Options.TrainCategoryTasks, nameof(Options.TrainCategoryTasks));
-        RequireCount(Options.HeldOutCategoryTasks, nameof(Options.HeldOutCategoryTasks));
+        TaskFamilyCommon.RequireCount(Options.TrainPermutations, nameof(Options.TrainPermutations), 0);
+        TaskFamilyCommon.RequireCount(Options.HeldOutPermutations, nameof(Options.HeldOutPermutations), 0);
+        TaskFamilyCommon.RequireCount(Options.TrainCategoryTasks, nameof(Options.TrainCategoryTasks), 0);
+        TaskFamilyCommon.RequireCount(Options.HeldOutCategoryTasks, nameof(Options.HeldOutCategoryTasks), 0);
         ArgumentNullException.ThrowIfNull(Options.HeldOutNamedTasks);
 
         var named = NamedTasks();
@@ -62,21 +62,10 @@ public sealed class SymbolicTaskFamily
     /// <summary>Tasks never to be trained on; no held-out map equals a training map.</summary>
     public IReadOnlyList<SymbolicTask> HeldOutTasks { get; }
 
-    public SymbolicTask Task(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        return _byName.TryGetValue(name, out var task)
-            ? task
-            : throw new IclPsException("UnknownTask", IclErrorKind.ObjectNotFound, $"No task named '{name}' in this family.", name);
-    }
+    public SymbolicTask Task(string name) => TaskFamilyCommon.Find(_byName, name);
 
     /// <summary>Writes each task as <c>{directory}/{name}.json</c> in the Function Vector format; returns the paths in task order.</summary>
-    public IReadOnlyList<string> Export(string directory, IEnumerable<SymbolicTask> tasks)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        ArgumentNullException.ThrowIfNull(tasks);
-        return tasks.Select(t => FunctionVectorJsonWriter.Write(t.ToDataset(), Path.Combine(directory, t.Name + ".json"))).ToArray();
-    }
+    public IReadOnlyList<string> Export(string directory, IEnumerable<SymbolicTask> tasks) => TaskFamilyCommon.Export(directory, tasks);
 
     private List<SymbolicTask> NamedTasks()
     {
@@ -97,20 +86,11 @@ public sealed class SymbolicTaskFamily
     /// <summary>Draws maps from stream <paramref name="stream"/> of the task seed until <paramref name="count"/> new ones are found.</summary>
     private List<SymbolicTask> DrawDistinct(int count, long stream, string prefix, SymbolicTaskKind kind, Func<SeededRandom, string[]> draw, HashSet<string> taken)
     {
-        var rng = new SeededRandom(Options.TaskSeed, stream);
         var digits = Math.Max(3, (count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture).Length);
-        var tasks = new List<SymbolicTask>(count);
-        // A generous cap on rejections: reached only when the requested pool exceeds (nearly) all distinct maps.
-        var attemptsLeft = 100L * count + 1000;
-        while (tasks.Count < count)
-        {
-            if (attemptsLeft-- == 0)
-                throw new IclPsException("TooManyTasks", IclErrorKind.InvalidArgument,
-                    $"Cannot find {count} distinct {kind} tasks over the alphabet '{Options.Alphabet}'; ask for fewer or use a larger alphabet.", count);
-            var task = new SymbolicTask(prefix + tasks.Count.ToString("D" + digits, System.Globalization.CultureInfo.InvariantCulture), kind, Alphabet, draw(rng));
-            if (taken.Add(task.MapKey)) tasks.Add(task);
-        }
-        return tasks;
+        return TaskFamilyCommon.DrawDistinct(count, new SeededRandom(Options.TaskSeed, stream),
+            (rng, found) => new SymbolicTask(prefix + found.ToString("D" + digits, System.Globalization.CultureInfo.InvariantCulture), kind, Alphabet, draw(rng)),
+            task => task.MapKey, taken,
+            $"Cannot find {count} distinct {kind} tasks over the alphabet '{Options.Alphabet}'; ask for fewer or use a larger alphabet.");
     }
 
     private string[] RandomPermutation(SeededRandom rng)
@@ -126,19 +106,5 @@ public sealed class SymbolicTaskFamily
         var outputs = Enumerable.Range(0, Alphabet.Count).Select(i => labels[i % labels.Length]).ToArray();
         rng.ShuffleFront(outputs, outputs.Length);
         return outputs;
-    }
-
-    private static string[] ValidateSymbols(string? symbols, string errorId, string what, int minimum)
-    {
-        if (symbols is null || symbols.Length < minimum || symbols.Distinct().Count() != symbols.Length || symbols.Any(c => char.IsWhiteSpace(c) || char.IsSurrogate(c)))
-            throw new IclPsException(errorId, IclErrorKind.InvalidArgument,
-                $"The {what} '{symbols}' must be at least {minimum} distinct characters, none whitespace or outside the basic multilingual plane.", symbols);
-        return symbols.Select(c => c.ToString()).ToArray();
-    }
-
-    private static void RequireCount(int value, string name)
-    {
-        if (value < 0)
-            throw new IclPsException("InvalidTaskCount", IclErrorKind.InvalidArgument, $"{name} must be 0 or more, got {value}.", value);
     }
 }

@@ -32,15 +32,16 @@ public sealed class ShippedModelCatalog
         .ToList();
 
     /// <summary>Every model's manifest; the first missing or malformed one is an <see cref="IclPsException"/> naming its file.</summary>
-    public IReadOnlyList<ShippedModelInfo> List() => Names.Select(Get).ToList();
+    public IReadOnlyList<ShippedModelInfo> List() => Names.Select(n => ReadManifest(System.IO.Path.Combine(Root, n))).ToList();
 
     /// <summary>The manifest of the model in folder <paramref name="name"/> (case-insensitive).</summary>
     public ShippedModelInfo Get(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var folder = Names.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
+        var names = Names;
+        var folder = names.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
             ?? throw new IclPsException(ShippedModelErrorIds.ModelNotFound, IclErrorKind.ObjectNotFound,
-                $"No shipped model '{name}' in '{Root}'; there are: {string.Join(", ", Names)}.", name);
+                $"No shipped model '{name}' in '{Root}'; there are: {string.Join(", ", names)}.", name);
         return ReadManifest(System.IO.Path.Combine(Root, folder));
     }
 

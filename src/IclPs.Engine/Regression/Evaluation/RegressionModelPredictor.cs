@@ -9,8 +9,8 @@ namespace IclPs.Engine.Regression.Evaluation;
 /// <summary>
 /// A trained <see cref="RegressionModel"/> as a predictor with the baselines' contract: the prediction of y_k is read at
 /// the x_k token, which the causal model computes from the pairs before it and x_k only. Runs in batches without gradients.
-/// <see cref="Hooks"/>, when set, makes the hooks of each forward pass from its token length (e.g. a task vector injected at
-/// the last x token, column length - 2), so only the last prediction of a prompt is affected.
+/// <see cref="Hooks"/>, when set, makes the hooks of each forward pass (e.g. a task vector injected at the last x token,
+/// column -2), so only the last prediction of a prompt is affected.
 /// </summary>
 public sealed class RegressionModelPredictor : IRegressionBaseline
 {
@@ -24,8 +24,8 @@ public sealed class RegressionModelPredictor : IRegressionBaseline
     public string Name => "model";
     public RegressionModel Model { get; }
     public int BatchSize { get; }
-    /// <summary>Hooks for a forward pass over this many tokens; the predictor disposes them after the pass.</summary>
-    public Func<int, HookSet?>? Hooks { get; init; }
+    /// <summary>Fresh hooks for each forward pass; the predictor disposes them after the pass.</summary>
+    public Func<HookSet?>? Hooks { get; init; }
 
     public Tensor Predict(Tensor x, Tensor y)
     {
@@ -41,7 +41,7 @@ public sealed class RegressionModelPredictor : IRegressionBaseline
         {
             var len = Math.Min(BatchSize, x.shape[0] - start);
             var tokens = RegressionBatchSource.Pad(RegressionTokens.Encode(x.narrow(0, start, len), y.narrow(0, start, len)), width);
-            using var hooks = Hooks?.Invoke((int)tokens.shape[1]);
+            using var hooks = Hooks?.Invoke();
             var output = Model.Predict(tokens, hooks: hooks).unsqueeze(-1);                     // [b, 2K, 1]
             parts.Add(RegressionTokens.ReadPredictions(output).to(ScalarType.Float64, x.device));
         }

@@ -29,7 +29,7 @@ public sealed class RegressionPromptRunner
         // The last token is y_K's placeholder; the prediction is read at x_K, one column before it.
         _predictor = new RegressionModelPredictor(model.Network, batchSize)
         {
-            Hooks = taskVector is null ? null : length => taskVector.CreateHooks(model.Network, length - 2),
+            Hooks = taskVector is null ? null : () => taskVector.CreateHooks(model.Network, -2),
         };
     }
 

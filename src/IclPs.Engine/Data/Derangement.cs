@@ -1,6 +1,4 @@
-using IclPs.Engine.Data;
-
-namespace IclPs.Engine.TaskVectors;
+namespace IclPs.Engine.Data;
 
 /// <summary>Seeded uniform derangements: shuffled labels in which no demonstration keeps its own output.</summary>
 internal static class Derangement
