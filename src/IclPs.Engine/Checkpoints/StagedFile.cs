@@ -35,6 +35,13 @@ internal sealed class StagedFile : IDisposable
         Flush(stream);
     }
 
+    public void WriteAllBytes(byte[] bytes)
+    {
+        using var stream = OpenWrite();
+        stream.Write(bytes);
+        Flush(stream);
+    }
+
     /// <summary>Forces the bytes to disk, so a crash right after the rename cannot expose an empty file.</summary>
     public static void Flush(FileStream stream) => stream.Flush(flushToDisk: true);
 

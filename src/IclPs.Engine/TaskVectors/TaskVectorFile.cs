@@ -33,16 +33,9 @@ public static class TaskVectorFile
             SafetensorsWriter.Write(tensorsPath, tensors, new Dictionary<string, string> { ["format"] = Format }, cancellationToken);
         }
         var json = Json(vector, Path.GetFileName(tensorsPath), Sha256(tensorsPath));
-        var temp = Path.Combine(Path.GetDirectoryName(jsonPath)!, $".{Path.GetFileName(jsonPath)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temp, json);
-            File.Move(temp, jsonPath, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        using var staged = new StagedFile(jsonPath);
+        staged.WriteAllBytes(json);
+        staged.Commit();
         return jsonPath;
     }
 
