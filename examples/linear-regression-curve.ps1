@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Garg et al. 2022 figure (methods.md section 2): squared error / D against the number of in-context examples on fresh linear
+    Garg et al. 2022 figure (docs/science.md §2): squared error / D against the number of in-context examples on fresh linear
     tasks, for a transformer trained on fresh tasks and the least-squares, 3-nearest-neighbour, averaging and Ridge baselines.
 .DESCRIPTION
     Measures the run folder -ModelPath (its newest checkpoint; by default the M = inf model of examples/task-diversity.ps1, so

@@ -1,14 +1,14 @@
 <#
 .SYNOPSIS
-    The learnable task vector (LTV) on a regression model (methods.md section 5): squared error / D against prompt length, out
+    The learnable task vector (LTV) on a regression model (docs/science.md §5): squared error / D against prompt length, out
     to about 2.4 times the model's training length, for plain ICL, the function vector and the LTV, under the distribution
     shifts of Saglam et al. (skewed covariance, noisier targets, a query orthogonal to the demonstrations).
 .DESCRIPTION
     On the shipped linear-d8 model (D = 8, trained on fresh tasks with prompts of K = 16 points), for each shift:
         Ltv:            New-TaskVector -Method Ltv trained on clean prompts of the model's training length (K = 16) under the
                         shift, live head activations at the query's x token (the paper's regression protocol).
-        LtvLonger:      the same, trained on prompts of -LongerPoints points (beyond the training length, methods.md's
-                        "longer prompt" setting), to see whether theta can repair what the unseen positions break.
+        LtvLonger:      the same, trained on prompts of -LongerPoints points (beyond the training length, the "longer
+                        prompt" setting of docs/science.md §5), to see whether theta can repair what the unseen positions break.
         FunctionVector: Todd's function vector from clean prompts of the training length (top -TopK heads), added at L/3.
         Icl:            the plain prompt, no vector.  Ridge: the Bayes-optimal posterior mean on the same prompts.
     Every method sees the same -Samples prompts at each length (one seed), so differences are paired. Error is the mean

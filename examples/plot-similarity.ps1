@@ -8,10 +8,10 @@
     Runs in pwsh with the module imported, or here through the host:
         dotnet run --project src/IclPs.Host -c Release -- -File examples/plot-similarity.ps1
 .PARAMETER DatasetPath
-    A Function Vector style JSON dataset; defaults to antonym.json in ../shared beside the repository.
+    A Function Vector style JSON dataset; defaults to the antonym.json the module ships (module/data/function-vectors).
 #>
 param(
-    [string]$DatasetPath = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../../shared/data/function-vectors/antonym.json')),
+    [string]$DatasetPath = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../module/data/function-vectors/antonym.json')),
     [string]$OutDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../out/plot-similarity')),
     [string]$Preset = 'gpt2-mini',
     [int]$Seed = 0,

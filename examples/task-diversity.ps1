@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Task-diversity sweep (Raventos et al. 2023, methods.md section 2): one regression transformer per pool size M, each compared
+    Task-diversity sweep (Raventos et al. 2023, docs/science.md §2): one regression transformer per pool size M, each compared
     with Ridge and dMMSE on pool ("pretrain") and fresh tasks.
 .DESCRIPTION
     Trains -Preset once per M = 2^e for each e in -Exponents, and once on fresh tasks (M = inf), all with the same seed, D, K, batch

@@ -3,7 +3,8 @@
     ModuleVersion        = '0.1.0'
     GUID                 = '06c5f298-359f-4426-ab5c-73b484111d9e'
     Author               = 'IclPs contributors'
-    Description          = 'In-context-learning research from PowerShell: transformer models (GPT-2, LLaMA) on TorchSharp, prompts, activations and interventions.'
+    Description          = 'In-context-learning research from PowerShell: transformer models (GPT-2, LLaMA) on TorchSharp, few-shot prompts, task vectors, hidden-state similarity, regression ICL against Bayesian baselines. Ships CPU libtorch for linux-x64; other platforms need a build with their natives (build.ps1 -Runtime).'
+    Copyright            = '(c) IclPs contributors. MIT License.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('IclPs.format.ps1xml')
@@ -38,7 +39,10 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags = @('ICL', 'Transformers', 'TorchSharp', 'Interpretability', 'Research')
+            Tags         = @('ICL', 'InContextLearning', 'Transformers', 'TorchSharp', 'Interpretability', 'TaskVectors', 'Research', 'PSEdition_Core', 'Linux')
+            ProjectUri   = 'https://github.com/iclps/IclPs'
+            LicenseUri   = 'https://github.com/iclps/IclPs/blob/main/LICENSE'
+            ReleaseNotes = '0.1.0: first release. Few-shot text and numeric prompts, task vectors (LTV, function vector, Hendel), hidden-state similarity, regression ICL training and Bayesian baselines, shipped trained models, MAML help. Full notes: https://github.com/iclps/IclPs/blob/main/CHANGELOG.md'
         }
     }
 }

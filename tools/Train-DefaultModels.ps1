@@ -2,7 +2,7 @@
 .SYNOPSIS
     Trains the regression models shipped with the module (module/models/linear-d8 and module/models/linear-d8-pool).
 .DESCRIPTION
-    Both are D = 8, K = 16, sigma^2 = 0.25 linear regression (methods.md section 2) on the regression-small preset, whose
+    Both are D = 8, K = 16, sigma^2 = 0.25 linear regression (docs/science.md §2) on the regression-small preset, whose
     256 positions cover prompts far longer than the 32 training tokens:
       linear-d8       a fresh task w per sequence (M = inf), with Garg et al.'s curriculum (D and K raised over the first half):
                       should behave like Ridge on fresh tasks. Without the curriculum it had not left the loss plateau after

@@ -6,7 +6,7 @@ namespace IclPs.Engine.Models;
 
 /// <summary>
 /// Decoder families. <see cref="Regression"/> is the GPT-2 block stack with a read-in Linear(d_in -> d_model) in place of
-/// the token embedding and a read-out Linear(d_model -> 1) in place of the unembedding (methods.md section 2).
+/// the token embedding and a read-out Linear(d_model -> 1) in place of the unembedding (docs/science.md §2).
 /// </summary>
 public enum ModelFamily { Gpt2, Llama, Regression }
 
@@ -272,7 +272,7 @@ public sealed record ModelConfig
     public const string RegressionModelType = "iclps-regression";
 
     /// <summary>
-    /// Regression architectures (methods.md section 2), kept apart from <see cref="Presets"/> because they take vectors, not
+    /// Regression architectures (docs/science.md §2), kept apart from <see cref="Presets"/> because they take vectors, not
     /// tokens. Raventós base (8 layers, 128 wide, 2 heads) and small (4, 64, 2) with d_in = 9 (D = 8), and a tiny one for
     /// tests (D = 4). Positions reach 256 tokens so longer-than-trained prompts can be evaluated; set InputDim with
     /// <c>with { InputDim = D + 1 }</c> for other dimensions.

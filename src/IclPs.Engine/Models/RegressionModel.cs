@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace IclPs.Engine.Models;
 
 /// <summary>
-/// The regression variant (methods.md section 2): a read-in Linear(d_in -> d_model) without bias in place of the token
+/// The regression variant (docs/science.md §2): a read-in Linear(d_in -> d_model) without bias in place of the token
 /// embedding, GPT-2's learned positions and block stack, and a read-out Linear(d_model -> 1). Checkpoint names:
 /// <c>read_in.weight</c> [d_model, d_in], <c>transformer.wpe.weight</c>, <c>transformer.h.{l}.*</c> (GPT-2 Conv1D layout),
 /// <c>transformer.ln_f.*</c>, <c>read_out.weight</c> [1, d_model], <c>read_out.bias</c> [1]. Hook points are GPT-2's,

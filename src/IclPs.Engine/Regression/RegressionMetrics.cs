@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace IclPs.Engine.Regression;
 
-/// <summary>The regression ICL metrics of methods.md section 2, normalised by D so that predicting 0 scores about 1.</summary>
+/// <summary>The regression ICL metrics of docs/science.md §2, normalised by D so that predicting 0 scores about 1.</summary>
 public static class RegressionMetrics
 {
     /// <summary>Per position k: mean over the batch of (prediction - target)^2 / D. Inputs [b, K]; K values.</summary>

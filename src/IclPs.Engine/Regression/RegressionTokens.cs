@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace IclPs.Engine.Regression;
 
 /// <summary>
-/// The token layout of methods.md section 2: D+1 channels, x-token = [0, x_1..x_D], y-token = [y, 0..0], interleaved
+/// The token layout of docs/science.md §2: D+1 channels, x-token = [0, x_1..x_D], y-token = [y, 0..0], interleaved
 /// x_1, y_1, x_2, y_2, ... (length 2K). The prediction of y_k is read at the x_k position (even positions), channel 0.
 /// </summary>
 public static class RegressionTokens

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace IclPs.Engine.TaskVectors;
 
 /// <summary>
-/// Todd et al. 2024's function vector (methods.md section 5): mean head activations a_{l,h} over clean prompts; each head's
+/// Todd et al. 2024's function vector (docs/science.md §5): mean head activations a_{l,h} over clean prompts; each head's
 /// causal indirect effect on shuffled-label prompts; FV = sum over the top-k heads of a_{l,h} @ W_O[h], ADDED to one block's
 /// output at the last token.
 /// </summary>

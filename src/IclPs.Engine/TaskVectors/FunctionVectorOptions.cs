@@ -1,6 +1,6 @@
 namespace IclPs.Engine.TaskVectors;
 
-/// <summary>Settings of <see cref="FunctionVector.Build"/>; defaults follow Todd et al. 2024 (methods.md section 5).</summary>
+/// <summary>Settings of <see cref="FunctionVector.Build"/>; defaults follow Todd et al. 2024 (docs/science.md §5).</summary>
 public sealed record FunctionVectorOptions
 {
     /// <summary>Clean prompts whose last-token head activations are averaged.</summary>

@@ -1,6 +1,6 @@
 namespace IclPs.Engine.TaskVectors;
 
-/// <summary>Which head activations a_{l,h} an LTV weights (methods.md section 5).</summary>
+/// <summary>Which head activations a_{l,h} an LTV weights (docs/science.md §5).</summary>
 public enum HeadActivationSource
 {
     /// <summary>a_{l,h} is the mean hook_z at the prediction position over ICL prompts, so each layer's vector is fixed (the formula).</summary>

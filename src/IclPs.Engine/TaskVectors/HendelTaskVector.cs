@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace IclPs.Engine.TaskVectors;
 
 /// <summary>
-/// Hendel et al. 2023's task vector (methods.md section 5): theta_l = the block output (resid_post) of layer l at the last
+/// Hendel et al. 2023's task vector (docs/science.md §5): theta_l = the block output (resid_post) of layer l at the last
 /// token, averaged over dummy-query prompts (k demonstrations, then a train item as query); it REPLACES layer L's
 /// last-token hidden state of a zero-shot prompt, with L the layer whose replacement scores best on the validation split.
 /// </summary>

@@ -1,6 +1,6 @@
 namespace IclPs.Engine.TaskVectors;
 
-/// <summary>Settings of <see cref="HendelTaskVector.Build"/>; defaults follow Hendel et al. 2023 (methods.md section 5).</summary>
+/// <summary>Settings of <see cref="HendelTaskVector.Build"/>; defaults follow Hendel et al. 2023 (docs/science.md §5).</summary>
 public sealed record HendelTaskVectorOptions
 {
     /// <summary>Demonstrations per dummy-query prompt.</summary>

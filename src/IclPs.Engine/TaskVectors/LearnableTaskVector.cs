@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace IclPs.Engine.TaskVectors;
 
 /// <summary>
-/// The learnable task vector (Saglam et al. 2025; methods.md section 5): theta in R^{L x H}, one weight per head, trained with
+/// The learnable task vector (Saglam et al. 2025; docs/science.md §5): theta in R^{L x H}, one weight per head, trained with
 /// the model frozen. Every layer l receives v_l = sum_h theta_{l,h} (a_{l,h} @ W_O[h]) added to its block output at the
 /// prediction position, where a_{l,h} is the head's mean activation over clean ICL prompts (<see cref="HeadActivationSource.Mean"/>)
 /// or the prompt's own activation in the same pass (<see cref="HeadActivationSource.Live"/>). Theta is trained by Adam on the

@@ -4,7 +4,7 @@ using IclPs.Engine.Models;
 namespace IclPs.Engine.TaskVectors;
 
 /// <summary>
-/// How <see cref="LearnableTaskVector"/> trains theta (methods.md section 5). Null fields take the family's default:
+/// How <see cref="LearnableTaskVector"/> trains theta (docs/science.md §5). Null fields take the family's default:
 /// language models use mean activations and zero-shot prompts, regression models live activations and clean prompts
 /// (whose shot count, the model's training length, must be given).
 /// </summary>

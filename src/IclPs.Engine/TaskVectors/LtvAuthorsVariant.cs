@@ -6,7 +6,7 @@ namespace IclPs.Engine.TaskVectors;
 
 /// <summary>
 /// The LTV as the authors' code (Saglam et al. 2025) builds v_l, which deviates from the paper's formula
-/// v_l = sum_h theta_{l,h} (a_{l,h} @ W_O[h]) (methods.md section 5). Offered only when asked for
+/// v_l = sum_h theta_{l,h} (a_{l,h} @ W_O[h]) (docs/science.md §5). Offered only when asked for
 /// (<see cref="LearnableTaskVectorOptions.AuthorsVariant"/>) and labelled on the result (<see cref="TaskVector.AuthorsVariant"/>).
 /// <list type="bullet">
 /// <item>Mean activations (their language code): the mean activations of all heads are concatenated and passed through

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace IclPs.Engine.TaskVectors;
 
 /// <summary>
-/// a_{l,h}: the mean of every head's hook_z at the prediction position over a set of prompts (methods.md section 5), and
+/// a_{l,h}: the mean of every head's hook_z at the prediction position over a set of prompts (docs/science.md §5), and
 /// its projection through W_O. Shared by function vectors and the LTV.
 /// </summary>
 public static class MeanHeadActivations

@@ -1,6 +1,6 @@
 namespace IclPs.Engine.TaskVectors;
 
-/// <summary>The prompt settings task-vector methods build and are evaluated on (methods.md section 5).</summary>
+/// <summary>The prompt settings task-vector methods build and are evaluated on (docs/science.md §5).</summary>
 public enum TaskPromptKind
 {
     /// <summary>k demonstrations with their true outputs, then the query.</summary>

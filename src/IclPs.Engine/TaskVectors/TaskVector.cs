@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace IclPs.Engine.TaskVectors;
 
 /// <summary>
-/// A task representation built from demonstrations (methods.md section 5), ready to inject at the prediction position:
+/// A task representation built from demonstrations (docs/science.md §5), ready to inject at the prediction position:
 /// <see cref="Vectors"/> enter block outputs (resid_post) by <see cref="Injection"/>; an LTV with live activations instead
 /// weights the prompt's own head outputs by <see cref="Heads"/>. Plain data (float arrays), so it outlives the model and serializes.
 /// </summary>
@@ -43,7 +43,7 @@ public sealed class TaskVector
     public IReadOnlyList<TaskVectorHead> Heads { get; }
     public TaskVectorProvenance Provenance { get; }
     public HeadActivationSource ActivationSource { get; }
-    /// <summary>True when built with the LTV authors' code behaviour rather than the formula (methods.md section 5).</summary>
+    /// <summary>True when built with the LTV authors' code behaviour rather than the formula (docs/science.md §5).</summary>
     public bool AuthorsVariant { get; }
 
     /// <summary>Layers that receive an injection.</summary>

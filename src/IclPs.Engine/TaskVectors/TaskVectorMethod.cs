@@ -1,6 +1,6 @@
 namespace IclPs.Engine.TaskVectors;
 
-/// <summary>The three task representations of methods.md section 5.</summary>
+/// <summary>The three task representations of docs/science.md §5.</summary>
 public enum TaskVectorMethod
 {
     /// <summary>Learnable task vector (Saglam et al. 2025): one trained weight per head, added to every block's output.</summary>

@@ -1,13 +1,13 @@
 namespace IclPs.Engine.Tests.Data;
 
-/// <summary>Paths to the shared Function Vector datasets (beside the repository, never copied into it) and scratch files.</summary>
+/// <summary>Paths to the Function Vector datasets the module ships (module/data/function-vectors) and to the repository root.</summary>
 internal static class TestData
 {
     public static string FunctionVectors(string name)
     {
         var root = RepositoryRoot();
-        var path = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "function-vectors", name));
-        if (!File.Exists(path)) throw new FileNotFoundException($"Shared dataset not found beside the repository: {path}");
+        var path = Path.GetFullPath(Path.Combine(root, "module", "data", "function-vectors", name));
+        if (!File.Exists(path)) throw new FileNotFoundException($"Dataset not found in the repository: {path}");
         return path;
     }
 

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace IclPs.Engine.Tests.Training;
 
 /// <summary>
-/// Test data per methods.md section 2, written inline: x ~ N(0, I_D), w ~ N(0, I_D) fresh per sequence or, with a
+/// Test data per docs/science.md §2, written inline: x ~ N(0, I_D), w ~ N(0, I_D) fresh per sequence or, with a
 /// <paramref name="poolSize"/>, picked uniformly from a pool of that many drawn once from seed 2024, y = w.x + N(0, noise^2); tokens x_k = [0, x, 0-padding], y_k = [y, 0...] interleaved over 2K positions of
 /// <paramref name="width"/> channels; y_k is the target at the x_k position, which alone is scored.
 /// </summary>

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace IclPs.Engine.Regression.Evaluation;
 
 /// <summary>
-/// Error-per-position curves of models and baselines (methods.md section 2): for each task source, <see
+/// Error-per-position curves of models and baselines (docs/science.md §2): for each task source, <see
 /// cref="RegressionEvaluationOptions.Samples"/> sequences drawn once from the seed, every predictor's error per position
 /// divided by D, and Delta(model, baseline) per position and averaged over positions. Sums run in float64 over batches,
 /// so the batch size changes memory, not results (beyond float rounding of the model's forward pass).

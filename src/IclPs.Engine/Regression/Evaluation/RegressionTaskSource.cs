@@ -1,6 +1,6 @@
 namespace IclPs.Engine.Regression.Evaluation;
 
-/// <summary>The task distributions an evaluation draws from (methods.md section 2).</summary>
+/// <summary>The task distributions an evaluation draws from (docs/science.md §2).</summary>
 public static class RegressionTaskSource
 {
     /// <summary>The training distribution: tasks from the pool (fresh tasks when the family has none), fresh x and noise.</summary>

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace IclPs.Engine.Regression.GradientDescent;
 
 /// <summary>
-/// Von Oswald et al.'s comparison of two in-context predictors on the same queries (methods.md section 3): mean |yhat_A - yhat_B|,
+/// Von Oswald et al.'s comparison of two in-context predictors on the same queries (docs/science.md §3): mean |yhat_A - yhat_B|,
 /// mean ||d yhat_A/d x_q - d yhat_B/d x_q|| and mean cosine between those gradients (autograd), plus 0.5*MSE of each and of
 /// predicting zero. A predictor maps (x [b, N, d], y [b, N], xq [b, d]) to [b], each query's prediction depending only on its own
 /// sequence, so the gradient of the sum is every query's own gradient.

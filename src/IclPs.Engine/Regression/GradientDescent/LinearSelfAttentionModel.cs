@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace IclPs.Engine.Regression.GradientDescent;
 
 /// <summary>
-/// A trainable single linear self-attention layer in von Oswald et al.'s form (methods.md section 3): no softmax, the query
+/// A trainable single linear self-attention layer in von Oswald et al.'s form (docs/science.md §3): no softmax, the query
 /// not among the keys, tokens e_j = (x_j, y_j) and the query (x_q, 0), every token moved by P W_V sum_{j&lt;N} e_j (e_j^T W_K^T W_Q e_i).
 /// W_K, W_Q, W_V and P are free [d+1, d+1] matrices; the prediction is read as minus the query's target slot, the sign
 /// <see cref="GdLinearSelfAttention"/> uses, so the GD construction is one point of this model's parameter space.

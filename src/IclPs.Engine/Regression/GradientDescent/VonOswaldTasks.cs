@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace IclPs.Engine.Regression.GradientDescent;
 
 /// <summary>
-/// The data of von Oswald et al.'s single-layer experiments (methods.md section 3): noiseless y = w.x with w ~ N(0, I_d) fresh
+/// The data of von Oswald et al.'s single-layer experiments (docs/science.md §3): noiseless y = w.x with w ~ N(0, I_d) fresh
 /// per sequence and x ~ U(-h, h)^d, N context pairs and one query. The default h = 0.5 is the one that reproduces the paper's
 /// reference losses (0.5*MSE about 0.20 for one tuned GD step, 0.41 = d/24 for predicting zero); the paper's text says U(-1, 1).
 /// </summary>

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace IclPs.Engine.Regression.Runs;
 
 /// <summary>
-/// The linear-regression tasks a model was trained on (methods.md section 2): D, K, the pool size M (null: a fresh task per
+/// The linear-regression tasks a model was trained on (docs/science.md §2): D, K, the pool size M (null: a fresh task per
 /// sequence), the noise variance and the pool's seed. A training run stores them in its folder as regression-task.json so
 /// evaluation can rebuild the same pool without being told again.
 /// </summary>
