@@ -26,8 +26,9 @@ param(
     # is the one restorable on the project's machines; other runtimes need their libtorch package restorable too.
     [ValidateSet('linux-x64', 'linux-arm64', 'osx-arm64', 'win-x64')]
     [string]$Runtime = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier,
-    # Extra Pester filter for quick local runs (e.g. -PesterPath tests/pester/Help.Tests.ps1); CI runs everything.
-    [string[]]$PesterPath = @(Join-Path $PSScriptRoot 'tests/pester'),
+    # Pester suites to run: the module's suites and the regression check shipped as an example. Narrow it for quick
+    # local runs (e.g. -PesterPath tests/pester/Help.Tests.ps1); CI runs the default.
+    [string[]]$PesterPath = @((Join-Path $PSScriptRoot 'tests/pester'), (Join-Path $PSScriptRoot 'examples/model-regression.Tests.ps1')),
     [switch]$SkipEngineTests
 )
 $ErrorActionPreference = 'Stop'
@@ -51,7 +52,7 @@ function Invoke-Tool {
 function Invoke-ChildPwsh {
     param([string[]]$Arguments, [switch]$AllowFailure)
     $exe = [Environment]::ProcessPath
-    $prefix = if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
+    $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
     & $exe @prefix -NoProfile -NonInteractive @Arguments
     if ($LASTEXITCODE -ne 0 -and -not $AllowFailure) { throw "pwsh $($Arguments -join ' ') failed with exit code $LASTEXITCODE." }
 }
@@ -141,6 +142,10 @@ function Invoke-Test {
 `$ErrorActionPreference = 'Stop'
 `$env:ICLPS_MODULE_PATH = '$moduleDir'
 `$env:ICLPS_REPOSITORY_PATH = '$repositoryDir'
+# Suites outside tests/pester (the shipped regression check) import the module by name, as a user would.
+`$env:PSModulePath = '$artifacts' + [IO.Path]::PathSeparator + `$env:PSModulePath
+# Tiny models gain nothing from intra-op threads, and on a shared or small machine they oversubscribe the cores.
+if (-not `$env:OMP_NUM_THREADS) { `$env:OMP_NUM_THREADS = '1' }
 Import-Module '$pester'
 `$config = New-PesterConfiguration
 `$config.Run.Path = @($paths)

@@ -7,7 +7,9 @@
     nothing is retrained). When that folder does not exist, first trains -Preset on fresh tasks there with the settings below.
     The prediction of y_k sees k - 1 examples, so Examples = position - 1; every method predicts 0 with none.
     Writes <ResultDir>/linear-regression-curve.csv (Method, Examples, Error) and linear-regression-curve.png.
-        dotnet run --project src/IclPs.Host -c Release -- -File examples/linear-regression-curve.ps1
+    Run it in pwsh with the module imported. From a clone, build the module first (dotnet pwsh ./build.ps1 lays it out
+    in artifacts/IclPs/0.1.0), then:
+        dotnet pwsh -c "Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./examples/linear-regression-curve.ps1"
 #>
 param(
     [string]$ModelPath = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../out/task-diversity/M-inf')),

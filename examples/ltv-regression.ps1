@@ -16,7 +16,9 @@
     An orthogonal query needs K <= D (the demonstrations must leave room for it), so under that shift the LTV and FV are
     trained at K = D and lengths stop at D.
     Writes <ResultDir>/ltv-regression.csv (Method, Shift, PromptLength, Error, N) and ltv-regression-<shift>.png.
-        dotnet run --project src/IclPs.Host -c Release -- -File examples/ltv-regression.ps1
+    Run it in pwsh with the module imported. From a clone, build the module first (dotnet pwsh ./build.ps1 lays it out
+    in artifacts/IclPs/0.1.0), then:
+        dotnet pwsh -c "Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./examples/ltv-regression.ps1"
 #>
 param(
     [string]$ModelName = 'linear-d8',

@@ -5,8 +5,9 @@
     The models are RANDOMLY INITIALISED (-Preset, seeds -Seed and -Seed + 1) until trained ones ship, so the curves show
     the pipeline, not ICL. Conditions: ZeroShot and Icl (-Shots demonstrations) through the first model, and OtherModel
     (the same zero-shot prompts through the second model). Writes the rows to CSV and the plot to PNG.
-    Runs in pwsh with the module imported, or here through the host:
-        dotnet run --project src/IclPs.Host -c Release -- -File examples/plot-similarity.ps1
+    Run it in pwsh with the module imported. From a clone, build the module first (dotnet pwsh ./build.ps1 lays it out
+    in artifacts/IclPs/0.1.0), then:
+        dotnet pwsh -c "Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./examples/plot-similarity.ps1"
 .PARAMETER DatasetPath
     A Function Vector style JSON dataset; defaults to the antonym.json the module ships (module/data/function-vectors).
 #>
@@ -27,7 +28,7 @@ $data = Import-IclDataset -Path $DatasetPath -Seed $Seed
 $similarity = @(Measure-HiddenSimilarity -Model $model -Dataset $data -Condition ZeroShot, Icl -Shots $Shots `
         -CompareModel $other -Seed $Seed -First $Queries)
 
-# One series per pair of conditions; a [pscustomobject] per row because Select-Object is absent where only Core cmdlets exist.
+# One series per pair of conditions.
 $rows = $similarity | ForEach-Object {
     [pscustomobject]@{
         Layer      = $_.Layer

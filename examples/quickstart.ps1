@@ -11,8 +11,9 @@
     in-context examples for both regression models on pool and on fresh tasks; (3) few-shot prompts on held-out text tasks
     at 0 and -Shots demonstrations; (4) a learnable task vector (LTV) trained on one held-out task and injected into its
     zero-shot prompts; (5) per-layer hidden-state similarity, zero-shot vs ICL vs zero-shot + LTV, on that task.
-    Writes CSV and PNG files to -OutDir. Runs in pwsh with the module imported, or here through the host:
-        dotnet run --project src/IclPs.Host -c Release -- -File examples/quickstart.ps1
+    Writes CSV and PNG files to -OutDir. Run it in pwsh with the module imported. From a clone, build the module first
+    (dotnet pwsh ./build.ps1 lays it out in artifacts/IclPs/0.1.0), then:
+        dotnet pwsh -c "Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./examples/quickstart.ps1"
 #>
 param(
     [string]$OutDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../out/quickstart')),
@@ -30,7 +31,6 @@ param(
     [string]$FewShotDelimiter = ','
 )
 $ErrorActionPreference = 'Stop'
-# .NET calls instead of New-Item/Join-Path keep the script runnable where only the Core cmdlets exist (the host).
 $null = [IO.Directory]::CreateDirectory($OutDir)
 function Out-Path([string]$Name) { [IO.Path]::Combine($OutDir, $Name) }
 $written = [Collections.Generic.List[string]]::new()
@@ -107,7 +107,6 @@ finally {
 }
 
 if (-not (Get-IclModel -Name $TextModel -ErrorAction SilentlyContinue)) {
-    # Write-Warning is not among the Core cmdlets the host has.
     "== 3-5. Skipped: no shipped model '$TextModel' (Get-IclModel lists what there is) =="
 }
 else {

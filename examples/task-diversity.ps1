@@ -15,9 +15,11 @@
       <ResultDir>/task-diversity-training.csv   the held-out error during training, per M
       <RunDir>/M-<M>/                           checkpoints (git-ignored); M-inf is reused by linear-regression-curve.ps1
     Rows are appended to the CSV as each M finishes, so a stopped sweep keeps what it measured; continue it with the same
-    settings plus -Append (and -NoFresh once M = inf is done), one -Exponents value per call through the host's -File.
+    settings plus -Append (and -NoFresh once M = inf is done).
     Each run folder is deleted and retrained when the script reaches its M.
-        dotnet run --project src/IclPs.Host -c Release -- -File examples/task-diversity.ps1
+    Run it in pwsh with the module imported. From a clone, build the module first (dotnet pwsh ./build.ps1 lays it out
+    in artifacts/IclPs/0.1.0), then:
+        dotnet pwsh -c "Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./examples/task-diversity.ps1"
 #>
 param(
     [ValidateSet('regression-tiny', 'regression-small', 'regression-base')]
@@ -101,8 +103,8 @@ foreach ($pool in $pools) {
     'M={0}: trained in {1:0} s, measured in {2:0} s (sweep so far {3:0} s)' -f $label, $trainSeconds, ($clock.Elapsed.TotalSeconds - $trainSeconds), $sweepClock.Elapsed.TotalSeconds
 }
 
-# The plots show every row of the CSV, including those of earlier -Append runs. Import-Csv is not in every host, and these
-# cells are plain numbers and words, so a split on commas reads them back.
+# The plots show every row of the CSV, including those of earlier -Append runs; its cells are plain numbers and words, so a
+# split on commas reads them back.
 $lines = [IO.File]::ReadAllLines($csv)
 $header = $lines[0].Split(',')
 $all = @($lines[1..($lines.Count - 1)] | ForEach-Object {
@@ -115,7 +117,7 @@ $all = @($lines[1..($lines.Count - 1)] | ForEach-Object {
 foreach ($source in 'pretrain', 'fresh') {
     $finite = @($all | Where-Object { $_.TaskSource -eq $source -and $_.M -ne 'inf' })
     if ($finite.Count -eq 0) { continue }
-    # Lines join points in row order, and -Append runs add M out of order: sort by M (Sort-Object is not in every host).
+    # Lines join points in row order, and -Append runs add M out of order: sort by M.
     $keys = [double[]]@($finite | ForEach-Object { [double]$_.M })
     [Array]::Sort($keys, $finite)
     $plotRows = [Collections.Generic.List[object]]::new()

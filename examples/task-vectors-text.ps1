@@ -17,7 +17,9 @@
     Writes <ResultDir>/task-vectors-text.csv (Method, Setting, Task, Accuracy, N), task-vectors-text.png (mean accuracy per
     method and setting), and for the first task the LTV's theta (layers x heads) and the function vector's head effects as
     heat maps (task-vectors-ltv-theta.png, task-vectors-head-effects.png).
-        dotnet run --project src/IclPs.Host -c Release -- -File examples/task-vectors-text.ps1
+    Run it in pwsh with the module imported. From a clone, build the module first (dotnet pwsh ./build.ps1 lays it out
+    in artifacts/IclPs/0.1.0), then:
+        dotnet pwsh -c "Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./examples/task-vectors-text.ps1"
 #>
 param(
     [string]$ModelName = 'text-icl-tiny',

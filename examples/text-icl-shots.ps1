@@ -10,7 +10,9 @@
         shown) in the training layout (-Template '{input}=' -TargetDelimiter '' -FewShotDelimiter ','), -Seeds times.
     Writes <ResultDir>/text-icl-shots.csv (Shots, Accuracy, N, Chance, Ceiling) and text-icl-shots.png. Ceiling is the best
     any predictor can do: right when a demonstration shares the query's key, chance otherwise.
-        dotnet run --project src/IclPs.Host -c Release -- -File examples/text-icl-shots.ps1
+    Run it in pwsh with the module imported. From a clone, build the module first (dotnet pwsh ./build.ps1 lays it out
+    in artifacts/IclPs/0.1.0), then:
+        dotnet pwsh -c "Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./examples/text-icl-shots.ps1"
 #>
 param(
     [string]$ModelDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../module/models/text-icl-tiny')),
@@ -103,7 +105,7 @@ $manifest = [ordered]@{
     name = 'text-icl-tiny'
     kind = 'Text'
     description = "$Preset (byte tokenizer) trained on keyed lookups ('a3=x,b7=y,a5=' -> 'x'); prompt it with template '{input}=', target delimiter '', few-shot delimiter ','; held-out accuracy in metrics."
-    command = 'dotnet run --project src/IclPs.Host -c Release -- -File examples/text-icl-shots.ps1'
+    command = 'dotnet pwsh -c "Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./examples/text-icl-shots.ps1"'
     # The family a user needs to build held-out tasks the model never saw.
     family = [ordered]@{ name = 'KeyedLookup'; trainTasks = $TrainTasks; heldOutTasks = $HeldOutTasks; taskSeed = $TaskSeed }
     seed = $Seed

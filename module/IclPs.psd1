@@ -23,11 +23,17 @@
         # Prompting and hidden-state similarity
         'Invoke-IclPrompt'
         'Measure-HiddenSimilarity'
+        # Paired comparison of two result sets (McNemar / Wilcoxon, intervals)
+        'Compare-IclResult'
         # Regression ICL: training and error curves
         'Start-IclTraining'
         'Measure-IclRegression'
         # Regression ICL: the gradient-descent comparison (numeric prompts: Invoke-IclPrompt -RegressionModel)
         'Compare-IclGradientDescent'
+        # Categorical ICL as functional gradient descent (docs/science.md §4)
+        'Start-IclCategoricalTraining'
+        'Measure-IclCategorical'
+        'Test-IclCategoricalStationaryPoint'
         # Task vectors: build, measure, inject, store
         'New-TaskVector'
         'Measure-HeadEffect'

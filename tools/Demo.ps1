@@ -2,8 +2,8 @@
 .SYNOPSIS
     A short tour of IclPs: models from presets, their description, seed reproducibility, and how errors look.
 .DESCRIPTION
-    Uses only Microsoft.PowerShell.Core cmdlets, so it runs both in pwsh (build.ps1 -Task Demo) and in iclps-host:
-        dotnet run --project src/IclPs.Host -- -File tools/Demo.ps1
+    Uses only Microsoft.PowerShell.Core cmdlets, so it runs in any PowerShell 7.4+ session with the module imported:
+        dotnet pwsh -NoProfile -c 'Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./tools/Demo.ps1'
 #>
 param([long]$Seed = 0)
 

@@ -14,12 +14,12 @@
     engine's checkpoint), regression-task.json, and iclps-model.json (the manifest Get-IclModel reads: the exact command,
     seed, steps, batch, wall seconds, metrics, commit). The folder is assembled beside its destination and renamed into
     place, so a stopped run leaves the previous model as it was.
-        dotnet run --project src/IclPs.Host -c Release -- -File tools/Train-DefaultModels.ps1
-        dotnet run --project src/IclPs.Host -c Release -- -File tools/Train-DefaultModels.ps1 -Name linear-d8-pool -Steps 1500
-    Each manifest's command is the exact line that produced its folder.
+        dotnet pwsh -NoProfile -c 'Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./tools/Train-DefaultModels.ps1'
+        dotnet pwsh -NoProfile -c 'Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./tools/Train-DefaultModels.ps1 -Name linear-d8-pool -Steps 1500'
+    Each manifest's command is the script line, with every setting, that produced its folder.
 #>
 param(
-    # Which models to train; through the host's -File pass one name per run (a comma list arrives as one string).
+    # Which models to train.
     [ValidateSet('linear-d8', 'linear-d8-pool')]
     [string[]]$Name = @('linear-d8', 'linear-d8-pool'),
     [int]$Steps = 4000,
@@ -64,7 +64,7 @@ foreach ($model in $Name) {
     else {
         "D=8 linear regression on a pool of M=$pool tasks (task seed $TaskSeed), ${preset}: dMMSE-like, good on pool tasks only."
     }
-    [string]$command = "dotnet run --project src/IclPs.Host -c Release -- -File tools/Train-DefaultModels.ps1 -Name $model -Steps $Steps -BatchSize $BatchSize " +
+    [string]$command = "./tools/Train-DefaultModels.ps1 -Name $model -Steps $Steps -BatchSize $BatchSize " +
         "-LearningRate $LearningRate -Seed $Seed -TaskSeed $TaskSeed -PoolSize $PoolSize -Samples $Samples -Threads $Threads"
     "== ${model}: $Steps updates of $BatchSize on $preset, M = $(if ($pool -eq 0) { 'inf' } else { $pool }), seed $Seed =="
 

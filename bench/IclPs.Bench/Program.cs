@@ -12,6 +12,7 @@ var commands = new Dictionary<string, Func<string[], int>>(StringComparer.Ordina
     ["cie"] = CieBench.Run,
     ["ltv-step"] = LtvStepBench.Run,
     ["measure-regression"] = MeasureRegressionBench.Run,
+    ["categorical-step"] = CategoricalStepBench.Run,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))

@@ -11,6 +11,8 @@ public enum IclErrorKind
     ReadError,
     WriteError,
     NotImplemented,
+    /// <summary>Another writer holds the folder or file (see <c>IclPs.Engine.Storage.WriterLock</c>).</summary>
+    ResourceBusy,
 }
 
 /// <summary>

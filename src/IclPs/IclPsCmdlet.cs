@@ -35,10 +35,16 @@ public abstract class IclPsCmdlet : PSCmdlet, IDisposable
     protected sealed override void BeginProcessing() => Guard(terminating: true, () =>
     {
         LoadEngine();
+        CheckNumericParameters();
         Begin();
     });
 
-    protected sealed override void ProcessRecord() => Guard(terminating: false, Process);
+    protected sealed override void ProcessRecord() => Guard(terminating: false, () =>
+    {
+        // Parameters bound from the pipeline arrive with each record.
+        CheckNumericParameters();
+        Process();
+    });
 
     protected sealed override void EndProcessing() => Guard(terminating: true, End);
 
@@ -46,6 +52,33 @@ public abstract class IclPsCmdlet : PSCmdlet, IDisposable
 
     /// <summary>Reports a failure for the current input item and lets the cmdlet continue with the next.</summary>
     protected void WriteItemError(IclPsException exception) => WriteError(IclErrorRecords.From(exception));
+
+    /// <summary>
+    /// Reports a raw failure (libtorch, file system; see <see cref="IclErrorRecords.IsEngineFailure"/>) for the current input
+    /// item through the one mapping <see cref="IclErrorRecords.FromFailure"/>, naming <paramref name="target"/>, and lets the
+    /// cmdlet continue with the next. The full text (a C++ stack trace for libtorch) goes to the verbose stream.
+    /// </summary>
+    protected void WriteItemError(Exception exception, object? target)
+    {
+        WriteFailureDetails(exception);
+        WriteError(IclErrorRecords.FromFailure(exception, target));
+    }
+
+    /// <summary>
+    /// Says how many positions the interventions counted in <paramref name="tally"/> changed (verbose), and warns when they
+    /// ran but changed nothing: <paramref name="intervention"/> (e.g. a zero task vector) had no effect on any result.
+    /// </summary>
+    protected void ReportInterventions(IclPs.Engine.Models.InterventionTally tally, object? intervention)
+    {
+        ArgumentNullException.ThrowIfNull(tally);
+        if (tally.Applications == 0) return;
+        WriteVerbose($"Intervention {intervention}: {tally.Applications} application(s) changed {tally.ChangedPositions} position(s).");
+        if (tally.ChangedNothing)
+            WriteWarning($"The intervention {intervention} ran {tally.Applications} time(s) but changed no position: every activation it touched kept its value (a zero vector, or a replacement by the same values), so the results are those without it.");
+    }
+
+    /// <summary>Error id of a NaN or infinite value given to a numeric parameter.</summary>
+    public const string NonFiniteParameterErrorId = "NonFiniteParameter";
 
     /// <summary>Stops the whole pipeline with the engine's error record.</summary>
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
@@ -87,7 +120,47 @@ public abstract class IclPsCmdlet : PSCmdlet, IDisposable
         {
             throw new PipelineStoppedException();
         }
+        catch (Exception e) when (IclErrorRecords.IsEngineFailure(e))
+        {
+            // libtorch and the file system: one mapping to an IclPs id, a category and the value, for every cmdlet.
+            WriteFailureDetails(e);
+            var record = IclErrorRecords.FromFailure(e);
+            if (terminating) ThrowTerminatingError(record);
+            WriteError(record);
+        }
     }
+
+    /// <summary>A multi-line message (libtorch's C++ stack trace) in full on the verbose stream; the record keeps its first line.</summary>
+    private void WriteFailureDetails(Exception e)
+    {
+        if (e is IclPsException || !e.Message.Contains('\n')) return;
+        WriteVerbose($"{e.GetType().FullName}: {e.Message}");
+    }
+
+    /// <summary>
+    /// Every bound double or float parameter (and double[], double[][], float[]) must be finite: NaN and infinity are
+    /// refused with <see cref="NonFiniteParameterErrorId"/> naming the parameter, for every cmdlet, before any work.
+    /// Ranges are the parameters' own ValidateRange attributes.
+    /// </summary>
+    private void CheckNumericParameters()
+    {
+        foreach (var (name, value) in MyInvocation.BoundParameters)
+        {
+            if (FirstNonFinite(value is PSObject p ? p.BaseObject : value) is not double bad) continue;
+            throw new IclPsException(NonFiniteParameterErrorId, IclErrorKind.InvalidArgument,
+                $"-{name} must be a finite number; got {bad.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", name);
+        }
+    }
+
+    private static double? FirstNonFinite(object? value) => value switch
+    {
+        double d => double.IsFinite(d) ? null : d,
+        float f => float.IsFinite(f) ? null : f,
+        double[] a => a.Cast<double?>().FirstOrDefault(d => !double.IsFinite(d!.Value)),
+        float[] a => a.Select(f => (double?)f).FirstOrDefault(d => !double.IsFinite(d!.Value)),
+        double[][] rows => rows.Where(r => r is not null).Select(r => FirstNonFinite(r)).FirstOrDefault(d => d is not null),
+        _ => null,
+    };
 
     private void LoadEngine()
     {

@@ -14,7 +14,7 @@ Describe 'The published package' -Skip:(-not $script:HasRepository) {
 
         function Invoke-FreshPwsh([string]$Command) {
             $exe = [Environment]::ProcessPath
-            $prefix = if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
+            $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
             $saved = @{ HOME = $env:HOME; USERPROFILE = $env:USERPROFILE; PSModulePath = $env:PSModulePath; XDG_DATA_HOME = $env:XDG_DATA_HOME; XDG_CONFIG_HOME = $env:XDG_CONFIG_HOME }
             try {
                 $env:HOME = $env:USERPROFILE = $script:Profile

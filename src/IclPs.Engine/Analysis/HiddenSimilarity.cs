@@ -37,7 +37,7 @@ public static class HiddenSimilarity
         foreach (var chunk in queries.Chunk(options.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            AccumulateBatch(chunk, completed, conditions, builders, encoders, pairs, stats, cancellationToken);
+            AccumulateBatch(chunk, completed, conditions, builders, encoders, pairs, stats, options.Interventions, cancellationToken);
             completed += chunk.Length;
             options.Progress?.Invoke(new IclRunProgress(completed, total));
         }
@@ -66,7 +66,7 @@ public static class HiddenSimilarity
 
     private static void AccumulateBatch(
         IclExample[] chunk, int firstIndex, IReadOnlyList<SimilarityCondition> conditions, FewShotPromptBuilder[] builders,
-        PromptEncoder[] encoders, (int a, int b)[] pairs, RunningStatistics[,] stats, CancellationToken cancellationToken)
+        PromptEncoder[] encoders, (int a, int b)[] pairs, RunningStatistics[,] stats, InterventionTally? interventions, CancellationToken cancellationToken)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -81,7 +81,7 @@ public static class HiddenSimilarity
             // Left padding puts every prompt's last token in the last column, which is what PositionFilter.Last keeps
             // and where a task vector is injected.
             var vector = conditions[c].TaskVector;
-            using var hooks = (vector is null ? new HookSet() : vector.CreateHooks(model.Network, -1))
+            using var hooks = (vector is null ? new HookSet() : vector.CreateHooks(model.Network, -1).ReportTo(interventions))
                 .Capture("blocks.*.hook_resid_post", PositionFilter.Last);
             model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks, lastPositionOnly: true);
             states[c] = stack(Enumerable.Range(0, model.Config.Layers).Select(l => hooks.Captured[HookNames.ResidPost(l)]).ToArray())

@@ -13,4 +13,6 @@ public sealed record HiddenSimilarityOptions
     public bool TruncateLongPrompts { get; init; }
     /// <summary>Called on the calling thread after each batch of queries.</summary>
     public Action<IclRunProgress>? Progress { get; init; }
+    /// <summary>Receives what the conditions' task-vector injections changed (see <see cref="Models.HookSet.ReportTo"/>).</summary>
+    public Models.InterventionTally? Interventions { get; init; }
 }

@@ -46,6 +46,8 @@ public static class CheckpointErrorIds
     public const string DTypeMismatch = "CheckpointDTypeMismatch";
     /// <summary>The same parameter stored twice (two shards, or with and without the GPT-2 "transformer." prefix).</summary>
     public const string DuplicateParameter = "CheckpointDuplicateParameter";
+    /// <summary>A stored tensor holds NaN or infinite values (or values its dtype cannot hold once converted).</summary>
+    public const string NonFiniteTensor = "CheckpointNonFiniteTensor";
     /// <summary>A file the save must replace is a folder.</summary>
     public const string TargetIsDirectory = "CheckpointTargetIsDirectory";
 }

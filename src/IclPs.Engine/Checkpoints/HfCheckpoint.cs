@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IclPs.Engine.Models;
+using IclPs.Engine.Storage;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ namespace IclPs.Engine.Checkpoints;
 /// <summary>
 /// Hugging Face checkpoint folders: config.json plus model.safetensors, or shards listed by
 /// model.safetensors.index.json. Loading fills an uninitialised model straight from the files (one copy of the
-/// weights in memory); saving stages every file beside its destination and replaces nothing until all are written.
+/// weights in memory); saving stages every file and puts them in place all together or not at all.
 /// </summary>
 public static class HfCheckpoint
 {
@@ -31,12 +32,18 @@ public static class HfCheckpoint
     /// tensor must match a parameter by name and shape and every parameter must be stored, except GPT-2's mask buffers,
     /// LLaMA's rotary buffer and a tied lm_head.weight; keys may lack the backbone prefix ("transformer." / "model.").
     /// <see cref="TransformerModel.Identity"/> becomes the folder's full path.
+    /// Nothing is allocated for the weights until the config is known to fit in memory (<see cref="ModelMemory.EnsureFits"/>)
+    /// and every stored tensor's name, shape and dtype (from the safetensors headers) agree with it. A tensor holding NaN or
+    /// infinity (also after conversion to <paramref name="dtype"/>) is refused, naming it, unless <paramref name="allowNonFinite"/>.
     /// </summary>
     public static TransformerModel Load(string dir, Device? device = null, ScalarType? dtype = null,
-        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default, bool allowNonFinite = false)
     {
         var folder = RequireFolder(dir);
-        var config = ModelConfig.Load(Path.Combine(folder, ConfigFileName));
+        var configPath = Path.Combine(folder, ConfigFileName);
+        var config = ModelConfig.Load(configPath);
+        device ??= TransformerModel.DefaultDevice();
+        ModelMemory.EnsureFits(config, dtype ?? ScalarType.Float32, device, configPath);
         var readers = new List<SafetensorsReader>();
         TransformerModel? model = null;
         try
@@ -48,6 +55,8 @@ public static class HfCheckpoint
             }
             if (index is not null) CheckIndex(index, readers, Path.Combine(folder, IndexFileName));
             var stored = StoredParameters(readers, config);
+            // From the headers alone, before the model's memory is allocated.
+            Check(ModelMemory.ParameterShapes(config), config, stored, folder);
 
             model = TransformerModel.Create(config, device, dtype ?? ScalarType.Float32);
             var plan = Match(model, stored, folder);
@@ -61,6 +70,8 @@ public static class HfCheckpoint
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     reader.ReadInto(entry, parameter, cancellationToken);
+                    if (!allowNonFinite)
+                        FiniteCheck.Require(parameter, entry.Name, reader.Path, "Load with AllowNonFinite to accept it (Import-IclModel -AllowNonFinite).");
                 }
             }
             model.Identity = folder;
@@ -80,56 +91,69 @@ public static class HfCheckpoint
     /// <summary>
     /// Writes config.json and model.safetensors into <paramref name="dir"/> (created if needed), or, when the weights
     /// exceed <paramref name="maxShardBytes"/> of tensor data, shards model-0000i-of-0000n.safetensors plus
-    /// model.safetensors.index.json. Tensors keep the model's dtype. All files are written under temporary names first and
-    /// renamed into place only after every one is complete, so a failed or cancelled save leaves an existing checkpoint as
-    /// it was. Weight files of the previous layout (a single file or shards from the old index) are then removed; other
-    /// files, such as tokenizer files, are left alone.
+    /// model.safetensors.index.json. Tensors keep the model's dtype. The files are written into a staging folder and put in
+    /// place as one set (<see cref="StagedFileSet"/>), with the weight files of the previous layout (a single file or shards
+    /// from the old index) removed in the same step: a failed, cancelled or refused save (a file that cannot be replaced)
+    /// leaves an existing checkpoint exactly as it was. Other files, such as tokenizer files, are left alone.
     /// </summary>
     public static void Save(TransformerModel model, string dir, long? maxShardBytes = null,
         IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (maxShardBytes is <= 0) throw new ArgumentOutOfRangeException(nameof(maxShardBytes), maxShardBytes, "The shard size must be positive.");
-        var folder = Path.GetFullPath(dir);
-        Directory.CreateDirectory(folder);
+        using var set = StagedFileSet.Begin(dir, "checkpoint");
+        WriteInto(set, model, maxShardBytes, progress, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        set.Commit(cancellationToken);
+    }
 
+    /// <summary>
+    /// Writes config.json and the weight files into <paramref name="set"/> and marks the weight files of the destination's
+    /// previous layout for removal; the caller adds any other files and commits.
+    /// </summary>
+    internal static void WriteInto(StagedFileSet set, TransformerModel model, long? maxShardBytes,
+        IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (maxShardBytes is <= 0) throw new ArgumentOutOfRangeException(nameof(maxShardBytes), maxShardBytes, "The shard size must be positive.");
+        var folder = set.Destination;
         var shards = PlanShards(model.CheckpointTensors(), maxShardBytes);
-        var previousShards = PreviousShardFiles(folder);
-        var staged = new List<StagedFile>();
-        try
+        var names = Enumerable.Range(0, shards.Count).Select(i => shards.Count == 1 ? WeightsFileName : ShardFileName(i, shards.Count))
+            .Append(ConfigFileName).Concat(shards.Count > 1 ? [IndexFileName] : []).ToList();
+        // Refused before anything is written, so the error costs no time.
+        foreach (var name in names)
         {
-            var shardNames = new List<string>();
-            var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
-            for (var i = 0; i < shards.Count; i++)
-            {
-                var name = shards.Count == 1 ? WeightsFileName : ShardFileName(i, shards.Count);
-                var file = new StagedFile(Path.Combine(folder, name));
-                staged.Add(file);
-                progress?.Report($"Writing {name} ({FormatBytes(shards[i].Sum(t => SafetensorsWriter.DataBytes(t.Tensor)))}).");
-                SafetensorsWriter.WriteStaged(file, shards[i], FileMetadata, cancellationToken);
-                shardNames.Add(name);
-                foreach (var (tensorName, _) in shards[i]) weightMap[tensorName] = name;
-            }
-            if (shards.Count > 1)
-            {
-                var totalSize = shards.Sum(s => s.Sum(t => SafetensorsWriter.DataBytes(t.Tensor)));
-                var indexFile = new StagedFile(Path.Combine(folder, IndexFileName));
-                staged.Add(indexFile);
-                indexFile.WriteAllText(new SafetensorsIndex(totalSize, weightMap).ToJson());
-            }
-            var configFile = new StagedFile(Path.Combine(folder, ConfigFileName));
-            staged.Add(configFile);
-            configFile.WriteAllText(ConfigJson(model));
-            cancellationToken.ThrowIfCancellationRequested();
+            var path = Path.Combine(folder, name);
+            if (Directory.Exists(path))
+                throw new CheckpointException(CheckpointErrorIds.TargetIsDirectory, IclErrorKind.WriteError,
+                    $"Cannot write '{path}': a folder of that name exists.", path);
+        }
+        var previousShards = set.CreatesFolder ? [] : PreviousShardFiles(folder);
 
-            // Everything is on disk; only renames remain.
-            foreach (var file in staged) file.Commit();
-            RemoveStaleWeights(folder, shardNames, previousShards);
-        }
-        finally
+        var shardNames = new List<string>();
+        var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < shards.Count; i++)
         {
-            foreach (var file in staged) file.Dispose();
+            var name = names[i];
+            progress?.Report($"Writing {name} ({FormatBytes(shards[i].Sum(t => SafetensorsWriter.DataBytes(t.Tensor)))}).");
+            SafetensorsWriter.Write(set.PathOf(name), shards[i], FileMetadata, cancellationToken);
+            shardNames.Add(name);
+            foreach (var (tensorName, _) in shards[i]) weightMap[tensorName] = name;
         }
+        if (shards.Count > 1)
+        {
+            var totalSize = shards.Sum(s => s.Sum(t => SafetensorsWriter.DataBytes(t.Tensor)));
+            WriteText(set.PathOf(IndexFileName), new SafetensorsIndex(totalSize, weightMap).ToJson());
+        }
+        WriteText(set.PathOf(ConfigFileName), ConfigJson(model));
+        foreach (var stale in StaleWeights(shardNames, previousShards)) set.Remove(stale);
+    }
+
+    private static void WriteText(string path, string text)
+    {
+        using var file = new StagedFile(path);
+        file.WriteAllText(text);
+        file.Commit();
     }
 
     private static string RequireFolder(string dir)
@@ -210,38 +234,52 @@ public static class HfCheckpoint
         return stored;
     }
 
-    /// <summary>Pairs every parameter with its stored tensor, or names what is missing, unexpected or the wrong shape.</summary>
-    private static List<(Tensor Parameter, SafetensorsReader Reader, SafetensorsEntry Entry)> Match(
-        TransformerModel model, Dictionary<string, (SafetensorsReader Reader, SafetensorsEntry Entry)> stored, string folder)
+    /// <summary>
+    /// Names what is missing, unexpected, the wrong shape or not floating point, comparing the stored tensors with the
+    /// parameters <paramref name="config"/> defines (<see cref="ModelMemory.ParameterShapes"/>), before any is allocated.
+    /// </summary>
+    private static void Check(IReadOnlyList<(string Name, long[] Shape)> parameters, ModelConfig config,
+        Dictionary<string, (SafetensorsReader Reader, SafetensorsEntry Entry)> stored, string folder)
     {
-        var parameters = model.CheckpointTensors();
         var expected = parameters.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
 
         var missing = parameters.Where(p => !stored.ContainsKey(p.Name)).Select(p => p.Name).ToList();
         if (missing.Count > 0)
             throw new CheckpointException(CheckpointErrorIds.MissingTensor, IclErrorKind.InvalidData,
-                $"Checkpoint '{folder}' lacks {missing.Count} tensor(s) that a {model.Config} model needs: {List(missing)}.", folder, missing[0]);
+                $"Checkpoint '{folder}' lacks {missing.Count} tensor(s) that a {config} model needs: {List(missing)}.", folder, missing[0]);
 
         var unexpected = stored.Where(s => !expected.Contains(s.Key)).ToList();
         if (unexpected.Count > 0)
             throw new CheckpointException(CheckpointErrorIds.UnexpectedTensor, IclErrorKind.InvalidData,
-                $"Checkpoint '{folder}' holds {unexpected.Count} tensor(s) that a {model.Config} model does not have: " +
+                $"Checkpoint '{folder}' holds {unexpected.Count} tensor(s) that a {config} model does not have: " +
                 $"{List(unexpected.Select(u => $"{u.Value.Entry.Name} (in {Path.GetFileName(u.Value.Reader.Path)})").ToList())}.",
                 unexpected[0].Value.Reader.Path, unexpected[0].Value.Entry.Name);
 
-        var plan = new List<(Tensor, SafetensorsReader, SafetensorsEntry)>();
-        foreach (var (name, parameter) in parameters)
+        foreach (var (name, shape) in parameters)
         {
             var (reader, entry) = stored[name];
-            if (!entry.Shape.SequenceEqual(parameter.shape))
+            if (!entry.Shape.SequenceEqual(shape))
                 throw new CheckpointException(CheckpointErrorIds.ShapeMismatch, IclErrorKind.InvalidData,
-                    $"Tensor '{entry.Name}' in '{reader.Path}': expected shape [{string.Join(", ", parameter.shape)}] for a {model.Config} model, found {entry.ShapeText}.",
+                    $"Tensor '{entry.Name}' in '{reader.Path}': expected shape [{string.Join(", ", shape)}] for a {config} model, found {entry.ShapeText}.",
                     reader.Path, entry.Name);
             if (!entry.DType.IsFloatingPoint())
                 throw new CheckpointException(CheckpointErrorIds.DTypeMismatch, IclErrorKind.InvalidData,
                     $"Tensor '{entry.Name}' in '{reader.Path}' is stored as {entry.DType.HeaderName()}; parameters need a floating-point dtype (F16, BF16, F32, F64).",
                     reader.Path, entry.Name);
-            plan.Add((parameter, reader, entry));
+        }
+    }
+
+    /// <summary>Pairs every allocated parameter with its stored tensor (already checked by <see cref="Check"/>).</summary>
+    private static List<(Tensor Parameter, SafetensorsReader Reader, SafetensorsEntry Entry)> Match(
+        TransformerModel model, Dictionary<string, (SafetensorsReader Reader, SafetensorsEntry Entry)> stored, string folder)
+    {
+        var plan = new List<(Tensor, SafetensorsReader, SafetensorsEntry)>();
+        foreach (var (name, parameter) in model.CheckpointTensors())
+        {
+            if (!stored.TryGetValue(name, out var found))
+                throw new CheckpointException(CheckpointErrorIds.MissingTensor, IclErrorKind.InvalidData,
+                    $"Checkpoint '{folder}' lacks tensor '{name}' that a {model.Config} model needs.", folder, name);
+            plan.Add((parameter, found.Reader, found.Entry));
         }
         return plan;
     }
@@ -297,20 +335,16 @@ public static class HfCheckpoint
     }
 
     /// <summary>
-    /// Removes weight files of the previous layout that the new one did not overwrite; a leftover model.safetensors would
-    /// otherwise shadow new shards, and a leftover index would describe shards that are gone.
+    /// Weight files of the previous layout that the new one does not overwrite, to be removed with the commit: a leftover
+    /// model.safetensors would otherwise shadow new shards, and a leftover index would describe shards that are gone.
+    /// Names in the old index that are not plain file names are ignored.
     /// </summary>
-    private static void RemoveStaleWeights(string folder, List<string> written, IReadOnlyCollection<string> previousShards)
+    private static IEnumerable<string> StaleWeights(List<string> written, IReadOnlyCollection<string> previousShards)
     {
         var keep = written.ToHashSet(StringComparer.Ordinal);
-        var stale = previousShards.Where(s => !keep.Contains(s)).ToList();
-        if (written.Count == 1) stale.Add(IndexFileName);
-        else stale.Add(WeightsFileName);
-        foreach (var name in stale)
-        {
-            var path = Path.Combine(folder, name);
-            if (File.Exists(path)) File.Delete(path);
-        }
+        var stale = previousShards.Where(s => !keep.Contains(s) && Path.GetFileName(s) == s && s is not ("." or "..")).ToList();
+        stale.Add(written.Count == 1 ? IndexFileName : WeightsFileName);
+        return stale;
     }
 
     private static string FormatBytes(long bytes) =>

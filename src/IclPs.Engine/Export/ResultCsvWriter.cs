@@ -1,13 +1,22 @@
 using System.Globalization;
 using CsvHelper;
+using IclPs.Engine.Storage;
 
 namespace IclPs.Engine.Export;
 
 /// <summary>
 /// Writes result rows (ordered column -> value pairs) to a CSV file without ever leaving it half-written: rows go to a
-/// temporary file in the same folder (a copy of the original when appending), which replaces the target only on
-/// <see cref="Commit"/>. Disposing without committing discards the temporary file and leaves the target as it was.
-/// The first row's columns are the header; later rows may leave columns out (empty cells) but not add new ones.
+/// temporary file in the same folder (<c>.NAME.GUID.tmp</c>, held open exclusively while rows arrive), which replaces
+/// the target only on <see cref="Commit"/>. Disposing without committing, or a commit that fails, discards the temporary
+/// file and leaves the target as it was. The first row's columns are the header; later rows may leave columns out (empty
+/// cells) but not add new ones. A path that is a folder or a read-only file is refused by <see cref="Open"/>, before any
+/// row; leftover temporary files of dead writers in the folder are removed there (<see cref="Cleaned"/>).
+/// <para>
+/// Concurrent writers of one file commit one at a time, under the file's <see cref="WriterLock"/> (held only for the
+/// moments of the commit; a writer waits up to <see cref="CommitLockWait"/> for another's commit): a replacing commit
+/// installs its complete file, so the last to commit wins and the file is always one writer's whole output; an appending
+/// commit adds its rows to the file as it is at that moment, so concurrent appends all land, none lost.
+/// </para>
 /// </summary>
 public sealed class ResultCsvWriter : IDisposable
 {
@@ -15,6 +24,8 @@ public sealed class ResultCsvWriter : IDisposable
     private readonly string _tempPath;
     private readonly IReadOnlyList<string>? _existingHeader;
     private readonly FileStream _stream;
+    /// <summary>How long a commit waits for another writer's commit to the same file before failing with FileInUse.</summary>
+    public static TimeSpan CommitLockWait { get; set; } = TimeSpan.FromSeconds(30);
     private readonly CsvWriter _writer;
     private Dictionary<string, int>? _columnIndex;
     private bool _finished;
@@ -23,21 +34,24 @@ public sealed class ResultCsvWriter : IDisposable
     {
         Path = path;
         _options = options;
+        if (Directory.Exists(path))
+            throw new IclPsException("ResultPathIsDirectory", IclErrorKind.InvalidArgument,
+                $"Cannot write '{path}': it is a folder. Give the path of a CSV file (in that folder, for example).", path);
         var directory = System.IO.Path.GetDirectoryName(path)!;
         if (!Directory.Exists(directory))
             throw new IclPsException("OutputDirectoryNotFound", IclErrorKind.ObjectNotFound, $"Folder '{directory}' does not exist; cannot write '{path}'.", path);
-        _tempPath = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        var appending = options.Append && File.Exists(path) && new FileInfo(path).Length > 0;
-        if (appending)
-        {
-            _existingHeader = ReadHeader(path, options.Delimiter);
-            File.Copy(path, _tempPath);
-        }
+        if (File.Exists(path) && File.GetAttributes(path).HasFlag(FileAttributes.ReadOnly))
+            throw new IclPsException("ResultFileReadOnly", IclErrorKind.WriteError,
+                $"Cannot write '{path}': the file is read-only, and was left as it is. Make it writable or choose another path.", path);
+        Cleaned = TempFiles.RemoveStale(directory);
+        _tempPath = System.IO.Path.Combine(directory, TempFiles.NewName(System.IO.Path.GetFileName(path)));
+        // Appending, the temporary file holds only the new rows: the commit adds them to the file as it is then.
+        if (options.Append && File.Exists(path) && new FileInfo(path).Length > 0) _existingHeader = ReadHeader(path, options.Delimiter);
         try
         {
-            _stream = new FileStream(_tempPath, appending ? FileMode.Append : FileMode.CreateNew, FileAccess.Write);
-            if (appending && !EndsWithLineBreak(path)) _stream.Write("\r\n"u8);
-            _writer = CsvWriter.Create(_stream, CsvWriterOptions.Default with { Separator = options.Delimiter, FormatProvider = CultureInfo.InvariantCulture }, leaveOpen: false);
+            // Exclusive (an exclusive flock on Unix), so a cleaner in another process can tell it belongs to a live writer.
+            _stream = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            _writer = CsvWriter.Create(_stream, WriterOptions(options), leaveOpen: false);
         }
         catch
         {
@@ -48,11 +62,16 @@ public sealed class ResultCsvWriter : IDisposable
     }
 
     public string Path { get; }
+    /// <summary>Leftovers of dead writers that <see cref="Open"/> removed from the folder.</summary>
+    public IReadOnlyList<TempCleanup> Cleaned { get; } = [];
     /// <summary>The file's columns, once known (after the first row, or from the existing file when appending).</summary>
     public IReadOnlyList<string>? Header { get; private set; }
     public long RowsWritten { get; private set; }
 
-    /// <summary>Starts writing <paramref name="path"/>; nothing on disk changes until <see cref="Commit"/>.</summary>
+    /// <summary>
+    /// Starts writing <paramref name="path"/>; the file does not change until <see cref="Commit"/>. Leftover temporary files of
+    /// dead writers in its folder are removed first (<see cref="Cleaned"/>).
+    /// </summary>
     public static ResultCsvWriter Open(string path, CsvWriteOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -92,18 +111,58 @@ public sealed class ResultCsvWriter : IDisposable
         RowsWritten++;
     }
 
-    /// <summary>Moves the finished file into place. With no rows written, nothing is created or changed.</summary>
+    /// <summary>
+    /// Moves the finished file into place (appending: the file as it is now plus the new rows), under the file's
+    /// <see cref="WriterLock"/>. With no rows written, nothing is created or changed. On failure the target is as it was and
+    /// the temporary file is gone.
+    /// </summary>
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(_finished, this);
         _finished = true;
-        _writer.Dispose();
-        if (RowsWritten == 0)
+        try
         {
-            File.Delete(_tempPath);
-            return;
+            _writer.Dispose();
+            if (RowsWritten == 0) return;
+            using var commitLock = WriterLock.AcquireFile(Path, "committing Export-IclResult rows", CommitLockWait);
+            if (_options.Append) CommitAppend();
+            else File.Move(_tempPath, Path, overwrite: true);
         }
-        File.Move(_tempPath, Path, overwrite: true);
+        finally
+        {
+            TryDelete(_tempPath);
+        }
+    }
+
+    /// <summary>Installs (current file, or a header when there is none) + the staged rows, through a second temporary file.</summary>
+    private void CommitAppend()
+    {
+        var directory = System.IO.Path.GetDirectoryName(Path)!;
+        var merged = System.IO.Path.Combine(directory, TempFiles.NewName(System.IO.Path.GetFileName(Path)));
+        try
+        {
+            using (var output = new FileStream(merged, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                if (File.Exists(Path) && new FileInfo(Path).Length > 0)
+                {
+                    // Another writer may have created or replaced the file since Open.
+                    CheckHeader(ReadHeader(Path, _options.Delimiter), Header!);
+                    using (var current = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read)) current.CopyTo(output);
+                    if (!EndsWithLineBreak(Path)) output.Write("\r\n"u8);
+                }
+                else
+                {
+                    output.Write(HeaderBytes(Header!));
+                }
+                using (var rows = new FileStream(_tempPath, FileMode.Open, FileAccess.Read, FileShare.None)) rows.CopyTo(output);
+                output.Flush(flushToDisk: true);
+            }
+            File.Move(merged, Path, overwrite: true);
+        }
+        finally
+        {
+            TryDelete(merged);
+        }
     }
 
     /// <summary>Discards everything written since <see cref="Open"/> unless <see cref="Commit"/> ran.</summary>
@@ -112,17 +171,44 @@ public sealed class ResultCsvWriter : IDisposable
         if (_finished) return;
         _finished = true;
         _writer.Dispose();
-        File.Delete(_tempPath);
+        TryDelete(_tempPath);
+    }
+
+    private static CsvWriterOptions WriterOptions(CsvWriteOptions options) =>
+        CsvWriterOptions.Default with { Separator = options.Delimiter, FormatProvider = CultureInfo.InvariantCulture };
+
+    private byte[] HeaderBytes(IReadOnlyList<string> columns)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = CsvWriter.Create(buffer, WriterOptions(_options), leaveOpen: true)) writer.WriteHeader(columns.ToArray());
+        return buffer.ToArray();
+    }
+
+    private void CheckHeader(IReadOnlyList<string> existing, IReadOnlyList<string> columns)
+    {
+        if (!existing.SequenceEqual(columns, StringComparer.Ordinal))
+            throw new IclPsException("CsvHeaderMismatch", IclErrorKind.InvalidData,
+                $"Cannot append to '{Path}': its header is ({string.Join(_options.Delimiter, existing)}) but the rows have ({string.Join(_options.Delimiter, columns)}).", Path);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     private void StartHeader(string[] columns)
     {
-        if (_existingHeader is not null && !_existingHeader.SequenceEqual(columns, StringComparer.Ordinal))
-            throw new IclPsException("CsvHeaderMismatch", IclErrorKind.InvalidData,
-                $"Cannot append to '{Path}': its header is ({string.Join(_options.Delimiter, _existingHeader)}) but the rows have ({string.Join(_options.Delimiter, columns)}).", Path);
+        if (_existingHeader is not null) CheckHeader(_existingHeader, columns);
         Header = columns;
         _columnIndex = columns.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
-        if (_existingHeader is null) _writer.WriteHeader(columns);
+        // Appending, the header is added at commit if the file has none by then.
+        if (!_options.Append) _writer.WriteHeader(columns);
     }
 
     private static IReadOnlyList<string> ReadHeader(string path, char delimiter)

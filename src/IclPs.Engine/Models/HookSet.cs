@@ -22,14 +22,35 @@ public sealed record PositionFilter
 /// </summary>
 public sealed class HookSet : IDisposable
 {
-    private readonly List<(Func<string, bool> Matches, Func<Tensor, Tensor> Edit)> _edits = new();
-    private readonly List<(Func<string, bool> Matches, PositionFilter Positions, bool KeepGraph)> _captures = new();
+    private readonly List<(string Name, Func<string, bool> Matches, Func<Tensor, Tensor> Edit)> _edits = new();
+    private readonly List<(string Pattern, Func<string, bool> Matches, PositionFilter Positions, bool KeepGraph)> _captures = new();
+    // The model whose hook points the registered names were last checked against, and how many registrations that covered.
+    private TransformerModel? _checkedFor;
+    private int _checkedCount;
+    private long _changedPositions;
+    private InterventionTally? _tally;
     private readonly Dictionary<string, bool> _activeCache = new();
     private readonly Dictionary<string, Tensor> _captured = new(StringComparer.Ordinal);
     private readonly List<Tensor> _owned = new();
 
     /// <summary>Captured activations by hook name. Tensors live until this HookSet is disposed.</summary>
     public IReadOnlyDictionary<string, Tensor> Captured => _captured;
+
+    /// <summary>How many times an edit (intervention) ran, over every forward pass this set was given to.</summary>
+    public int EditApplications { get; private set; }
+
+    /// <summary>
+    /// How many (batch row, position) pairs the edits changed, summed over every application: an intervention that leaves
+    /// every value as it was (a zero vector, a replacement by the same value) counts 0. hook_pattern counts query positions.
+    /// </summary>
+    public long ChangedPositions => _changedPositions;
+
+    /// <summary>Adds this set's <see cref="EditApplications"/> and <see cref="ChangedPositions"/> to <paramref name="tally"/> when it is disposed; returns this set.</summary>
+    public HookSet ReportTo(InterventionTally? tally)
+    {
+        _tally = tally;
+        return this;
+    }
 
     /// <summary>
     /// Capture activations whose name matches <paramref name="namePattern"/> ('*' matches within a name, e.g. <c>blocks.*.hook_resid_post</c>).
@@ -38,7 +59,8 @@ public sealed class HookSet : IDisposable
     /// </summary>
     public HookSet Capture(string namePattern, PositionFilter? positions = null, bool keepGraph = false)
     {
-        _captures.Add((Matcher(namePattern), positions ?? PositionFilter.Last, keepGraph));
+        ArgumentNullException.ThrowIfNull(namePattern);
+        _captures.Add((namePattern, Matcher(namePattern), positions ?? PositionFilter.Last, keepGraph));
         _activeCache.Clear();
         return this;
     }
@@ -46,7 +68,8 @@ public sealed class HookSet : IDisposable
     /// <summary>Replace the activation at <paramref name="hookName"/> by <paramref name="edit"/>(activation).</summary>
     public HookSet Edit(string hookName, Func<Tensor, Tensor> edit)
     {
-        _edits.Add((n => n == hookName, edit));
+        ArgumentNullException.ThrowIfNull(hookName);
+        _edits.Add((hookName, n => n == hookName, edit));
         _activeCache.Clear();
         return this;
     }
@@ -92,6 +115,23 @@ public sealed class HookSet : IDisposable
             return z * (1 - where) + where * v;
         });
 
+    /// <summary>
+    /// Checks every registered hook name and capture pattern against <paramref name="model"/>'s hook points
+    /// (<see cref="HookNames.For"/>): a name that resolves to none is an <see cref="IclPsException"/> listing the nearest valid
+    /// names, rather than a capture or intervention that silently never runs. Called by the model before each forward pass.
+    /// </summary>
+    public void CheckNames(TransformerModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var count = _edits.Count + _captures.Count;
+        if (ReferenceEquals(_checkedFor, model) && _checkedCount == count) return;
+        var valid = model.HookPoints;
+        var description = $"this {model.Config.Family} model ({model.Config})";
+        foreach (var (name, matches, _) in _edits) HookNames.Resolve(name, valid, description, matches);
+        foreach (var (pattern, matches, _, _) in _captures) HookNames.Resolve(pattern, valid, description, matches);
+        (_checkedFor, _checkedCount) = (model, count);
+    }
+
     internal bool IsActive(string name)
     {
         if (_activeCache.TryGetValue(name, out var active)) return active;
@@ -104,11 +144,14 @@ public sealed class HookSet : IDisposable
     internal Tensor Run(string name, Tensor x)
     {
         if (!IsActive(name)) return x;
-        foreach (var (matches, edit) in _edits)
+        foreach (var (_, matches, edit) in _edits)
         {
-            if (matches(name)) x = edit(x);
+            if (!matches(name)) continue;
+            var edited = edit(x);
+            CountChanges(name, x, edited);
+            x = edited;
         }
-        foreach (var (matches, positions, keepGraph) in _captures)
+        foreach (var (_, matches, positions, keepGraph) in _captures)
         {
             if (!matches(name)) continue;
             // hook_pattern is [b, H, query, key]: its positions are the queries; every other hook has them on axis 1.
@@ -138,6 +181,11 @@ public sealed class HookSet : IDisposable
 
     public void Dispose()
     {
+        if (_tally is not null)
+        {
+            _tally.Add(EditApplications, ChangedPositions);
+            _tally = null;
+        }
         foreach (var t in _owned) t.Dispose();
         _owned.Clear();
         foreach (var t in _captured.Values) t.Dispose();
@@ -149,6 +197,32 @@ public sealed class HookSet : IDisposable
     {
         if (!_captured.Remove(name, out var t)) throw new KeyNotFoundException($"Hook '{name}' was not captured.");
         return t;
+    }
+
+    /// <summary>Adds the (batch row, position) pairs where <paramref name="edited"/> differs from <paramref name="original"/>.</summary>
+    private void CountChanges(string name, Tensor original, Tensor edited)
+    {
+        EditApplications++;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        // An edit that reshapes the activation changed every position it kept.
+        var differs = edited.shape.SequenceEqual(original.shape)
+            ? edited.detach().ne(original.detach())
+            : ones(edited.shape, dtype: ScalarType.Bool, device: edited.device);
+        Tensor changed;
+        if (differs.dim() < 2)
+        {
+            changed = differs.any().to(ScalarType.Int64);
+        }
+        else
+        {
+            // Positions are axis 1, except hook_pattern's queries on axis 2 ([b, H, query, key]).
+            var axis = name.EndsWith(".hook_pattern", StringComparison.Ordinal) && differs.dim() > 2 ? 2 : 1;
+            var perPosition = differs.transpose(1, axis);
+            if (perPosition.dim() > 2) perPosition = perPosition.flatten(2).any(2);
+            changed = perPosition.sum();
+        }
+        _changedPositions += changed.to(ScalarType.Int64).item<long>();
     }
 
     private static Func<string, bool> Matcher(string pattern)

@@ -1,4 +1,5 @@
 using IclPs.Engine.Checkpoints;
+using IclPs.Engine.Storage;
 using IclPs.Engine.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,14 +22,21 @@ public sealed class IclModel(TransformerModel network, ITextTokenizer tokenizer,
     {
         var tokenizer = SimpleTokenizer.Bytes();
         CheckVocabulary(tokenizer, config, configDescription ?? config.ToString());
+        device ??= TransformerModel.DefaultDevice();
+        config.Validate(configDescription);
+        ModelMemory.EnsureFits(config, dtype, device, configDescription);
         var network = TransformerModel.Create(config, device, dtype, seed);
         var source = $"{configDescription ?? config.ToString()} seed:{seed}";
         network.Identity = source;
         return new IclModel(network, tokenizer, name ?? configDescription ?? config.Family.ToString(), source);
     }
 
-    /// <summary>Loads a Hugging Face style checkpoint folder: config.json, safetensors weights and tokenizer files.</summary>
-    public static IclModel Load(string directory, Device? device = null, ScalarType? dtype = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Loads a Hugging Face style checkpoint folder: config.json, safetensors weights and tokenizer files. Weights holding
+    /// NaN or infinity are refused, naming the tensor, unless <paramref name="allowNonFinite"/>.
+    /// </summary>
+    public static IclModel Load(string directory, Device? device = null, ScalarType? dtype = null, IProgress<string>? progress = null,
+        CancellationToken cancellationToken = default, bool allowNonFinite = false)
     {
         var full = Path.GetFullPath(directory);
         // Checked first: otherwise a missing folder would surface as a missing tokenizer.
@@ -40,31 +48,51 @@ public sealed class IclModel(TransformerModel network, ITextTokenizer tokenizer,
         var tokenizer = TokenizerLoader.Load(full);
         var config = HfCheckpoint.ReadConfig(full);
         CheckVocabulary(tokenizer, config, full);
-        var network = HfCheckpoint.Load(full, device, dtype, progress, cancellationToken);
+        var network = HfCheckpoint.Load(full, device, dtype, progress, cancellationToken, allowNonFinite);
         return new IclModel(network, tokenizer, new DirectoryInfo(full).Name, full);
     }
 
-    /// <summary>Writes config, weights and tokenizer; tokenizer files of other kinds left from an earlier save are removed so loading finds this one.</summary>
+    /// <summary>
+    /// Writes config, weights and tokenizer into <paramref name="directory"/> (created if missing) as one set: all of them
+    /// are put in place or none is (<see cref="StagedFileSet"/>), so a failed or cancelled save leaves the previous checkpoint
+    /// loadable. Tokenizer files of other kinds left from an earlier save are removed in the same step, so loading finds
+    /// this one. The folder is locked for the save (<see cref="WriterLock"/>: a second writer gets FolderInUse), and
+    /// leftovers of writers that died in it are removed first; both are reported to <paramref name="progress"/>.
+    /// </summary>
     public void Save(string directory, long? maxShardBytes = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
-        HfCheckpoint.Save(Network, directory, maxShardBytes, progress, cancellationToken);
-        var staged = Path.Combine(directory, $".tokenizer-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var folder = Path.GetFullPath(directory);
+        var created = !Directory.Exists(folder);
+        var saved = false;
         try
         {
-            Tokenizer.Save(staged);
-            var written = Directory.GetFiles(staged).Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
-            foreach (var stale in TokenizerLoader.TokenizerFileNames.Where(f => !written.Contains(f)))
-            {
-                File.Delete(Path.Combine(directory, stale));
-            }
-            foreach (var file in written)
-            {
-                File.Move(Path.Combine(staged, file!), Path.Combine(directory, file!), overwrite: true);
-            }
+            using var folderLock = WriterLock.AcquireFolder(folder, $"saving model {Name}");
+            if (folderLock.Replaced is { } gone) progress?.Report($"Took over the lock of '{folder}' left by {gone}, which is gone.");
+            foreach (var cleaned in TempFiles.RemoveStale(folder)) progress?.Report(cleaned.Message);
+            using var set = StagedFileSet.Begin(folder, "checkpoint");
+            HfCheckpoint.WriteInto(set, Network, maxShardBytes, progress, cancellationToken);
+            Tokenizer.Save(set.Folder);
+            var written = Directory.GetFiles(set.Folder).Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+            foreach (var stale in TokenizerLoader.TokenizerFileNames.Where(f => !written.Contains(f))) set.Remove(stale);
+            cancellationToken.ThrowIfCancellationRequested();
+            set.Commit(cancellationToken);
+            saved = true;
         }
         finally
         {
-            if (Directory.Exists(staged)) Directory.Delete(staged, recursive: true);
+            // A folder this save created is not left behind empty.
+            if (!saved && created) TryRemoveEmptyFolder(folder);
+        }
+    }
+
+    private static void TryRemoveEmptyFolder(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
         }
     }
 

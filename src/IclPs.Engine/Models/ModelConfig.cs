@@ -46,23 +46,11 @@ public sealed record ModelConfig
 
     public int DHead => DModel / Heads;
 
-    /// <summary>Parameter count from the shapes the model will allocate.</summary>
-    public long ParameterCount
-    {
-        get
-        {
-            long d = DModel, v = VocabSize, f = MlpHidden, l = Layers;
-            if (Family is ModelFamily.Gpt2 or ModelFamily.Regression)
-            {
-                var block = 2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * f + f) + (f * d + d);
-                if (Family == ModelFamily.Regression) return InputDim * d + ContextLength * d + l * block + 2 * d + v * d + v;
-                return v * d + ContextLength * d + l * block + 2 * d + (TieEmbeddings ? 0 : v * d);
-            }
-            var kv = (long)KvHeads * DHead;
-            var llamaBlock = 2 * d + d * d * 2 + 2 * d * kv + 3 * d * f;
-            return v * d + l * llamaBlock + d + (TieEmbeddings ? 0 : v * d);
-        }
-    }
+    /// <summary>
+    /// Parameter count from the shapes the model will allocate (<see cref="ModelMemory.Components(ModelConfig)"/>);
+    /// long.MaxValue for configs too large to count in a long.
+    /// </summary>
+    public long ParameterCount => (long)Int128.Min(ModelMemory.ParameterCount(this), long.MaxValue);
 
     public void Validate(string? source = null)
     {
@@ -155,7 +143,12 @@ public sealed record ModelConfig
                 throw new ModelConfigException($"config '{source}': activation_function '{activation}' is not supported (gelu_new).", source, "activation_function");
             var d = Int("n_embd");
             var heads = Int("n_head");
-            var inner = root["n_inner"] is JsonValue innerValue && innerValue.TryGetValue<int>(out var n) ? n : 4 * d;
+            var inner = root["n_inner"] is JsonValue innerValue && innerValue.TryGetValue<int>(out var n) ? n : 4L * d;
+            // The default MLP width 4 x n_embd must itself be a valid tensor dimension.
+            if (inner > int.MaxValue)
+                throw new ModelConfigException(string.Create(CultureInfo.InvariantCulture,
+                    $"config '{source}': field 'n_embd' = {d} is too large: its default MLP width 4 x n_embd = {inner} exceeds {int.MaxValue}."),
+                    source, "n_embd", ModelMemory.ModelTooLargeErrorId, IclErrorKind.LimitsExceeded);
             var regression = family == ModelFamily.Regression;
             config = new ModelConfig
             {
@@ -167,7 +160,7 @@ public sealed record ModelConfig
                 Layers = Int("n_layer"),
                 Heads = heads,
                 KvHeads = heads,
-                MlpHidden = inner,
+                MlpHidden = (int)inner,
                 NormEps = Double("layer_norm_epsilon", 1e-5),
                 TieEmbeddings = !regression && Optional("tie_word_embeddings", true, "true or false"),
                 BosTokenId = OptionalInt("bos_token_id"),

@@ -23,6 +23,14 @@ public abstract class TransformerModel : nn.Module
     }
 
     public ModelConfig Config { get; }
+
+    /// <summary>
+    /// The hook names this model runs, in forward order (<see cref="HookNames.For"/>): a <see cref="HookSet"/> naming any
+    /// other is refused before the forward pass, with the nearest of these as suggestions.
+    /// </summary>
+    public IReadOnlyList<string> HookPoints => _hookPoints ??= HookNames.For(Config);
+    private IReadOnlyList<string>? _hookPoints;
+
     public Device Device { get; }
     public ScalarType DType { get; }
 
@@ -34,6 +42,9 @@ public abstract class TransformerModel : nn.Module
     {
         TorchNativeLoader.EnsureLoaded();
         device ??= DefaultDevice();
+        // Sizes first: a config too large for memory is refused here, naming the field, before libtorch allocates.
+        config.Validate();
+        ModelMemory.EnsureFits(config, dtype, device);
         TransformerModel model = config.Family switch
         {
             ModelFamily.Gpt2 => new Gpt2Model(config, device, dtype),
@@ -111,6 +122,7 @@ public abstract class TransformerModel : nn.Module
             throw new IclPsException("LayerOutOfRange", IclErrorKind.InvalidArgument, $"Layer {layer} is outside the model's {Config.Layers} layers.", layer);
         if (residual.dim() != 3 || residual.shape[0] != cache.BatchSize || residual.shape[2] != Config.DModel)
             throw new ArgumentException($"residual must be [{cache.BatchSize}, copies, {Config.DModel}], got [{string.Join(", ", residual.shape)}].", nameof(residual));
+        hooks?.CheckNames(this);
         using var scope = NewDisposeScope();
         var (b, c) = (residual.shape[0], residual.shape[1]);
         var positions = cache.LastPositions.view(-1, 1).expand(b, c);
@@ -148,6 +160,7 @@ public abstract class TransformerModel : nn.Module
     /// </summary>
     private protected Tensor Decode(Tensor inputs, Tensor? attentionMask, HookSet? hooks, bool lastPositionOnly, KeyValueCache? cache = null)
     {
+        hooks?.CheckNames(this);
         var mask = attentionMask is null
             ? ones(inputs.shape[0], inputs.shape[1], dtype: ScalarType.Int64, device: Device)
             : attentionMask.to(ScalarType.Int64, Device);

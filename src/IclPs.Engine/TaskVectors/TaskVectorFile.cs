@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using IclPs.Engine.Checkpoints;
 using IclPs.Engine.Models;
+using IclPs.Engine.Storage;
 using static TorchSharp.torch;
 
 namespace IclPs.Engine.TaskVectors;
@@ -11,8 +12,8 @@ namespace IclPs.Engine.TaskVectors;
 /// A task vector on disk as two files of one stem: <c>STEM.safetensors</c> with the float32 tensors (<c>vector.layer{l}</c>
 /// [d_model], <c>head.{l}.{h}.mean_activation</c> [d_head]) and <c>STEM.json</c> with everything else (method, model,
 /// shape, injection, heads and weights, provenance with its training curve) and the SHA-256 of the tensor file, so a
-/// mismatched or damaged pair is detected. Each file is written to a temporary name and moved into place; the tensors go
-/// first, so the JSON (what <see cref="Import"/> opens) never names tensors that are not there yet.
+/// mismatched or damaged pair is detected. The two files are written into a staging folder and put in place as one set
+/// (<see cref="StagedFileSet"/>): a failed or cancelled export leaves a previous pair of that stem whole and matching.
 /// </summary>
 public static class TaskVectorFile
 {
@@ -25,17 +26,24 @@ public static class TaskVectorFile
     {
         ArgumentNullException.ThrowIfNull(vector);
         var (jsonPath, tensorsPath) = Paths(path);
+        // Both files are staged and put in place together, or neither is (the stem names the staging folder).
+        using var set = StagedFileSet.Begin(Path.GetDirectoryName(jsonPath)!, Path.GetFileNameWithoutExtension(jsonPath));
+        var stagedTensors = set.PathOf(Path.GetFileName(tensorsPath));
         using (var scope = NewDisposeScope())
         {
             var tensors = vector.Vectors.Select(v => (VectorName(v.Layer), tensor(v.Values)))
                 .Concat(vector.Heads.Where(h => h.MeanActivation is not null).Select(h => (HeadName(h.Layer, h.Head), tensor(h.MeanActivation!))))
                 .ToArray();
-            SafetensorsWriter.Write(tensorsPath, tensors, new Dictionary<string, string> { ["format"] = Format }, cancellationToken);
+            SafetensorsWriter.Write(stagedTensors, tensors, new Dictionary<string, string> { ["format"] = Format }, cancellationToken);
         }
-        var json = Json(vector, Path.GetFileName(tensorsPath), Sha256(tensorsPath));
-        using var staged = new StagedFile(jsonPath);
-        staged.WriteAllBytes(json);
-        staged.Commit();
+        var json = Json(vector, Path.GetFileName(tensorsPath), Sha256(stagedTensors));
+        using (var staged = new StagedFile(set.PathOf(Path.GetFileName(jsonPath))))
+        {
+            staged.WriteAllBytes(json);
+            staged.Commit();
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        set.Commit(cancellationToken);
         return jsonPath;
     }
 

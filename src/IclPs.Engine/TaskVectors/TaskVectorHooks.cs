@@ -9,13 +9,14 @@ public static class TaskVectorHooks
     /// <summary>
     /// A hook factory for <see cref="IclRunOptions.Hooks"/> that injects <paramref name="vector"/> at every pass's prompt-end
     /// column: the query's last token, where the first answer token is predicted (generation passes keep the same injection).
-    /// Fails at once, naming the field, when the vector was built for a model of another shape.
+    /// Fails at once, naming the field, when the vector was built for a model of another shape. What the injections change
+    /// is added to <paramref name="interventions"/> when given.
     /// </summary>
-    public static Func<IclForwardPass, HookSet?> ForPrompts(TaskVector vector, TransformerModel model)
+    public static Func<IclForwardPass, HookSet?> ForPrompts(TaskVector vector, TransformerModel model, InterventionTally? interventions = null)
     {
         ArgumentNullException.ThrowIfNull(vector);
         ArgumentNullException.ThrowIfNull(model);
         vector.Shape.CheckFits(model.Config, $"The {vector.Method} task vector");
-        return pass => vector.CreateHooks(model, pass.PromptEnd);
+        return pass => vector.CreateHooks(model, pass.PromptEnd).ReportTo(interventions);
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using IclPs.Engine.Checkpoints;
 using IclPs.Engine.Data;
 using IclPs.Engine.Models;
+using IclPs.Engine.Storage;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,6 +36,13 @@ public sealed class IclTrainer
     public Func<TransformerModel, int, IReadOnlyDictionary<string, double>>? Evaluator { get; init; }
 
     /// <summary>
+    /// The writer lock of <see cref="IclTrainingOptions.CheckpointFolder"/> when the caller already holds it (a cmdlet that
+    /// locks the run folder before writing other files there); the caller releases it. When null, <see cref="Train"/>
+    /// takes the lock itself for the run and removes leftovers of dead writers from the folder.
+    /// </summary>
+    public WriterLock? FolderLock { get; init; }
+
+    /// <summary>
     /// Runs updates until <see cref="IclTrainingOptions.Steps"/>, reporting each evaluation to <paramref name="onEvaluation"/>
     /// on the calling thread. Cancellation stops before the next update, writes a checkpoint (when a folder is set) and
     /// returns with <see cref="TrainingResult.Cancelled"/>. Divergence throws <see cref="TrainingDivergedException"/>.
@@ -41,6 +50,10 @@ public sealed class IclTrainer
     public TrainingResult Train(Action<TrainingEvaluation>? onEvaluation = null, CancellationToken cancellationToken = default)
     {
         var o = Options;
+        // Gradients and AdamW's two moments: three more copies of the weights, refused before they are allocated.
+        ModelMemory.EnsureFits(Model.Config, Model.DType, Model.Device, copies: 3, what: "training state (gradients and two AdamW moments)");
+        // One writer per run folder: a second run on it fails with FolderInUse, naming this one, instead of racing it.
+        using var runLock = AcquireRunLock();
         using var optimizer = new AdamWOptimizer(Model.CheckpointTensors(), o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay);
         var first = Start(optimizer);
         string? lastCheckpoint = o.CheckpointFolder is null ? null : TrainingCheckpoint.List(o.CheckpointFolder).LastOrDefault().Path;
@@ -73,9 +86,9 @@ public sealed class IclTrainer
                     onEvaluation?.Invoke(evaluation);
                 }
                 if (o.CheckpointFolder is not null && ((o.CheckpointEvery > 0 && completed % o.CheckpointEvery == 0) || completed == o.Steps))
-                    lastCheckpoint = Checkpoint(completed, optimizer);
+                    lastCheckpoint = Checkpoint(completed, optimizer, lastCheckpoint);
             }
-            if (cancelled && o.CheckpointFolder is not null) lastCheckpoint = Checkpoint(completed, optimizer);
+            if (cancelled && o.CheckpointFolder is not null) lastCheckpoint = Checkpoint(completed, optimizer, lastCheckpoint);
         }
         finally
         {
@@ -113,6 +126,23 @@ public sealed class IclTrainer
             perPosition = nn.functional.cross_entropy(logits.reshape(-1, vocab), ids.reshape(-1), reduction: nn.Reduction.None).view(bt);
         }
         return ((perPosition * weights).sum() / weights.sum().clamp_min(1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The run folder's lock when this run must take it (null without a folder or when <see cref="FolderLock"/> is given).</summary>
+    private WriterLock? AcquireRunLock()
+    {
+        var folder = Options.CheckpointFolder;
+        if (folder is null) return null;
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        if (FolderLock is { } held)
+        {
+            if (!held.IsHeld || !string.Equals(held.Resource, full, StringComparison.Ordinal))
+                throw new ArgumentException($"FolderLock must be the held lock of the checkpoint folder '{full}', not of '{held.Resource}'.", nameof(FolderLock));
+            return null;
+        }
+        var taken = WriterLock.AcquireFolder(full, "training");
+        TempFiles.RemoveStale(full);
+        return taken;
     }
 
     /// <summary>Restores the newest checkpoint when resuming, else initialises; returns the number of completed updates.</summary>
@@ -153,6 +183,29 @@ public sealed class IclTrainer
         return value;
     }
 
+    /// <summary>
+    /// A checkpoint holds only weights a run can continue from: every parameter and optimizer moment finite, and the loss
+    /// at these weights (on the batch of update <paramref name="step"/>, the one the next update would take) finite and at
+    /// most <see cref="IclTrainingOptions.MaxLoss"/>. Otherwise the run has diverged and <paramref name="lastCheckpoint"/>
+    /// stays the last good one.
+    /// </summary>
+    private void CheckCheckpointable(int step, AdamWOptimizer optimizer, string? lastCheckpoint)
+    {
+        foreach (var (name, tensor) in Model.CheckpointTensors().Concat(optimizer.StateTensors()))
+        {
+            var (nan, posInf, negInf) = FiniteCheck.Count(tensor);
+            if (nan + posInf + negInf > 0)
+                throw new TrainingDivergedException(step, $"tensor '{name}' of the weights to checkpoint", nan > 0 ? double.NaN : posInf > 0 ? double.PositiveInfinity : double.NegativeInfinity, lastCheckpoint);
+        }
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var generator = new Generator(new SeededRandom(Options.Seed, step).NextUInt64(), CPU);
+        using var batch = Source.Next(step, Options.BatchSize, generator);
+        var value = Loss(Model, batch).to(ScalarType.Float64).item<double>();
+        if (!double.IsFinite(value) || value > Options.MaxLoss)
+            throw new TrainingDivergedException(step, "the training loss at the weights to checkpoint", value, lastCheckpoint);
+    }
+
     private IReadOnlyDictionary<string, double> Evaluate(int step)
     {
         if (Evaluator is null) return new Dictionary<string, double>();
@@ -169,8 +222,9 @@ public sealed class IclTrainer
         }
     }
 
-    private string Checkpoint(int step, AdamWOptimizer optimizer)
+    private string Checkpoint(int step, AdamWOptimizer optimizer, string? lastCheckpoint)
     {
+        CheckCheckpointable(step, optimizer, lastCheckpoint);
         var path = TrainingCheckpoint.Save(Options.CheckpointFolder!, step, Model, optimizer, Options, Source.Description, CancellationToken.None);
         TrainingCheckpoint.Prune(Options.CheckpointFolder!, Options.KeepCheckpoints);
         return path;

@@ -41,6 +41,12 @@ public sealed record IclTrainingOptions
     /// <summary>A training loss above this counts as divergence, like NaN or Inf.</summary>
     public double MaxLoss { get; init; } = 1e6;
 
+    /// <summary>
+    /// The largest learning rate (and weight decay) accepted: far above any useful value, and far below what overflows the
+    /// float32 arithmetic of the update (which libtorch would report as a raw error).
+    /// </summary>
+    public const double MaxLearningRate = 1e6;
+
     /// <summary>The learning rate of update <paramref name="step"/> (0-based), the closed forms of <see cref="LearningRateSchedule"/>.</summary>
     public double LearningRateAt(int step)
     {
@@ -70,14 +76,14 @@ public sealed record IclTrainingOptions
         }
         Require(Steps > 0, nameof(Steps), Steps, "must be positive");
         Require(BatchSize > 0, nameof(BatchSize), BatchSize, "must be positive");
-        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");
+        Require(LearningRate > 0 && LearningRate <= MaxLearningRate, nameof(LearningRate), LearningRate, $"must be a positive number at most {MaxLearningRate:0e0}");
         Require(Enum.IsDefined(Schedule), nameof(Schedule), Schedule, "must be Constant, Triangle or Cosine");
         Require(WarmupSteps >= 0 && WarmupSteps < Steps, nameof(WarmupSteps), WarmupSteps, $"must lie in [0, Steps = {Steps})");
-        Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be a non-negative number");
+        Require(WeightDecay >= 0 && WeightDecay <= MaxLearningRate, nameof(WeightDecay), WeightDecay, $"must be a non-negative number at most {MaxLearningRate:0e0}");
         Require(Beta1 is >= 0 and < 1, nameof(Beta1), Beta1, "must lie in [0, 1)");
         Require(Beta2 is >= 0 and < 1, nameof(Beta2), Beta2, "must lie in [0, 1)");
-        Require(Epsilon > 0, nameof(Epsilon), Epsilon, "must be positive");
-        Require(MaxGradNorm is null or > 0, nameof(MaxGradNorm), MaxGradNorm, "must be positive when given");
+        Require(Epsilon > 0 && double.IsFinite(Epsilon), nameof(Epsilon), Epsilon, "must be a positive number");
+        Require(MaxGradNorm is null || (MaxGradNorm > 0 && double.IsFinite(MaxGradNorm.Value)), nameof(MaxGradNorm), MaxGradNorm, "must be a positive number when given");
         Require(EvaluateEvery >= 0, nameof(EvaluateEvery), EvaluateEvery, "must not be negative");
         Require(CheckpointEvery >= 0, nameof(CheckpointEvery), CheckpointEvery, "must not be negative");
         Require(CheckpointFolder is not null || (CheckpointEvery == 0 && !Resume), nameof(CheckpointFolder), CheckpointFolder, "is needed for checkpoints and resuming");

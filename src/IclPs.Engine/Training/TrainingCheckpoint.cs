@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using IclPs.Engine.Checkpoints;
 using IclPs.Engine.Models;
+using IclPs.Engine.Storage;
 
 namespace IclPs.Engine.Training;
 
@@ -12,7 +13,8 @@ namespace IclPs.Engine.Training;
 /// that <see cref="HfCheckpoint.Load"/> reads on its own), optimizer.safetensors (AdamW moments), and trainer.json (step,
 /// AdamW step count, the run-defining options, the model config, the data-stream description and position). The data
 /// generator of update t is seeded from (Seed, t) alone, so seed and step are its whole RNG state. A checkpoint is written
-/// into a dot-prefixed temporary folder and renamed into place, so a listed checkpoint is always complete.
+/// into a dot-prefixed staging folder (<see cref="StagedFileSet"/>) and renamed into place, so a listed checkpoint is always
+/// complete; the run folder's writer lock (<see cref="WriterLock"/>, taken by <see cref="IclTrainer"/>) keeps a second run out.
 /// </summary>
 internal static partial class TrainingCheckpoint
 {
@@ -28,33 +30,31 @@ internal static partial class TrainingCheckpoint
         var name = FolderName(step);
         var final = Path.Combine(root, name);
         if (Directory.Exists(final)) return final;
-        var temp = Path.Combine(root, $".{name}.{Guid.NewGuid():N}.tmp");
-        try
+        // Staged as .step-NNNNNNNN.GUID.tmp/ beside it (locked by this writer) and renamed into place complete.
+        using var set = StagedFileSet.Begin(final);
+        HfCheckpoint.WriteInto(set, model, maxShardBytes: null, progress: null, cancellationToken);
+        SafetensorsWriter.Write(set.PathOf(OptimizerFileName), optimizer.StateTensors(), cancellationToken: cancellationToken);
+        var state = new JsonObject
         {
-            HfCheckpoint.Save(model, temp, cancellationToken: cancellationToken);
-            SafetensorsWriter.Write(Path.Combine(temp, OptimizerFileName), optimizer.StateTensors(), cancellationToken: cancellationToken);
-            var state = new JsonObject
+            ["format"] = Format,
+            ["step"] = step,
+            ["optimizer_step"] = optimizer.StepCount,
+            ["data"] = new JsonObject
             {
-                ["format"] = Format,
-                ["step"] = step,
-                ["optimizer_step"] = optimizer.StepCount,
-                ["data"] = new JsonObject
-                {
-                    ["seed"] = options.Seed,
-                    ["next_step"] = step,
-                    ["generator"] = "update t draws from a torch Generator seeded with SplitMix64(seed, t)",
-                },
-                ["options"] = new JsonObject(options.DefiningFields().Select(f => KeyValuePair.Create(f.Key, (JsonNode?)f.Value))),
-                ["model"] = JsonNode.Parse(model.Config.ToHfJson()),
-                ["source"] = sourceDescription,
-            };
-            File.WriteAllText(Path.Combine(temp, StateFileName), state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            Directory.Move(temp, final);
-        }
-        finally
+                ["seed"] = options.Seed,
+                ["next_step"] = step,
+                ["generator"] = "update t draws from a torch Generator seeded with SplitMix64(seed, t)",
+            },
+            ["options"] = new JsonObject(options.DefiningFields().Select(f => KeyValuePair.Create(f.Key, (JsonNode?)f.Value))),
+            ["model"] = JsonNode.Parse(model.Config.ToHfJson()),
+            ["source"] = sourceDescription,
+        };
+        using (var stateFile = new StagedFile(set.PathOf(StateFileName)))
         {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            stateFile.WriteAllText(state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            stateFile.Commit();
         }
+        set.Commit(cancellationToken);
         return final;
     }
 
@@ -71,11 +71,26 @@ internal static partial class TrainingCheckpoint
             .ToList();
     }
 
-    /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints.</summary>
+    /// <summary>
+    /// Deletes all but the newest <paramref name="keep"/> checkpoints. Each is first renamed to a temporary name, so one
+    /// whose deletion is interrupted is never listed half-deleted (the leftover is removed by a later cleanup).
+    /// </summary>
     public static void Prune(string folder, int keep)
     {
         var all = List(folder);
-        foreach (var (_, path) in all.Take(Math.Max(0, all.Count - keep))) Directory.Delete(path, recursive: true);
+        foreach (var (_, path) in all.Take(Math.Max(0, all.Count - keep)))
+        {
+            var doomed = Path.Combine(Path.GetDirectoryName(path)!, TempFiles.NewName(Path.GetFileName(path)));
+            Directory.Move(path, doomed);
+            try
+            {
+                TempFiles.DeleteFolder(doomed);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // No longer listed; TempFiles.RemoveStale deletes the rest when the folder is next locked.
+            }
+        }
     }
 
     /// <summary>
@@ -115,11 +130,17 @@ internal static partial class TrainingCheckpoint
         var optimizerStep = state["optimizer_step"]?.GetValue<long>() ?? throw Invalid(statePath, "lacks 'optimizer_step'");
         using (var weights = SafetensorsReader.Open(Path.Combine(path, HfCheckpoint.WeightsFileName)))
         {
-            foreach (var (name, parameter) in model.CheckpointTensors()) weights.ReadInto(weights.GetEntry(name), parameter);
+            foreach (var (name, parameter) in model.CheckpointTensors())
+            {
+                weights.ReadInto(weights.GetEntry(name), parameter);
+                // A run never resumes from weights it could not have trained on.
+                FiniteCheck.Require(parameter, name, weights.Path);
+            }
         }
         using (var moments = SafetensorsReader.Open(Path.Combine(path, OptimizerFileName)))
         {
             optimizer.LoadState(moments, optimizerStep);
+            foreach (var (name, tensor) in optimizer.StateTensors()) FiniteCheck.Require(tensor, name, moments.Path);
         }
         return step;
     }

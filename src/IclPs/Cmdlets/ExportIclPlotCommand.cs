@@ -5,13 +5,53 @@ using IclPs.Plotting;
 
 namespace IclPs.Cmdlets;
 
-/// <summary>
-/// Export-IclPlot: draws piped rows (similarity rows, training logs, [pscustomobject]s, Import-Csv rows) as a PNG.
-/// -Kind Line: one point per row at (-X, -Y), one line per distinct -Series value, optional ±-ErrorBar, -LogX for
-/// sweeps over powers of two. -Kind Heatmap: one cell per row at (-Row, -Column) coloured by -Value. The image is
-/// written once every row has arrived, through a temporary file, so a failed or stopped run leaves any old file as it was.
-/// </summary>
-[Cmdlet(VerbsData.Export, "IclPlot", SupportsShouldProcess = true, DefaultParameterSetName = LineSet)]
+/// <summary>Draws piped rows as a line plot or a heat map and saves it as a PNG file.</summary>
+/// <remarks>
+/// <para>
+/// Takes any objects with the named properties: similarity rows, head effects, training progress rows,
+/// [pscustomobject]s, Import-Csv rows. Numbers may be any numeric type or text that parses culture-invariantly.
+/// </para>
+/// <para>
+/// Line plots (-X and -Y, the default kind): one point per row at its -X and -Y properties, one line per distinct -Series
+/// value with a legend, optional error bars of half-width -ErrorBar, and -LogX for a log2 X axis ticked at powers of two
+/// (sweeps over 2^k). Heat maps (-Row, -Column and -Value): one cell per row, coloured by -Value with a colour bar; rows
+/// and columns are sorted numerically when all their keys are numbers (layers, heads), and missing cells stay blank.
+/// </para>
+/// <para>
+/// The image is written once every row has arrived, through a temporary file, so a failed or stopped run leaves any old
+/// file as it was. A misspelt property name stops the command (PlotPropertyNotFound); a row whose value is not a finite
+/// number is an error for that row only (PlotValueNotNumeric, PlotValueNotFinite); no plottable rows is a PlotNoRows
+/// error; two rows for one heat-map cell are a PlotDuplicateCell error. Supports -WhatIf and -Confirm; writes nothing
+/// unless -PassThru, which writes the file's FileInfo.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>
+/// $png = Join-Path ([IO.Path]::GetTempPath()) "$([guid]::NewGuid()).png"
+/// 1..8 | ForEach-Object { [pscustomobject]@{ Shots = $_; Accuracy = 1 - 1 / ($_ + 1); Model = 'a' } } |
+///     Export-IclPlot -Path $png -X Shots -Y Accuracy -Series Model -Title 'Accuracy against shots' -PassThru
+/// </code>
+/// <para>Draws one line of accuracy against shots and writes the PNG's FileInfo.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset gpt2-tiny
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// $png = Join-Path ([IO.Path]::GetTempPath()) "$([guid]::NewGuid()).png"
+/// Measure-HiddenSimilarity -Model $model -Dataset $data -Shots 3 -First 10 |
+///     Export-IclPlot -Path $png -X Layer -Y MeanCosine -ErrorBar StdCosine -Series ConditionB
+/// </code>
+/// <para>Plots the per-layer cosine similarity of zero-shot and 3-shot hidden states, with one standard deviation as error bars.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $png = Join-Path ([IO.Path]::GetTempPath()) "$([guid]::NewGuid()).png"
+/// $rows = foreach ($layer in 0..3) { foreach ($head in 0..3) { [pscustomobject]@{ Layer = $layer; Head = $head; Effect = $layer * 0.1 - $head * 0.05 } } }
+/// $rows | Export-IclPlot -Path $png -Kind Heatmap -Row Layer -Column Head -Value Effect -Width 400 -Height 300
+/// </code>
+/// <para>Draws a 4 x 4 heat map of a per-head value, 400 x 300 pixels.</para>
+/// </example>
+[Cmdlet(VerbsData.Export, "IclPlot", SupportsShouldProcess = true, DefaultParameterSetName = LineSet, HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#export-iclplot")]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportIclPlotCommand : IclPsCmdlet
 {
@@ -23,72 +63,103 @@ public sealed class ExportIclPlotCommand : IclPsCmdlet
     private string? _path;
     private long _index;
 
+    /// <summary>
+    /// The PNG file to write, replaced once every row has arrived; its folder must exist (an OutputDirectoryNotFound error
+    /// otherwise). Relative paths are resolved from the current PowerShell location.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
+    /// <summary>The rows to draw, one point or cell each; usually piped in.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public PSObject InputObject { get; set; } = null!;
 
-    /// <summary>Line (default) or Heatmap; must match the property parameters given.</summary>
+    /// <summary>
+    /// Line or Heatmap. Optional: -X and -Y already mean a line plot and -Row, -Column and -Value a heat map; a -Kind that
+    /// contradicts them is a PlotKindParameterMismatch error.
+    /// </summary>
     [Parameter]
     [ValidateSet(LineSet, HeatmapSet, IgnoreCase = true)]
     public string? Kind { get; set; }
 
+    /// <summary>The name of the property holding each point's X value (a number), e.g. Layer or Step.</summary>
     [Parameter(Mandatory = true, ParameterSetName = LineSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PropertyNameCompleter))]
     public string X { get; set; } = "";
 
+    /// <summary>The name of the property holding each point's Y value (a number), e.g. MeanCosine or Loss.</summary>
     [Parameter(Mandatory = true, ParameterSetName = LineSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PropertyNameCompleter))]
     public string Y { get; set; } = "";
 
-    /// <summary>Rows with the same value of this property form one named line; without it all rows form one line.</summary>
+    /// <summary>
+    /// The name of a property whose value names each point's line: rows with the same value form one line, in the order
+    /// their first rows arrived. Default: all rows form one line.
+    /// </summary>
     [Parameter(ParameterSetName = LineSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PropertyNameCompleter))]
     public string? Series { get; set; }
 
-    /// <summary>A property holding each point's error-bar half-width (e.g. a standard deviation).</summary>
+    /// <summary>
+    /// The name of a property holding each point's error-bar half-width (e.g. StdCosine, a standard deviation). Default: no
+    /// error bars.
+    /// </summary>
     [Parameter(ParameterSetName = LineSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PropertyNameCompleter))]
     public string? ErrorBar { get; set; }
 
-    /// <summary>A log2 X axis ticked at powers of two; X values must be above 0.</summary>
+    /// <summary>Draws the X axis on a log2 scale ticked at powers of two; every X value must then be above 0.</summary>
     [Parameter(ParameterSetName = LineSet)]
     public SwitchParameter LogX { get; set; }
 
+    /// <summary>The name of the property whose value gives each heat-map cell's row (the Y axis), e.g. Layer.</summary>
     [Parameter(Mandatory = true, ParameterSetName = HeatmapSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PropertyNameCompleter))]
     public string Row { get; set; } = "";
 
+    /// <summary>The name of the property whose value gives each heat-map cell's column (the X axis), e.g. Head.</summary>
     [Parameter(Mandatory = true, ParameterSetName = HeatmapSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PropertyNameCompleter))]
     public string Column { get; set; } = "";
 
+    /// <summary>
+    /// The name of the property holding each heat-map cell's value (a number), e.g. AverageIndirectEffect or Weight.
+    /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = HeatmapSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PropertyNameCompleter))]
     public string Value { get; set; } = "";
 
+    /// <summary>The title above the plot. Default: no title.</summary>
     [Parameter]
     public string? Title { get; set; }
 
-    /// <summary>Defaults to the -X (line) or -Column (heat map) property name.</summary>
+    /// <summary>The X axis label. Default: the -X (line plot) or -Column (heat map) property name.</summary>
     [Parameter]
     public string? XLabel { get; set; }
 
-    /// <summary>Defaults to the -Y (line) or -Row (heat map) property name.</summary>
+    /// <summary>The Y axis label. Default: the -Y (line plot) or -Row (heat map) property name.</summary>
     [Parameter]
     public string? YLabel { get; set; }
 
+    /// <summary>The image width in pixels, from 100 to 10000. Default: 800.</summary>
     [Parameter]
     [ValidateRange(Chart.MinPixels, Chart.MaxPixels)]
     public int Width { get; set; } = 800;
 
+    /// <summary>The image height in pixels, from 100 to 10000. Default: 500.</summary>
     [Parameter]
     [ValidateRange(Chart.MinPixels, Chart.MaxPixels)]
     public int Height { get; set; } = 500;
 
-    /// <summary>Emits the written file's FileInfo.</summary>
+    /// <summary>Writes the PNG file's FileInfo once it is drawn; by default nothing is written.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 

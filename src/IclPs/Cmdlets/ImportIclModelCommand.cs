@@ -8,37 +8,93 @@ using TorchSharp;
 
 namespace IclPs.Cmdlets;
 
-/// <summary>
-/// Import-IclModel: loads Hugging Face style checkpoint folders (config.json, safetensors weights, tokenizer files), as
-/// Save-IclModel writes them. Folders may come down the pipeline (Get-ChildItem -Directory | Import-IclModel); a folder
-/// that cannot be loaded is reported with the engine's error id and the rest continue.
-/// </summary>
-[Cmdlet(VerbsData.Import, "IclModel")]
+/// <summary>Loads GPT-2 or LLaMA models from Hugging Face style checkpoint folders.</summary>
+/// <remarks>
+/// <para>
+/// Reads a checkpoint folder as Save-IclModel and Hugging Face transformers write it: config.json (model_type gpt2 or
+/// llama), the weights as model.safetensors or as shards model-0000i-of-0000n.safetensors with model.safetensors.index.json
+/// (F32, F16 or BF16; converted to -DType), and the tokenizer: iclps_tokenizer.json, tokenizer.model (LLaMA
+/// SentencePiece), or vocab.json with merges.txt (GPT-2 BPE). Nothing is downloaded: copy the folder onto the machine
+/// first. Writes one IclModel per folder.
+/// </para>
+/// <para>
+/// Folders, or paths to their config.json, can be piped in (Get-ChildItem -Directory | Import-IclModel). A folder that
+/// cannot be loaded is an error for that folder with the engine's error id (CheckpointNotFound, ModelConfigNotFound,
+/// TokenizerNotFound, SafetensorsTruncated, ...) and the others continue. A bad -Device (cuda on a CPU-only build) stops
+/// the command once, before any folder is read. -Verbose reports the shape, parameter count and load time.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>
+/// $folder = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
+/// New-IclModel -Preset llama-tiny -Seed 3 | Save-IclModel -Path $folder
+/// $model = Import-IclModel -Path $folder -DType bfloat16
+/// $model | Get-IclModelInfo
+/// </code>
+/// <para>Saves a tiny LLaMA model to a temporary folder and loads it back with its weights converted to bfloat16.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $root = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
+/// 1..2 | ForEach-Object { New-IclModel -Seed $_ | Save-IclModel -Path (Join-Path $root "tiny-$_") }
+/// Get-ChildItem $root -Directory | Import-IclModel | Get-IclModelInfo
+/// </code>
+/// <para>Loads every checkpoint folder under a folder; each model is named after its folder (tiny-1, tiny-2).</para>
+/// </example>
+/// <example>
+/// <code>Import-IclModel -Path (Join-Path (Get-Module IclPs).ModuleBase 'models/text-icl-tiny') -Name lookup</code>
+/// <para>
+/// Loads the shipped text model straight from its folder (Get-IclModel text-icl-tiny -Load does the same) under another
+/// name.
+/// </para>
+/// </example>
+[Cmdlet(VerbsData.Import, "IclModel", HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#import-iclmodel")]
 [OutputType(typeof(IclModel))]
 public sealed class ImportIclModelCommand : IclPsCmdlet
 {
     private torch.Device? _device;
     private torch.ScalarType _dtype;
 
-    /// <summary>Checkpoint folders; a path to a config.json stands for the folder holding it.</summary>
+    /// <summary>
+    /// Checkpoint folders to load; a path to a config.json stands for the folder holding it. Binds from piped strings and
+    /// from the FullName or PSPath of piped folders and files; relative paths are resolved from the current PowerShell
+    /// location.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "FullName")]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
+    /// <summary>
+    /// Where the weights are loaded: auto (CUDA when this build of IclPs and the machine have it, else the CPU), cpu or cuda
+    /// (a CudaNotAvailable error on a CPU-only build). Default: auto.
+    /// </summary>
     [Parameter]
     [ValidateSet("auto", "cpu", "cuda", IgnoreCase = true)]
     public string Device { get; set; } = "auto";
 
-    /// <summary>Stored F16/BF16/F32/F64 weights are converted to this dtype.</summary>
+    /// <summary>
+    /// The floating-point type the stored weights (F16, BF16, F32 or F64) are converted to: float32, float16 or bfloat16.
+    /// Default: float32.
+    /// </summary>
     [Parameter]
     [ValidateSet("float32", "float16", "bfloat16", IgnoreCase = true)]
     public string DType { get; set; } = "float32";
 
-    /// <summary>Shown in results; defaults to the folder name.</summary>
+    /// <summary>
+    /// The model's name, shown in every result it produces (the Model column). Default: the checkpoint folder's name.
+    /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
+
+    /// <summary>
+    /// Loads weights that hold NaN or infinity (also values the -DType cannot hold) instead of refusing the checkpoint with a
+    /// CheckpointNonFiniteTensor error naming the tensor. Such a model predicts padding and NaN log-probabilities; use it
+    /// only to inspect a broken checkpoint.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter AllowNonFinite { get; set; }
 
     // Device and dtype apply to every folder, so a bad choice (CUDA on a CPU build) stops the command once, up front.
     protected override void Begin()
@@ -62,9 +118,9 @@ public sealed class ImportIclModelCommand : IclPsCmdlet
             {
                 WriteItemError(e);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (IclErrorRecords.IsEngineFailure(e))
             {
-                WriteError(new ErrorRecord(e, "CheckpointReadFailed", ErrorCategory.ReadError, full));
+                WriteItemError(e, full);
             }
         }
     }
@@ -75,7 +131,7 @@ public sealed class ImportIclModelCommand : IclPsCmdlet
         var stopwatch = Stopwatch.StartNew();
         try
         {
-            var loaded = IclModel.Load(folder, _device, _dtype, progress, Cancellation);
+            var loaded = IclModel.Load(folder, _device, _dtype, progress, Cancellation, AllowNonFinite);
             var model = Name is null ? loaded : new IclModel(loaded.Network, loaded.Tokenizer, Name, loaded.Source);
             WriteVerbose($"Loaded {model.Name} from '{folder}' ({model.Config}, {model.Config.ParameterCount:N0} parameters, tokenizer {model.Tokenizer.Name}) " +
                 $"on {model.Network.Device} as {model.Network.DType.ToString().ToLowerInvariant()} in {stopwatch.ElapsedMilliseconds} ms.");

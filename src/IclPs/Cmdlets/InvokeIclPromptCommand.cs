@@ -8,57 +8,138 @@ using IclPs.Engine.TaskVectors;
 
 namespace IclPs.Cmdlets;
 
-/// <summary>
-/// Invoke-IclPrompt: few-shot prompts run through a model, one result per query. Text prompts (a language model, -Model):
-/// the lm-evaluation-harness layout, one scored result per query
-/// (prompt, target, greedy response, first-token correctness, exact match, log-probability and rank of the target).
-/// Queries come down the pipeline (objects with Input and Output) and are run in batches as they arrive, or, when nothing
-/// is piped, from the -Split part of -Dataset. Demonstrations come from the dataset's train split or from -Demonstrations.
-/// A query whose prompt cannot be run (longer than the context window, too few demonstrations) is an error for that query only.
-/// -TaskVector injects a task vector (New-TaskVector, Import-TaskVector) at the query's last token in every forward pass, into
-/// zero-shot (-Shots 0), shuffled-label (-ShuffleLabels) or longer prompts. Numeric prompts (a regression model,
-/// -RegressionModel or -Path): see the other part of this class.
-/// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "IclPrompt", DefaultParameterSetName = QueryInput.DatasetSet)]
+/// <summary>Runs few-shot prompts through a text or regression model and scores its answer to each query.</summary>
+/// <remarks>
+/// <para>
+/// Text prompts (-Model, a language model) follow the lm-evaluation-harness layout: -Description, then -Shots
+/// demonstrations, each its input written through -Template, then -TargetDelimiter and its output, joined by
+/// -FewShotDelimiter, then the query's input through -Template (see about_IclPs_PromptFormat). The model's greedy
+/// continuation is generated for up to -MaxNewTokens tokens, stopping at -Until, and the expected output is scored by
+/// teacher forcing. One IclPromptResult per query: QueryIndex, Query, Expected, Predicted, FirstTokenCorrect, ExactMatch,
+/// ExpectedLogProb, ExpectedRank, ExpectedTokens, Shots, ShotsRequested, Seed, Model, ModelSource, PromptTokens,
+/// ShuffledLabels, Intervention and, with -IncludePrompt, the Prompt text.
+/// </para>
+/// <para>
+/// Queries come down the pipeline as objects with Input and Output properties (or Query and Expected) and run in batches of
+/// -BatchSize as they arrive; when nothing is piped (and -Input is not given), they come from the -Split part of -Dataset.
+/// Demonstrations come from the dataset's Train part or from -Demonstrations; -Seed fixes which demonstrations each query
+/// gets, and a query never gets itself. A query whose prompt cannot run (longer than the context window without
+/// -TruncateLongPrompts, too few demonstrations, no expected output) is an error for that query only; too small a pool for
+/// -Shots is one NotEnoughExamples error up front.
+/// </para>
+/// <para>
+/// -TaskVector injects a task vector from New-TaskVector or Import-TaskVector at the query's last token in every forward
+/// pass, into zero-shot (-Shots 0), shuffled-label (-ShuffleLabels) or ordinary prompts; results name it in their
+/// Intervention property. See about_IclPs_TaskVectors.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>
+/// $model = Get-IclModel text-icl-tiny -Load
+/// $map = @{ a = 'x'; b = 'y'; c = 'z' }
+/// $pairs = 'a1', 'b2', 'c3', 'a4', 'b5', 'c6', 'a7', 'b8' | ForEach-Object { [pscustomobject]@{ Input = $_; Output = $map[$_.Substring(0, 1)] } }
+/// $pairs | Invoke-IclPrompt -Model $model -Demonstrations $pairs -Shots 6 -Template '{input}=' -TargetDelimiter '' -FewShotDelimiter ',' -MaxNewTokens 1 |
+///     Select-Object Query, Expected, Predicted, FirstTokenCorrect
+/// </code>
+/// <para>
+/// Prompts the shipped keyed-lookup model with a map it has to infer from 6 demonstrations ("a4=x,c3=z,...,a1="), in the
+/// layout it was trained on; each query gets 6 of the other pairs as demonstrations.
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset gpt2-tiny -Seed 1
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json') -Seed 0
+/// Invoke-IclPrompt -Model $model -Dataset $data -Shots 3 -First 5 -Template "Q: {input}`nA:" -IncludePrompt |
+///     Select-Object Query, Expected, Predicted, ExpectedRank, Prompt
+/// </code>
+/// <para>
+/// Runs the first 5 test queries of the antonym dataset as 3-shot question/answer prompts and keeps each prompt's text. The
+/// model is untrained, so its answers are noise: the example shows the layout and the scores.
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset gpt2-tiny
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// [pscustomobject]@{ Input = 'hot'; Output = 'cold' }, [pscustomobject]@{ Input = 'early'; Output = 'late' } |
+///     Invoke-IclPrompt -Model $model -Dataset $data -Shots 4 -MaxNewTokens 0
+/// </code>
+/// <para>
+/// Scores your own queries with demonstrations from the dataset's train part; -MaxNewTokens 0 skips generation and only
+/// scores the expected outputs (ExpectedLogProb, ExpectedRank).
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset gpt2-tiny
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// $vector = New-TaskVector -Model $model -Dataset $data -Method TaskVector -Shots 3 -Prompts 4 -ValidationPrompts 4
+/// Invoke-IclPrompt -Model $model -Dataset $data -Shots 0 -First 5 -TaskVector $vector
+/// Invoke-IclPrompt -Model $model -Dataset $data -Shots 3 -First 5 -ShuffleLabels
+/// </code>
+/// <para>
+/// Runs zero-shot prompts with a task vector injected at the query's last token, then 3-shot prompts whose demonstrations'
+/// outputs are shuffled among them (the task is no longer shown, only the format).
+/// </para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Invoke, "IclPrompt", DefaultParameterSetName = QueryInput.DatasetSet, HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#invoke-iclprompt")]
 [OutputType(typeof(IclPromptResult), ParameterSetName = new[] { QueryInput.DatasetSet, QueryInput.DemonstrationsSet })]
+[OutputType(typeof(IclPromptSummary), ParameterSetName = new[] { QueryInput.DatasetSet, QueryInput.DemonstrationsSet })]
 [OutputType(typeof(RegressionPromptResult), ParameterSetName = new[] { NumericTaskSet, NumericTaskPathSet, NumericQuerySet, NumericQueryPathSet })]
 public sealed partial class InvokeIclPromptCommand : FewShotCmdlet
 {
+    /// <summary>
+    /// Demonstrations per text prompt, 0 or more (0 for zero-shot prompts); the pool must hold at least this many. Default: 5.
+    /// </summary>
     [Parameter(ParameterSetName = QueryInput.DatasetSet)]
     [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     [ValidateRange(0, int.MaxValue)]
     public int Shots { get; set; } = 5;
 
-    /// <summary>Greedy decoding length; 0 scores the expected output only.</summary>
+    /// <summary>
+    /// The most tokens the greedy continuation (Predicted) may have, 0 or more; 0 skips generation and only scores the
+    /// expected output. Default: 16.
+    /// </summary>
     [Parameter(ParameterSetName = QueryInput.DatasetSet)]
     [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     [ValidateRange(0, int.MaxValue)]
     public int MaxNewTokens { get; set; } = 16;
 
-    /// <summary>Generation stops at the first of these; default: the few-shot delimiter and a new line.</summary>
+    /// <summary>
+    /// Strings that end generation: Predicted stops before the first of them that appears. Default: the few-shot delimiter
+    /// and a new line; @() generates all -MaxNewTokens tokens.
+    /// </summary>
     [Parameter(ParameterSetName = QueryInput.DatasetSet)]
     [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     [ValidateNotNull]
     public string[]? Until { get; set; }
 
+    /// <summary>Copies each prompt's full text into its result's Prompt property (off by default: prompts are long).</summary>
     [Parameter(ParameterSetName = QueryInput.DatasetSet)]
     [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     public SwitchParameter IncludePrompt { get; set; }
 
     /// <summary>
-    /// Injected in every forward pass (text: at the query's last token; numeric: at the query's x token); it must have been
-    /// built on a model of this shape.
+    /// A task vector (from New-TaskVector or Import-TaskVector) injected in every forward pass: for text prompts at the
+    /// query's last token, for numeric prompts at the query's x token. It must have been built on a model of this shape
+    /// (layers, heads, d_model); results name it in their Intervention property.
     /// </summary>
     [Parameter]
     [ValidateNotNull]
     public TaskVector? TaskVector { get; set; }
 
-    /// <summary>Permute the demonstrations' outputs among them (corrupted prompts), keeping their inputs.</summary>
+    /// <summary>
+    /// Permutes the demonstrations' outputs among them so that none keeps its own (Todd et al.'s corrupted prompts): the
+    /// prompt shows the format but not the task. Needs at least 2 shots to change anything.
+    /// </summary>
     [Parameter(ParameterSetName = QueryInput.DatasetSet)]
     [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]
     public SwitchParameter ShuffleLabels { get; set; }
 
-    private StreamingPromptRun _run = null!;
+    private DemonstrationDrawRun _run = null!;
+    // What -TaskVector's injections changed, over every forward pass; an injection that changed nothing is a warning.
+    private readonly InterventionTally _interventions = new();
     private ProgressReporter _progress = null!;
     private long _total;
     private int _seen;
@@ -86,15 +167,15 @@ public sealed partial class InvokeIclPromptCommand : FewShotCmdlet
             IncludePrompt = IncludePrompt,
             TruncateLongPrompts = TruncateLongPrompts,
             ShuffleLabels = ShuffleLabels,
-            Hooks = TaskVector is null ? null : TaskVectorHooks.ForPrompts(TaskVector, Model.Network),
+            Hooks = TaskVector is null ? null : TaskVectorHooks.ForPrompts(TaskVector, Model.Network, _interventions),
             Intervention = TaskVector?.ToString(),
         };
         var (pool, poolName) = DemonstrationPool(Shots);
-        _run = new StreamingPromptRun(Model, options, pool, BatchFinished, Cancellation);
+        _run = CreateRun(options, pool);
 
         _queriesFromInput = QueriesFromInput;
         if (!_queriesFromInput && ParameterSetName == QueryInput.DatasetSet)
-            _total = Math.Min(First, QueryInput.Part(Dataset, Split).Count);
+            _total = (long)Math.Min(First, QueryInput.Part(Dataset, Split).Count) * DemonstrationDraws;
         _progress = StartProgress($"Invoke-IclPrompt: {Model.Name}, {Shots}-shot");
 
         WriteVerbose($"Model {Model.Name} ({Model.Source}; {Model.Config}) on {Model.Network.Device}, tokenizer {Model.Tokenizer.Name}.");
@@ -130,7 +211,11 @@ public sealed partial class InvokeIclPromptCommand : FewShotCmdlet
 
     protected override void End()
     {
-        if (Numeric) return;
+        if (Numeric)
+        {
+            ReportInterventions(_interventions, TaskVector);
+            return;
+        }
         if (!_queriesFromInput)
         {
             if (ParameterSetName != QueryInput.DatasetSet)
@@ -152,13 +237,15 @@ public sealed partial class InvokeIclPromptCommand : FewShotCmdlet
         }
         WriteResults(_run.Rest());
         _progress.Complete();
+        WriteSummary();
+        ReportInterventions(_interventions, TaskVector);
     }
 
     private void WriteResults(IEnumerable<IclPromptResult> results)
     {
         foreach (var result in results)
         {
-            WriteObject(result);
+            Emit(result);
             _done++;
         }
     }

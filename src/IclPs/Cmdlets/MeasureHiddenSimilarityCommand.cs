@@ -9,13 +9,59 @@ using IclPs.Engine.TaskVectors;
 
 namespace IclPs.Cmdlets;
 
-/// <summary>
-/// Measure-HiddenSimilarity: per layer and per pair of conditions, the mean and standard deviation over queries of the
-/// cosine similarity between last-token <c>blocks.{l}.hook_resid_post</c> states (Duan et al.: anchor = zero-shot,
-/// ICL = k-shot, and a second model such as an instruction-tuned one). Only running statistics are kept, so memory does
-/// not grow with the number of queries; the rows are written once every query has been seen.
-/// </summary>
-[Cmdlet(VerbsDiagnostic.Measure, "HiddenSimilarity", DefaultParameterSetName = QueryInput.DatasetSet)]
+/// <summary>Compares a model's last-token hidden states between prompt conditions, layer by layer, by cosine similarity.</summary>
+/// <remarks>
+/// <para>
+/// Runs every query under each condition and compares the last-token residual stream after each block
+/// (blocks.{l}.hook_resid_post, see about_IclPs_HookNames) between every pair of conditions, as Duan et al. do to compare
+/// in-context learning with instruction tuning. Conditions: ZeroShot (the query alone) and Icl (-Shots demonstrations), as
+/// -Condition selects; OtherModel, the same queries through -CompareModel with -CompareShots demonstrations; and one
+/// condition per -TaskVector, the model with that vector injected at the query's last token (named Ltv, FunctionVector or
+/// TaskVector after its method, numbered when repeated). At least two conditions are needed (NotEnoughConditions).
+/// </para>
+/// <para>
+/// Writes one HiddenSimilarityRow per layer and pair of conditions: Layer, Hook, ConditionA, ConditionB, MeanCosine and
+/// StdCosine over the queries, N (the queries measured), DescriptionA and DescriptionB. Only running statistics are kept,
+/// so memory does not grow with the number of queries; the rows are written once every query has been seen. Queries come
+/// down the pipeline (objects with an Input property) or from the -Split part of -Dataset, with the prompt format of
+/// Invoke-IclPrompt (see about_IclPs_PromptFormat). A query whose prompt does not fit under some condition is an error for
+/// that query, and the others are measured.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset gpt2-tiny
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// Measure-HiddenSimilarity -Model $model -Dataset $data -Shots 5 -First 20
+/// </code>
+/// <para>Compares zero-shot and 5-shot hidden states on 20 test queries: one row per layer.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset gpt2-tiny -Seed 1
+/// $other = New-IclModel -Preset gpt2-tiny -Seed 2
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// Measure-HiddenSimilarity -Model $model -Dataset $data -Condition ZeroShot -CompareModel $other -First 10 -Template "Q: {input}`nA:"
+/// </code>
+/// <para>
+/// Compares one model's zero-shot states with another model's (here a second random model; in practice, for example, an
+/// instruction-tuned one) on the same question/answer prompts.
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset gpt2-tiny
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// $vector = New-TaskVector -Model $model -Dataset $data -Method TaskVector -Shots 3 -Prompts 4 -ValidationPrompts 4
+/// Measure-HiddenSimilarity -Model $model -Dataset $data -Shots 3 -First 10 -TaskVector $vector |
+///     Where-Object ConditionB -eq 'TaskVector'
+/// </code>
+/// <para>
+/// Adds a zero-shot condition with a task vector injected and keeps the rows comparing it with the zero-shot and 3-shot
+/// conditions.
+/// </para>
+/// </example>
+[Cmdlet(VerbsDiagnostic.Measure, "HiddenSimilarity", DefaultParameterSetName = QueryInput.DatasetSet, HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#measure-hiddensimilarity")]
 [OutputType(typeof(HiddenSimilarityRow))]
 public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
 {
@@ -23,34 +69,43 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
     private const string IclCondition = "Icl";
     private const string OtherModelCondition = "OtherModel";
 
-    /// <summary>ZeroShot (the model, no demonstrations) and/or Icl (the model, -Shots demonstrations).</summary>
+    /// <summary>
+    /// The conditions of -Model to compare: ZeroShot (no demonstrations) and/or Icl (-Shots demonstrations). Default: both.
+    /// </summary>
     [Parameter]
     [ValidateSet(ZeroShotCondition, IclCondition, IgnoreCase = true)]
     [ValidateNotNullOrEmpty]
     public string[] Condition { get; set; } = [ZeroShotCondition, IclCondition];
 
-    /// <summary>Demonstrations in the Icl condition.</summary>
+    /// <summary>Demonstrations per prompt in the Icl condition, at least 1. Default: 5.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int Shots { get; set; } = 5;
 
-    /// <summary>Adds the OtherModel condition: the same queries through this model with -CompareShots demonstrations.</summary>
+    /// <summary>
+    /// A second text model (IclModel) that adds the OtherModel condition: the same queries through it with -CompareShots
+    /// demonstrations. It must have as many layers and the same d_model as -Model (an IncompatibleModels error otherwise).
+    /// Default: none.
+    /// </summary>
     [Parameter]
     [ValidateNotNull]
     public IclModel? CompareModel { get; set; }
 
+    /// <summary>Demonstrations per prompt in the OtherModel condition, 0 or more. Default: 0 (zero-shot).</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int CompareShots { get; set; }
 
     /// <summary>
-    /// Adds one condition per task vector: the model with the vector injected at the query's last token, with -TaskVectorShots
-    /// demonstrations (default zero-shot). Conditions are named after the method (Ltv, FunctionVector, TaskVector), numbered when repeated.
+    /// Task vectors (from New-TaskVector or Import-TaskVector), each adding a condition: the model with the vector injected at
+    /// the query's last token, with -TaskVectorShots demonstrations. Conditions are named after the method (Ltv,
+    /// FunctionVector, TaskVector), numbered when repeated. Each must fit the model's shape. Default: none.
     /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public TaskVector[]? TaskVector { get; set; }
 
+    /// <summary>Demonstrations per prompt in the task-vector conditions, 0 or more. Default: 0 (zero-shot).</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int TaskVectorShots { get; set; }
@@ -136,8 +191,10 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
         var progress = StartProgress($"Measure-HiddenSimilarity: {string.Join(" vs ", _conditions.Select(c => c.Name))}");
         var stopwatch = Stopwatch.StartNew();
         var previous = 0;
+        var interventions = new InterventionTally();
         var options = _options with
         {
+            Interventions = interventions,
             // Called on this thread after each batch, so writing progress and verbose records from here is allowed.
             Progress = p =>
             {
@@ -149,6 +206,7 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
         };
         var rows = HiddenSimilarity.Compute(_conditions, _queries, _pool, options, Cancellation);
         progress.Complete();
+        ReportInterventions(interventions, string.Join(", ", _conditions.Where(c => c.TaskVector is not null).Select(c => $"{c.Name} ({c.TaskVector})")));
         foreach (var row in rows) WriteObject(row);
     }
 

@@ -7,52 +7,115 @@ using IclPs.Internal;
 
 namespace IclPs.Cmdlets;
 
-/// <summary>
-/// Measure-IclRegression: error-per-position curves of regression models and baselines on pool ("pretrain") and fresh
-/// tasks, with Delta(model, baseline) (methods.md section 2). Models come down the pipeline as objects or as checkpoint
-/// paths (a run folder means its newest checkpoint). Task parameters left unbound come from the model's recorded training
-/// tasks. Output: one <see cref="RegressionErrorRow"/> per (model, task source, position, method); with -Summary, one
-/// <see cref="RegressionSummary"/> per (model, task source) instead.
-/// </summary>
-[Cmdlet(VerbsDiagnostic.Measure, "IclRegression", DefaultParameterSetName = ModelSet)]
+/// <summary>Measures regression models' in-context error at every prompt position, beside Bayesian and classical baselines.</summary>
+/// <remarks>
+/// <para>
+/// Runs -Samples sequences of each task source through every model: "pretrain" sequences from the task pool (-TaskPoolSize
+/// M tasks of -TaskSeed; fresh tasks when there is no pool) and "fresh" sequences, each with a new task. At every position
+/// k (1 = no context yet) it measures the squared error of predicting y_k from the k - 1 pairs before it, divided by D,
+/// for the model and for the baselines: Ridge, Dmmse (only with a task pool), LeastSquares, NearestNeighbours and
+/// Averaging by default. Delta(model, baseline) is the mean squared difference of their predictions, divided by D.
+/// </para>
+/// <para>
+/// Models come down the pipeline as IclRegressionModel objects, or as checkpoint paths with -Path (a training run folder
+/// means its newest checkpoint). Task parameters not given come from each model's training tasks. Output: one
+/// RegressionErrorRow per model, task source, position and method (Model, TaskSource, Position, Method = "model" or a
+/// baseline, Error, and Delta on the baselines' rows); with -Summary, one RegressionSummary per model and task source
+/// instead, averaged over positions (ModelError, RidgeError, DmmseError and a Delta per baseline). A model that cannot run
+/// the tasks (a D or K it cannot read) is an error for that model only.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-IclModel linear-d8* -Load | Measure-IclRegression -TaskPoolSize 4 -TaskSeed 1 -Baseline Ridge, Dmmse -Samples 200 -Summary</code>
+/// <para>
+/// Compares the two shipped regression models on the pool model's tasks: the fresh-task model tracks Ridge everywhere, the
+/// pool model tracks dMMSE and fails on fresh tasks.
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// $png = Join-Path ([IO.Path]::GetTempPath()) "$([guid]::NewGuid()).png"
+/// Get-IclModel linear-d8 -Load | Measure-IclRegression -TaskSource fresh -Samples 100 -Baseline Ridge, LeastSquares |
+///     Export-IclPlot -Path $png -X Position -Y Error -Series Method -YLabel 'squared error / D'
+/// </code>
+/// <para>Plots the error against the number of in-context examples for the model, Ridge and least squares.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $run = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
+/// Start-IclTraining -Dimension 2 -Points 5 -Steps 20 -BatchSize 16 -EvaluationSamples 16 -Path $run | Out-Null
+/// Measure-IclRegression -Path $run -Samples 50
+/// </code>
+/// <para>Measures the newest checkpoint of a training run folder on the tasks it recorded (D = 2, K = 5, fresh tasks).</para>
+/// </example>
+[Cmdlet(VerbsDiagnostic.Measure, "IclRegression", DefaultParameterSetName = ModelSet, HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#measure-iclregression")]
 [OutputType(typeof(RegressionErrorRow), typeof(RegressionSummary))]
 public sealed class MeasureIclRegressionCommand : IclPsCmdlet
 {
     private const string ModelSet = "Model";
     private const string PathSet = "Path";
 
+    /// <summary>
+    /// The regression models to measure (IclRegressionModel objects, e.g. from Get-IclModel -Load or Start-IclTraining
+    /// -PassThru), usually piped in.
+    /// </summary>
     [Parameter(ParameterSetName = ModelSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public IclRegressionModel[] Model { get; set; } = [];
 
+    /// <summary>
+    /// Checkpoint folders of regression models, or training run folders (their newest checkpoint is used); each is loaded,
+    /// measured and released. Binds from the FullName or PSPath of piped folders.
+    /// </summary>
     [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "FullName")]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
+    /// <summary>The input dimension D of the tasks, from 1 to 1024.</summary>
+    /// <value>each model's training tasks (8 when it has none recorded)</value>
     [Parameter, ValidateRange(1, 1024)] public int Dimension { get; set; } = 8;
+    /// <summary>The pairs per sequence K, from 1 to 100000: the positions measured.</summary>
+    /// <value>each model's training tasks (16 when it has none recorded)</value>
     [Parameter, ValidateRange(1, 100_000)] public int Points { get; set; } = 16;
-    /// <summary>M; 0 means fresh tasks (no pool, so no dMMSE).</summary>
+    /// <summary>The number M of tasks in the pool "pretrain" sequences come from; 0 means fresh tasks (no pool, so no dMMSE).</summary>
+    /// <value>each model's training tasks (no pool when it has none recorded)</value>
     [Parameter, ValidateRange(0, int.MaxValue)] public int TaskPoolSize { get; set; }
-    [Parameter, ValidateRange(0.0, double.MaxValue)] public double NoiseVariance { get; set; } = 0.25;
+    /// <summary>The variance sigma^2 of the target noise, 0 or more; Ridge and dMMSE assume it too.</summary>
+    /// <value>each model's training tasks (0.25 when it has none recorded)</value>
+    [Parameter, ValidateRange(0.0, 1e6)] public double NoiseVariance { get; set; } = 0.25;
+    /// <summary>Seed of the task pool's tasks (with -TaskPoolSize above 0).</summary>
+    /// <value>each model's training tasks (0 when it has none recorded)</value>
     [Parameter] public long TaskSeed { get; set; }
 
-    /// <summary>Sequences per task source.</summary>
+    /// <summary>Sequences per task source, from 1 to 10000000. Default: 1000.</summary>
     [Parameter, ValidateRange(1, 10_000_000)] public int Samples { get; set; } = 1000;
+    /// <summary>Sequences per forward pass, from 1 to 1000000: larger is faster but needs more memory. Default: 250.</summary>
     [Parameter, ValidateRange(1, 1_000_000)] public int BatchSize { get; set; } = 250;
-    /// <summary>Seed of the evaluation sequences (the task pool comes from -TaskSeed).</summary>
+    /// <summary>Seed of the evaluation sequences (the task pool comes from -TaskSeed). Default: 0.</summary>
     [Parameter] public long Seed { get; set; }
 
-    /// <summary>Baselines to compare with; by default all of them, dMMSE only when there is a task pool.</summary>
+    /// <summary>
+    /// The baselines to compare with: Ridge, Dmmse (needs a task pool), LeastSquares, NearestNeighbours, Averaging. Default:
+    /// all of them, dMMSE only when there is a task pool.
+    /// </summary>
     [Parameter]
     [ValidateSet("Ridge", "Dmmse", "LeastSquares", "NearestNeighbours", "Averaging", IgnoreCase = true)]
     public string[]? Baseline { get; set; }
 
+    /// <summary>
+    /// The task sources to measure: pretrain (sequences from the task pool, or fresh tasks without one) and/or fresh (a new
+    /// task per sequence). Default: both.
+    /// </summary>
     [Parameter, ValidateSet("pretrain", "fresh", IgnoreCase = true)]
     public string[] TaskSource { get; set; } = [RegressionTaskSource.Pretrain, RegressionTaskSource.Fresh];
 
-    /// <summary>Emit one summary per model and task source instead of the per-position rows.</summary>
+    /// <summary>Writes one RegressionSummary per model and task source instead of the per-position rows.</summary>
     [Parameter] public SwitchParameter Summary { get; set; }
 
+    /// <summary>
+    /// Where -Path models are loaded: auto (CUDA when this build of IclPs and the machine have it, else the CPU), cpu or
+    /// cuda. Piped models run where they are. Default: auto.
+    /// </summary>
     [Parameter, ValidateSet("auto", "cpu", "cuda", IgnoreCase = true)] public string Device { get; set; } = "auto";
 
     protected override void Process()

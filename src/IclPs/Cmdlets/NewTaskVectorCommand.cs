@@ -4,79 +4,183 @@ using IclPs.Engine.TaskVectors;
 
 namespace IclPs.Cmdlets;
 
-/// <summary>
-/// New-TaskVector: builds a task representation from demonstrations on a frozen model (methods.md section 5).
-/// -Method Ltv (default): the learnable task vector of Saglam et al., one trained weight per head, added to every block's
-/// output at the prediction position. FunctionVector: Todd et al.'s summed W_O-projected mean outputs of the top -TopK heads by
-/// causal indirect effect, added to one block (-Layer, default L/3; Measure-HeadEffect lists the effects). TaskVector: Hendel
-/// et al.'s mean last-token block output, replacing the hidden state of the layer that does best on the validation split
-/// (-Layer overrides). Text models take -Model and -Dataset; regression models take -RegressionModel and the task family
-/// parameters. The result pipes into Invoke-IclPrompt -TaskVector (text and numeric prompts),
-/// Measure-HiddenSimilarity -TaskVector and Export-TaskVector.
-/// </summary>
-[Cmdlet(VerbsCommon.New, "TaskVector", DefaultParameterSetName = TextSet)]
+/// <summary>Builds a task vector from a task's demonstrations on a frozen model: a learnable task vector, a function vector or Hendel's task vector.</summary>
+/// <remarks>
+/// <para>
+/// A task vector is a compact representation of the task that demonstrations show, which can stand in for them: injected
+/// into the residual stream at the query's last token of a zero-shot prompt, it makes the model do the task. The model's
+/// weights never change. Three methods (see about_IclPs_TaskVectors):
+/// </para>
+/// <para>
+/// -Method Ltv (the default): Saglam et al.'s learnable task vector. One weight theta[l,h] per attention head is trained
+/// with Adam so that v_l = sum_h theta[l,h] a[l,h] W_O[h], added to every block's output at the prediction position, does
+/// the task on -Setting prompts (text default: zero-shot); a[l,h] is the head's mean output over clean prompts (-ActivationSource
+/// Mean, the text default) or the prompt's own (Live, the regression default). Training stops early on the validation
+/// prompts (-MaxEpochs, -Patience) and keeps the best theta.
+/// </para>
+/// <para>
+/// -Method FunctionVector: Todd et al.'s function vector, the sum of the mean outputs (through W_O) of the -TopK heads with
+/// the largest causal indirect effect (as Measure-HeadEffect measures it), added to one block's output (-Layer, default a
+/// third of the depth). -Method TaskVector: Hendel et al.'s task vector, the mean last-token block output over dummy-query
+/// prompts, which replaces the hidden state of one layer: the one that does best on the validation prompts, or -Layer.
+/// </para>
+/// <para>
+/// Text models take -Model and -Dataset (demonstrations and training queries from Train, validation from Valid) and the
+/// prompt format parameters; regression models take -RegressionModel and draw prompts from its linear task family, which
+/// -Covariance, -NoiseVariance and -OrthogonalQuery can shift. Writes one TaskVector: Method, ModelName, Shape, Injection
+/// (Add or Replace), Vectors (per-layer vectors with their norms), Heads (with weights), and Provenance (seed, prompt
+/// counts, settings and the LTV's training curve). It pipes into Invoke-IclPrompt -TaskVector, Measure-HiddenSimilarity
+/// -TaskVector and Export-TaskVector. -Verbose reports each stage and the LTV's epochs.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset gpt2-tiny
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// $ltv = New-TaskVector -Model $model -Dataset $data -Method Ltv -Prompts 8 -TrainPrompts 32 -ValidationPrompts 8 -MaxEpochs 3
+/// $ltv.Heads | Select-Object -First 4
+/// Invoke-IclPrompt -Model $model -Dataset $data -Shots 0 -First 5 -TaskVector $ltv
+/// </code>
+/// <para>
+/// Trains a small learnable task vector for the antonym task (3 epochs on 32 zero-shot training prompts), shows the first
+/// head weights and injects it into zero-shot prompts.
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset gpt2-tiny
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// New-TaskVector $model $data -Method FunctionVector -Shots 3 -Prompts 10 -EffectPrompts 5 -TopK 3 -Layer 1
+/// </code>
+/// <para>Builds a function vector from the 3 heads with the largest causal indirect effect, to be added to block 1.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset gpt2-tiny
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// $vector = New-TaskVector $model $data -Method TaskVector -Shots 3 -Prompts 4 -ValidationPrompts 8
+/// $vector.Vectors
+/// </code>
+/// <para>Builds Hendel's task vector and shows the layer chosen on the validation prompts and its norm.</para>
+/// </example>
+/// <example>
+/// <code>Get-IclModel linear-d8 -Load | New-TaskVector -Method Ltv -NoiseVariance 1 -TrainPrompts 32 -ValidationPrompts 16 -MaxEpochs 2 -Loss Huber</code>
+/// <para>
+/// Trains a learnable task vector for the shipped regression model on noisier targets than it was trained on, with a
+/// Huber loss; its prompts have the model's training length (15 examples and a query).
+/// </para>
+/// </example>
+[Cmdlet(VerbsCommon.New, "TaskVector", DefaultParameterSetName = TextSet, HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#new-taskvector")]
 [OutputType(typeof(TaskVector))]
 public sealed class NewTaskVectorCommand : TaskVectorCmdlet
 {
+    /// <summary>
+    /// The method: Ltv (learnable task vector, Saglam et al.), FunctionVector (Todd et al.) or TaskVector (Hendel et al.).
+    /// Default: Ltv.
+    /// </summary>
     [Parameter]
     public TaskVectorMethod Method { get; set; } = TaskVectorMethod.Ltv;
 
-    /// <summary>Demonstrations per prompt; default: 5 (TaskVector), 10 (FunctionVector, Ltv), or the regression model's training length minus the query.</summary>
+    /// <summary>
+    /// Demonstrations per prompt, at least 1: TaskVector's dummy-query prompts, FunctionVector's clean and shuffled-label
+    /// prompts (at least 2 of the latter), or the LTV's training prompts (unused when they are zero-shot).
+    /// </summary>
+    /// <value>5 (TaskVector, Ltv) or 10 (FunctionVector); for regression models, the model's training length minus the query</value>
     [Parameter, ValidateRange(1, int.MaxValue)]
     public int? Shots { get; set; }
 
-    /// <summary>Prompts the vector is built from: dummy-query prompts (TaskVector), clean prompts for the mean activations (FunctionVector, Ltv).</summary>
+    /// <summary>
+    /// Prompts the vector is built from, at least 1: the dummy-query prompts whose block outputs TaskVector averages, or the
+    /// clean prompts the mean head activations of FunctionVector and Ltv are taken over (unused with live activations).
+    /// </summary>
+    /// <value>2 (TaskVector) or 100 (FunctionVector, Ltv)</value>
     [Parameter, ValidateRange(1, int.MaxValue)]
     public int? Prompts { get; set; }
 
-    /// <summary>Validation prompts that choose the layer (TaskVector) or stop training (Ltv).</summary>
+    /// <summary>
+    /// Validation prompts, at least 1, from the Valid part of the dataset: the zero-shot prompts that choose TaskVector's layer,
+    /// or those that stop the LTV's training. FunctionVector does not use them.
+    /// </summary>
+    /// <value>25 (TaskVector) or 128 (Ltv)</value>
     [Parameter, ValidateRange(1, int.MaxValue)]
     public int? ValidationPrompts { get; set; }
 
-    /// <summary>The layer to inject at (TaskVector, FunctionVector).</summary>
+    /// <summary>
+    /// The layer (0 to layers - 1) whose block output receives the vector: for TaskVector instead of the best layer on the
+    /// validation prompts, for FunctionVector instead of a third of the depth (rounded). Ltv injects at every layer and
+    /// ignores it.
+    /// </summary>
     [Parameter, ValidateRange(0, int.MaxValue)]
     public int? Layer { get; set; }
 
-    /// <summary>Heads summed into a function vector.</summary>
+    /// <summary>
+    /// FunctionVector: how many heads, those with the largest causal indirect effect, are summed into the vector; at least 1,
+    /// at most layers x heads take part. Default: 10.
+    /// </summary>
     [Parameter, ValidateRange(1, int.MaxValue)]
     public int TopK { get; set; } = 10;
 
-    /// <summary>Shuffled-label prompts the function vector's head effects are averaged over.</summary>
+    /// <summary>
+    /// FunctionVector: the shuffled-label prompts each head's causal indirect effect is averaged over, at least 1. Default: 25.
+    /// </summary>
     [Parameter, ValidateRange(1, int.MaxValue)]
     public int EffectPrompts { get; set; } = 25;
 
-    /// <summary>Prompts the LTV is trained on (default: ZeroShot for text, Clean prompts of -Shots demonstrations for regression).</summary>
+    /// <summary>
+    /// Ltv: the prompts theta is trained on: ZeroShot (the query alone), Clean (-Shots demonstrations), ShuffledLabels
+    /// (demonstrations with their outputs permuted) or DummyQuery.
+    /// </summary>
+    /// <value>ZeroShot for text models, Clean for regression models</value>
     [Parameter]
     public TaskPromptKind? Setting { get; set; }
 
-    /// <summary>Mean: a_{l,h} averaged over clean prompts (the formula; text default). Live: each prompt's own activations (regression default).</summary>
+    /// <summary>
+    /// Ltv: where each head's activation a[l,h] comes from: Mean, averaged over -Prompts clean prompts (the paper's formula),
+    /// or Live, each prompt's own activation in the same forward pass.
+    /// </summary>
+    /// <value>Mean for text models, Live for regression models</value>
     [Parameter]
     public HeadActivationSource? ActivationSource { get; set; }
 
-    /// <summary>LTV training prompts (queries from the train split); validation prompts stop training.</summary>
+    /// <summary>
+    /// Ltv: the training prompts (queries from the train part), fixed for the run and visited in a new order each epoch; at
+    /// least 1. Default: 512.
+    /// </summary>
     [Parameter, ValidateRange(1, int.MaxValue)]
     public int TrainPrompts { get; set; } = 512;
 
+    /// <summary>Ltv: the most passes over the training prompts, at least 1. Default: 100.</summary>
     [Parameter, ValidateRange(1, int.MaxValue)]
     public int MaxEpochs { get; set; } = 100;
 
-    /// <summary>Epochs without a lower validation loss before training stops; the best theta is kept.</summary>
+    /// <summary>
+    /// Ltv: epochs without a lower validation loss before training stops, at least 1; the best theta is kept. Default: 10.
+    /// </summary>
     [Parameter, ValidateRange(1, int.MaxValue)]
     public int Patience { get; set; } = 10;
 
-    /// <summary>Adam's learning rate for theta.</summary>
+    /// <summary>Ltv: Adam's learning rate for theta, above 0 and at most 10. Default: 0.01.</summary>
     [Parameter, ValidateRange(1e-12, 10.0)]
     public double LearningRate { get; set; } = 1e-2;
 
-    /// <summary>theta's start: Zeros, or Normal (N(0,1), as the authors' code).</summary>
+    /// <summary>
+    /// Ltv: theta's starting values: Zeros (training starts from the unchanged model) or Normal (N(0, 1), as the authors'
+    /// code draws them). Default: Zeros.
+    /// </summary>
     [Parameter]
     public LtvThetaInit ThetaInit { get; set; } = LtvThetaInit.Zeros;
 
-    /// <summary>Reproduce the LTV authors' code rather than the formula (methods.md section 5); the vector is labelled as such.</summary>
+    /// <summary>
+    /// Ltv: builds v_l as the LTV authors' code does rather than by the paper's formula; the vector records it
+    /// (AuthorsVariant), and injection follows it.
+    /// </summary>
     [Parameter]
     public SwitchParameter AuthorsVariant { get; set; }
 
-    /// <summary>The LTV's training loss on a regression query: squared error or Huber (the other methods score squared error).</summary>
+    /// <summary>
+    /// Ltv on a regression model: the training loss on the query's prediction, SquaredError or Huber (delta 1, the authors'
+    /// choice). The other methods score squared error. Default: SquaredError.
+    /// </summary>
     [Parameter(ParameterSetName = RegressionSet)]
     public RegressionTaskLoss Loss { get; set; } = RegressionTaskLoss.SquaredError;
 

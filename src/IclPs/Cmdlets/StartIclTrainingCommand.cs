@@ -5,6 +5,7 @@ using IclPs.Engine.Models;
 using IclPs.Engine.Regression;
 using IclPs.Engine.Regression.Evaluation;
 using IclPs.Engine.Regression.Runs;
+using IclPs.Engine.Storage;
 using IclPs.Engine.TextTasks;
 using IclPs.Engine.Tokenization;
 using IclPs.Engine.Training;
@@ -12,18 +13,83 @@ using IclPs.Internal;
 
 namespace IclPs.Cmdlets;
 
-/// <summary>
-/// Start-IclTraining: trains a regression transformer on noisy linear regression (methods.md section 2) with AdamW, or, with
-/// -TextFamily, a GPT-2-family language model (byte tokenizer) on few-shot sequences of a symbolic text task family laid
-/// out as Invoke-IclPrompt lays out prompts (<see cref="SymbolicSequenceSampler.DefaultFormat"/>: "a3=x,b7=y,a5=").
-/// Output contract: one <see cref="RegressionTrainingProgress"/> (or <see cref="TextTrainingProgress"/>) every -EvaluateEvery
-/// updates and after the last (pipe them to Export-IclResult); with -PassThru, the trained <see cref="IclRegressionModel"/>
-/// (or <see cref="IclModel"/>) last. With -Path, checkpoints go to step-NNNNNNNN folders (and, for regression, the task
-/// settings to regression-task.json there, which Measure-IclRegression reads); -Resume continues the newest checkpoint
-/// exactly. Ctrl+C writes a checkpoint (with -Path) and stops; a diverged run is an error naming the update, and the last
-/// good checkpoint stays.
-/// </summary>
-[Cmdlet(VerbsLifecycle.Start, "IclTraining", DefaultParameterSetName = PresetSet, SupportsShouldProcess = true)]
+/// <summary>Trains a small transformer to learn in context: a regression model on linear tasks, or a language model on a symbolic text task family.</summary>
+/// <remarks>
+/// <para>
+/// Regression (the default): trains a read-in/read-out transformer (-Preset regression-tiny, regression-small or
+/// regression-base, its read-in sized to D + 1 channels; or a -Model from an earlier run, trained further in place) with
+/// AdamW on sequences of noisy linear regression, as Raventós et al. and Garg et al. do: each sequence shows -Points pairs
+/// (x, w.x + noise) with x of -Dimension D, and w drawn fresh per sequence or from a pool of -TaskPoolSize M tasks.
+/// -Curriculum grows D and K during the first half of the run (fresh tasks only). Every -EvaluateEvery updates, and after
+/// the last, it writes a RegressionTrainingProgress: Model, Step, Steps, Loss (the mean training loss since the previous
+/// row), LearningRate, PretrainError and FreshError (the model's error per position / D on held-out pool and fresh tasks)
+/// and Elapsed. With -PassThru the trained IclRegressionModel comes last.
+/// </para>
+/// <para>
+/// Text (-TextFamily KeyedLookup): trains a GPT-2 family language model (-ModelPreset, byte tokenizer) to learn keyed
+/// lookups in context: an input is a key and an instance ("a3"), a task maps each key to an output symbol, and a sequence
+/// is laid out as Invoke-IclPrompt lays out prompts with -Template '{input}=' -TargetDelimiter '' -FewShotDelimiter ','
+/// ("a3=x,b7=y,a5=" -> "x"). -TrainTasks maps are trained on and -HeldOutTasks others held out. The rows are
+/// TextTrainingProgress: Model, Step, Steps, Loss, LearningRate, Shots, TrainAccuracy and HeldOutAccuracy (first-token
+/// accuracy at -EvaluationShots demonstrations on -EvaluationTasks training and held-out maps) and Elapsed; -PassThru then
+/// writes the trained IclModel, ready for Invoke-IclPrompt and Save-IclModel.
+/// </para>
+/// <para>
+/// -Seed fixes every random choice, so the same command gives the same numbers. With -Path, checkpoints go to
+/// step-NNNNNNNN folders (-CheckpointEvery, -KeepCheckpoints), and a regression run records its task settings in
+/// regression-task.json there, which Measure-IclRegression and Invoke-IclPrompt -Path read; a run folder used for other
+/// tasks is refused (RegressionTaskMismatch). -Resume continues the newest checkpoint exactly, given the same
+/// run-defining options. Ctrl+C writes a checkpoint (with -Path), warns where it stopped and ends the pipeline; a diverged
+/// run is a TrainingDiverged error naming the update, and the last good checkpoint stays. Supports -WhatIf and -Confirm
+/// when -Path is given.
+/// </para>
+/// <para>
+/// A run folder has one writer at a time: the run locks it (a .iclps.lock file inside, held open for the run), and a second
+/// Start-IclTraining on the same -Path, in this or any other process, stops with a FolderInUse error (ResourceBusy) naming
+/// the holder's process id, host and start time. A lock left by a run that was killed is taken over; the staging folders
+/// (.step-NNNNNNNN.GUID.tmp) and other leftovers of such a run are removed when the folder is next trained in, and
+/// -Verbose says so. Each checkpoint appears complete with one rename, or not at all.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Start-IclTraining -Dimension 4 -Points 8 -TaskPoolSize 16 -Steps 60 -BatchSize 32 -EvaluateEvery 20 -EvaluationSamples 32</code>
+/// <para>
+/// Trains regression-tiny for 60 updates on a pool of 16 linear tasks in D = 4 and writes a progress row every 20 updates.
+/// Real runs take thousands of updates (see the Command of Get-IclModel linear-d8).
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// $model = Start-IclTraining -Dimension 2 -Points 5 -Steps 30 -BatchSize 16 -EvaluationSamples 16 -PassThru | Select-Object -Last 1
+/// $model | Measure-IclRegression -Samples 50 -Summary
+/// </code>
+/// <para>Keeps the trained model (the last object -PassThru writes) and measures it against the baselines.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $run = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
+/// $csv = Join-Path $run 'training.csv'
+/// Start-IclTraining -Dimension 2 -Points 5 -Steps 40 -BatchSize 16 -EvaluateEvery 10 -EvaluationSamples 16 -Path $run -CheckpointEvery 20 |
+///     Export-IclResult -Path $csv
+/// Get-ChildItem $run
+/// </code>
+/// <para>
+/// Writes checkpoints (step-00000020, step-00000040) and regression-task.json to a run folder and keeps the training curve
+/// in a CSV file.
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// $rows = Start-IclTraining -TextFamily KeyedLookup -Steps 10 -BatchSize 8 -EvaluateEvery 5 -TrainTasks 32 -HeldOutTasks 8 -EvaluationTasks 2 -PassThru
+/// $lm = $rows[-1]
+/// $rows | Select-Object -SkipLast 1 | Format-Table Step, Loss, TrainAccuracy, HeldOutAccuracy
+/// </code>
+/// <para>
+/// Trains a tiny language model on keyed lookups for 10 updates (text-icl-tiny took 20000) and keeps it in $lm for
+/// Invoke-IclPrompt.
+/// </para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Start, "IclTraining", DefaultParameterSetName = PresetSet, SupportsShouldProcess = true, HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#start-icltraining")]
 [OutputType(typeof(RegressionTrainingProgress), typeof(IclRegressionModel), ParameterSetName = [PresetSet, ModelSet])]
 [OutputType(typeof(TextTrainingProgress), typeof(IclModel), ParameterSetName = [TextSet])]
 public sealed class StartIclTrainingCommand : IclPsCmdlet
@@ -32,75 +98,148 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
     private const string ModelSet = "Model";
     private const string TextSet = "Text";
 
-    /// <summary>A regression preset; its read-in is widened or narrowed to D + 1 channels.</summary>
+    /// <summary>
+    /// The regression architecture: regression-tiny (2 layers, d_model 32, 2 heads), regression-small (4 layers, d_model 64)
+    /// or regression-base (8 layers, d_model 128); its read-in is sized to D + 1 channels. Default: regression-tiny.
+    /// </summary>
     [Parameter(ParameterSetName = PresetSet, Position = 0)]
     [ValidateSet("regression-tiny", "regression-small", "regression-base", IgnoreCase = true)]
     public string Preset { get; set; } = "regression-tiny";
 
-    /// <summary>A regression model to train further (its weights are trained in place, not re-initialised).</summary>
+    /// <summary>
+    /// A regression model (IclRegressionModel) to train further: its weights are trained in place, not re-initialised, and
+    /// unbound task parameters come from its training tasks. Can be piped in.
+    /// </summary>
     [Parameter(ParameterSetName = ModelSet, Mandatory = true, ValueFromPipeline = true)]
     public IclRegressionModel? Model { get; set; }
 
+    /// <summary>The input dimension D of the linear tasks, from 1 to 1024.</summary>
+    /// <value>8 (with -Model: its training tasks)</value>
     [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(1, 1024)] public int Dimension { get; set; } = 8;
+    /// <summary>The pairs per training sequence K, from 1 to 100000.</summary>
+    /// <value>16 (with -Model: its training tasks)</value>
     [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(1, 100_000)] public int Points { get; set; } = 16;
-    /// <summary>M; 0 (the default) draws a fresh task per sequence.</summary>
+    /// <summary>The number M of tasks in the training pool; 0 draws a fresh task per sequence.</summary>
+    /// <value>0, fresh tasks (with -Model: its training tasks)</value>
     [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(0, int.MaxValue)] public int TaskPoolSize { get; set; }
-    [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(0.0, double.MaxValue)] public double NoiseVariance { get; set; } = 0.25;
-    /// <summary>Fixes the regression task pool, or which maps a text family trains on and holds out.</summary>
+    /// <summary>The variance sigma^2 of the noise added to the targets, 0 or more.</summary>
+    /// <value>0.25 (with -Model: its training tasks)</value>
+    [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(0.0, 1e6)] public double NoiseVariance { get; set; } = 0.25;
+    /// <summary>
+    /// Seed of the regression task pool, or of which maps a text family trains on and holds out. Default: 0 (with -Model: its
+    /// training tasks).
+    /// </summary>
     [Parameter] public long TaskSeed { get; set; }
 
-    /// <summary>Train a language model on this symbolic text task family instead of a regression model.</summary>
+    /// <summary>
+    /// Trains a language model on this symbolic text task family instead of a regression model. The family: KeyedLookup.
+    /// </summary>
     [Parameter(ParameterSetName = TextSet, Mandatory = true)]
     [ValidateSet("KeyedLookup", IgnoreCase = true)]
     public string TextFamily { get; set; } = "KeyedLookup";
 
-    /// <summary>The language model's architecture (byte tokenizer), a preset of New-IclModel.</summary>
+    /// <summary>
+    /// The language model's architecture, a preset of New-IclModel (gpt2-tiny, gpt2-mini, gpt2-small, llama-tiny); the model
+    /// uses the byte tokenizer. Default: gpt2-tiny.
+    /// </summary>
     [Parameter(ParameterSetName = TextSet), ValidatePreset, ArgumentCompleter(typeof(PresetCompleter))] public string ModelPreset { get; set; } = "gpt2-tiny";
-    /// <summary>KeyedLookup: the key letters; an input is a key then an instance, e.g. "a3".</summary>
+    /// <summary>KeyedLookup: the key characters; an input is a key then an instance, e.g. "a3". Default: abc.</summary>
     [Parameter(ParameterSetName = TextSet), ValidateNotNullOrEmpty] public string Keys { get; set; } = "abc";
-    /// <summary>KeyedLookup: the instance characters.</summary>
+    /// <summary>KeyedLookup: the instance characters, at least 2. Default: 123456789.</summary>
     [Parameter(ParameterSetName = TextSet), ValidateNotNullOrEmpty] public string Instances { get; set; } = "123456789";
-    /// <summary>KeyedLookup: the output symbols each key maps to.</summary>
+    /// <summary>
+    /// KeyedLookup: the output symbols a task maps each key to; zero-shot chance is one over their count. Default: rstuvwxyz.
+    /// </summary>
     [Parameter(ParameterSetName = TextSet), ValidateNotNullOrEmpty] public string Outputs { get; set; } = "rstuvwxyz";
-    /// <summary>Distinct maps trained on.</summary>
+    /// <summary>The distinct maps (tasks) trained on, at least 1. Default: 512.</summary>
     [Parameter(ParameterSetName = TextSet), ValidateRange(1, int.MaxValue)] public int TrainTasks { get; set; } = 512;
-    /// <summary>Distinct maps held out of training and scored at each report.</summary>
+    /// <summary>
+    /// The distinct maps held out of training (none equals a training map) and scored at each progress row, at least 1.
+    /// Default: 64.
+    /// </summary>
     [Parameter(ParameterSetName = TextSet), ValidateRange(1, int.MaxValue)] public int HeldOutTasks { get; set; } = 64;
-    /// <summary>Demonstrations per training sequence; every answer in it is scored, so all smaller shot counts are trained too.</summary>
+    /// <summary>
+    /// Demonstrations per training sequence, 0 or more; every answer in a sequence is scored, so all smaller shot counts are
+    /// trained too. Default: 8.
+    /// </summary>
     [Parameter(ParameterSetName = TextSet), ValidateRange(0, int.MaxValue)] public int Shots { get; set; } = 8;
-    /// <summary>Demonstrations per prompt when the progress rows measure accuracy.</summary>
+    /// <summary>Demonstrations per prompt when the progress rows measure accuracy, 0 or more. Default: 8.</summary>
     [Parameter(ParameterSetName = TextSet), ValidateRange(0, int.MaxValue)] public int EvaluationShots { get; set; } = 8;
-    /// <summary>Tasks of each pool (training, held-out) whose every pair is scored at each report.</summary>
+    /// <summary>
+    /// Maps of each pool (training and held-out) whose every pair is scored at each progress row, at least 1. Default: 16.
+    /// </summary>
     [Parameter(ParameterSetName = TextSet), ValidateRange(1, int.MaxValue)] public int EvaluationTasks { get; set; } = 16;
 
+    /// <summary>
+    /// Optimizer updates of the whole run, at least 1; a resumed run counts those before the resume. Default: 1000.
+    /// </summary>
     [Parameter, ValidateRange(1, int.MaxValue)] public int Steps { get; set; } = 1000;
+    /// <summary>Sequences per update, at least 1. Default: 256.</summary>
     [Parameter, ValidateRange(1, int.MaxValue)] public int BatchSize { get; set; } = 256;
-    [Parameter] public double LearningRate { get; set; } = 1e-3;
+    /// <summary>AdamW's peak learning rate, above 0. Default: 0.001.</summary>
+    [Parameter, ValidateRange(1e-12, 1e6)] public double LearningRate { get; set; } = 1e-3;
+    /// <summary>
+    /// How the learning rate moves over the run: Constant; Triangle, a linear rise over the first half and a linear fall to
+    /// 0 (Raventós et al.); or Cosine, a linear warm-up over -WarmupSteps then a cosine decay to 0. Default: Triangle.
+    /// </summary>
     [Parameter] public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Triangle;
+    /// <summary>Linear warm-up updates of the Cosine schedule, from 0 to below -Steps. Default: 0.</summary>
     [Parameter, ValidateRange(0, int.MaxValue)] public int WarmupSteps { get; set; }
-    [Parameter] public double WeightDecay { get; set; }
-    [Parameter] public double? MaxGradNorm { get; set; }
+    /// <summary>AdamW's decoupled weight decay on every parameter, 0 or more (0 trains with plain Adam). Default: 0.</summary>
+    [Parameter, ValidateRange(0.0, 1e6)] public double WeightDecay { get; set; }
+    /// <summary>Clips the gradient's global L2 norm to this value, above 0, before each update. Default: no clipping.</summary>
+    [Parameter, ValidateRange(1e-12, 1e12)] public double? MaxGradNorm { get; set; }
 
-    /// <summary>Garg et al.'s curriculum: D from ceil(D/4) up by 1 and K from 2 ceil(D/4) + 1 up by 2, zero-padding x; fresh tasks only.</summary>
+    /// <summary>
+    /// Follows Garg et al.'s curriculum: D from ceil(D/4) up by 1 and K from 2 ceil(D/4) + 1 up by 2, zero-padding x, over
+    /// the first half of the run (or -CurriculumEvery). Fresh tasks only: it cannot be combined with -TaskPoolSize.
+    /// </summary>
     [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet)] public SwitchParameter Curriculum { get; set; }
-    /// <summary>Updates per curriculum stage; 0 spreads the stages over the first half of the run.</summary>
+    /// <summary>Updates per curriculum stage, 0 or more; 0 spreads the stages over the first half of the run. Default: 0.</summary>
     [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(0, int.MaxValue)] public int CurriculumEvery { get; set; }
 
-    /// <summary>Every random choice of the run: initialisation, batches and the held-out evaluation sequences.</summary>
+    /// <summary>
+    /// Seed of every random choice of the run: initialisation, batches and the held-out evaluation sequences. The same
+    /// command and seed give the same numbers. Default: 0.
+    /// </summary>
     [Parameter] public long Seed { get; set; }
 
+    /// <summary>
+    /// The run folder for checkpoints (step-NNNNNNNN subfolders) and, for regression, regression-task.json; created if
+    /// missing. Relative paths are resolved from the current PowerShell location. Default: no checkpoints.
+    /// </summary>
     [Parameter, ValidateNotNullOrEmpty] public string? Path { get; set; }
+    /// <summary>
+    /// Writes a checkpoint every this many updates, 0 or more, besides the ones after the last update and on Ctrl+C (all need
+    /// -Path). Default: 0, only those.
+    /// </summary>
     [Parameter, ValidateRange(0, int.MaxValue)] public int CheckpointEvery { get; set; }
+    /// <summary>How many of the newest checkpoints to keep in -Path, at least 1; older ones are deleted. Default: 2.</summary>
     [Parameter, ValidateRange(1, int.MaxValue)] public int KeepCheckpoints { get; set; } = 2;
+    /// <summary>
+    /// Continues from the newest checkpoint in -Path exactly (a fresh start when there is none); the run-defining options
+    /// (-Steps, -BatchSize, -LearningRate, -Schedule, -Seed, ...) must match the run's. Needs -Path.
+    /// </summary>
     [Parameter] public SwitchParameter Resume { get; set; }
 
-    /// <summary>Emit a progress row every this many updates (and after the last); 0 only after the last.</summary>
+    /// <summary>Writes a progress row every this many updates (and after the last), 0 or more; 0 writes only the last. Default: 100.</summary>
     [Parameter, ValidateRange(0, int.MaxValue)] public int EvaluateEvery { get; set; } = 100;
-    /// <summary>Held-out sequences per task source at each evaluation.</summary>
+    /// <summary>
+    /// Held-out sequences per task source (pool and fresh) behind each regression progress row, from 1 to 1000000.
+    /// Default: 256.
+    /// </summary>
     [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(1, 1_000_000)] public int EvaluationSamples { get; set; } = 256;
 
+    /// <summary>
+    /// Where a new model is created and trained: auto (CUDA when this build of IclPs and the machine have it, else the CPU),
+    /// cpu or cuda. A -Model trains where it is. Default: auto.
+    /// </summary>
     [Parameter, ValidateSet("auto", "cpu", "cuda", IgnoreCase = true)] public string Device { get; set; } = "auto";
+    /// <summary>
+    /// The new model's name, shown in progress rows and results. Default: the preset's name; a -Model keeps its own.
+    /// </summary>
     [Parameter, ValidateNotNullOrEmpty] public string? Name { get; set; }
+    /// <summary>Writes the trained model after the progress rows, as the last object.</summary>
     [Parameter] public SwitchParameter PassThru { get; set; }
 
     protected override void Process()
@@ -123,8 +262,9 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
             var options = TrainingOptions(folder, initialiseModel: ownsModel);
             var action = $"Train {model.Name} for {Steps} updates on {task}, writing checkpoints";
             if (folder is not null && !ShouldProcess(folder, action)) return;
+            using var runLock = LockRunFolder(folder);
             if (folder is not null) RecordTask(folder, task);
-            Train(model, task, options);
+            Train(model, task, options, runLock);
             if (PassThru)
             {
                 model.Task = task;
@@ -177,8 +317,10 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
             var source = new SymbolicTrainingSource(batches);
             var evaluator = new SymbolicIclEvaluator(model.Tokenizer, family.TrainTasks, family.HeldOutTasks, EvaluationShots, EvaluationTasks, (int)(Seed & int.MaxValue), sampler.Format);
             if (folder is not null && !ShouldProcess(folder, $"Train {model.Name} for {Steps} updates on {TextFamily}, writing checkpoints")) return;
+            using var runLock = LockRunFolder(folder);
             var trainer = new IclTrainer(model.Network, source, TrainingOptions(folder, initialiseModel: true))
             {
+                FolderLock = runLock,
                 Evaluator = (network, step) => IsReportStep(step) ? evaluator.Evaluate(network, Cancellation) : new Dictionary<string, double>(),
             };
             WriteVerbose($"Training {model.Name} ({model.Config}, {model.Config.ParameterCount:N0} parameters, tokenizer {model.Tokenizer.Name}) on {model.Network.Device}: " +
@@ -222,7 +364,24 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
                 $"Run folder '{folder}' was trained on {recorded}, not {task}; choose another -Path or matching task parameters.", folder);
     }
 
-    private void Train(IclRegressionModel model, RegressionTaskSettings task, IclTrainingOptions options)
+    /// <summary>
+    /// Locks the run folder for this run (another writer gets FolderInUse, naming the holder) and removes what runs that
+    /// died in it left behind, saying so with -Verbose; null without -Path.
+    /// </summary>
+    private WriterLock? LockRunFolder(string? folder)
+    {
+        if (folder is null) return null;
+        var runLock = WriterLock.AcquireFolder(folder, "Start-IclTraining");
+        if (runLock.Replaced is { } gone) WriteVerbose($"Took over the lock of run folder '{folder}' left by {gone}, which is gone.");
+        foreach (var cleaned in TempFiles.RemoveStale(folder))
+        {
+            if (cleaned.IsWarning) WriteWarning(cleaned.Message);
+            else WriteVerbose(cleaned.Message);
+        }
+        return runLock;
+    }
+
+    private void Train(IclRegressionModel model, RegressionTaskSettings task, IclTrainingOptions options, WriterLock? runLock)
     {
         using var family = task.CreateFamily();
         var width = model.Config.InputDim;
@@ -245,6 +404,7 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
         });
         var trainer = new IclTrainer(model.Network, source, options)
         {
+            FolderLock = runLock,
             Evaluator = (network, step) => IsReportStep(step)
                 ? evaluator.Evaluate(model.Name, (RegressionModel)network).Summaries.ToDictionary(s => s.TaskSource, s => s.ModelError)
                 : new Dictionary<string, double>(),

@@ -43,10 +43,13 @@ internal sealed class StreamingPromptRun
     /// <summary>Queues a query, or throws the engine's exception (PromptTooLong, NotEnoughExamples, ...) and queues nothing.</summary>
     public void Add(IclExample query)
     {
-        _encoder.Encode(_builder.Build(query, _accepted));
+        Check(query);
         _queued.Enqueue(query);
         _accepted++;
     }
+
+    /// <summary>Throws what <see cref="Add"/> would throw for <paramref name="query"/> as the next query, and queues nothing.</summary>
+    public void Check(IclExample query) => _encoder.Encode(_builder.Build(query, _accepted));
 
     /// <summary>Runs every full batch queued so far and yields its results in query order.</summary>
     public IEnumerable<IclPromptResult> FullBatches()

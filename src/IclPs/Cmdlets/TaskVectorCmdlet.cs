@@ -20,62 +20,109 @@ public abstract class TaskVectorCmdlet : IclPsCmdlet
     protected const string TextSet = "Text";
     protected const string RegressionSet = "Regression";
 
+    /// <summary>
+    /// The text model (an IclModel) to work on, frozen: its weights never change. Can be piped in.
+    /// </summary>
     [Parameter(ParameterSetName = TextSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [ValidateNotNull]
     public IclModel Model { get; set; } = null!;
 
-    /// <summary>Demonstrations come from its Train part, validation queries from Valid.</summary>
+    /// <summary>
+    /// The task's dataset (an IclDatasetSplit from Import-IclDataset): demonstrations and training queries come from its
+    /// Train part, validation queries (the layer choice, early stopping) from its Valid part.
+    /// </summary>
     [Parameter(ParameterSetName = TextSet, Mandatory = true, Position = 1)]
     [ValidateNotNull]
     public IclDatasetSplit Dataset { get; set; } = null!;
 
+    /// <summary>
+    /// Text put before the demonstrations of every prompt, verbatim. Default: none. See about_IclPs_PromptFormat.
+    /// </summary>
     [Parameter(ParameterSetName = TextSet)]
     [AllowEmptyString]
     public string Description { get; set; } = "";
 
+    /// <summary>
+    /// The template each input is written through: every {input} is replaced by the input, e.g. "Q: {input}`nA:". It must
+    /// contain {input}. Default: {input}.
+    /// </summary>
     [Parameter(ParameterSetName = TextSet)]
     [ValidateNotNullOrEmpty]
     public string Template { get; set; } = PromptFormat.InputPlaceholder;
 
+    /// <summary>
+    /// Text between a demonstration's templated input and its output, and before the expected answer. Default: one space;
+    /// '' for none.
+    /// </summary>
     [Parameter(ParameterSetName = TextSet)]
     [AllowEmptyString]
     public string TargetDelimiter { get; set; } = " ";
 
+    /// <summary>
+    /// Text between demonstrations, and between the last demonstration and the query. Default: two new lines ("`n`n").
+    /// </summary>
     [Parameter(ParameterSetName = TextSet)]
     [AllowEmptyString]
     public string FewShotDelimiter { get; set; } = "\n\n";
 
+    /// <summary>
+    /// The regression model (an IclRegressionModel, e.g. from Get-IclModel linear-d8 -Load) to work on, frozen. Can be piped
+    /// in. Its prompts come from a linear task family: the tasks it was trained on, unless -Dimension, -TaskPoolSize,
+    /// -NoiseVariance or -TaskSeed say otherwise.
+    /// </summary>
     [Parameter(ParameterSetName = RegressionSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [ValidateNotNull]
     public IclRegressionModel RegressionModel { get; set; } = null!;
 
-    /// <summary>Input dimension D; default: the model's training tasks.</summary>
+    /// <summary>
+    /// Input dimension D of the regression tasks, from 1 to 1024; the model must be able to read D + 1 channels.
+    /// </summary>
+    /// <value>the model's training tasks (8 when it has none recorded)</value>
     [Parameter(ParameterSetName = RegressionSet), ValidateRange(1, 1024)]
     public int Dimension { get; set; } = 8;
 
-    /// <summary>Target noise variance sigma^2 (raise it for the noisy-regression shift); default: the model's training tasks.</summary>
-    [Parameter(ParameterSetName = RegressionSet), ValidateRange(0.0, double.MaxValue)]
+    /// <summary>
+    /// Variance sigma^2 of the noise added to the regression targets, 0 or more; raise it for the noisy-regression shift.
+    /// </summary>
+    /// <value>the model's training tasks (0.25 when it has none recorded)</value>
+    [Parameter(ParameterSetName = RegressionSet), ValidateRange(0.0, 1e6)]
     public double NoiseVariance { get; set; } = 0.25;
 
-    /// <summary>M pool tasks, 0 for a fresh task per prompt; default: the model's training tasks.</summary>
+    /// <summary>
+    /// The number M of tasks in the pool prompts draw from; 0 draws a fresh task per prompt.
+    /// </summary>
+    /// <value>the model's training tasks (fresh tasks when it has none recorded)</value>
     [Parameter(ParameterSetName = RegressionSet), ValidateRange(0, int.MaxValue)]
     public int TaskPoolSize { get; set; }
 
+    /// <summary>Seed of the task pool's tasks (with -TaskPoolSize above 0).</summary>
+    /// <value>the model's training tasks (0 when it has none recorded)</value>
     [Parameter(ParameterSetName = RegressionSet)]
     public long TaskSeed { get; set; }
 
-    /// <summary>Skewed: x ~ N(0, diag(1/i)), the skewed-covariance shift.</summary>
+    /// <summary>
+    /// The distribution of the inputs x: Isotropic, N(0, I) as in training, or Skewed, N(0, diag(1/i)) for i = 1..D (the
+    /// skewed-covariance shift). Default: Isotropic.
+    /// </summary>
     [Parameter(ParameterSetName = RegressionSet)]
     public InputCovariance Covariance { get; set; } = InputCovariance.Isotropic;
 
-    /// <summary>The query is orthogonal to the demonstrations (needs at most D points).</summary>
+    /// <summary>
+    /// Draws each query x orthogonal to its prompt's demonstrations (a distribution shift); needs prompts of at most D points.
+    /// </summary>
     [Parameter(ParameterSetName = RegressionSet)]
     public SwitchParameter OrthogonalQuery { get; set; }
 
-    /// <summary>Fixes every prompt and random choice.</summary>
+    /// <summary>
+    /// Seed of every prompt and random choice: the same model, data and seed give the same result. Default: 0.
+    /// </summary>
     [Parameter]
     public int Seed { get; set; }
 
+    /// <summary>
+    /// Prompts per forward pass (and per training mini-batch of the LTV), at least 1: larger is faster but needs more memory.
+    /// Default: 16.
+    /// </summary>
     [Parameter, ValidateRange(1, int.MaxValue)]
     public int BatchSize { get; set; } = 16;
 

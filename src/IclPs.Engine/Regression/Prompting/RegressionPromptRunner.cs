@@ -18,7 +18,9 @@ public sealed class RegressionPromptRunner
 {
     private readonly RegressionModelPredictor _predictor;
 
-    public RegressionPromptRunner(IclRegressionModel model, IReadOnlyList<IRegressionBaseline>? baselines = null, int batchSize = 256, TaskVector? taskVector = null)
+    /// <param name="interventions">Receives what the task vector's injections changed, when given.</param>
+    public RegressionPromptRunner(IclRegressionModel model, IReadOnlyList<IRegressionBaseline>? baselines = null, int batchSize = 256, TaskVector? taskVector = null,
+        Models.InterventionTally? interventions = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
@@ -29,7 +31,7 @@ public sealed class RegressionPromptRunner
         // The last token is y_K's placeholder; the prediction is read at x_K, one column before it.
         _predictor = new RegressionModelPredictor(model.Network, batchSize)
         {
-            Hooks = taskVector is null ? null : () => taskVector.CreateHooks(model.Network, -2),
+            Hooks = taskVector is null ? null : () => taskVector.CreateHooks(model.Network, -2).ReportTo(interventions),
         };
     }
 

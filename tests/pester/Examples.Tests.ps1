@@ -1,0 +1,121 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+# The scripts the repository ships: each parses, and the demo and the reproductions run small in a fresh pwsh with the
+# module imported, as a user runs them, writing the tables and plots they promise.
+
+BeforeDiscovery {
+    $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    # Every example and tool, so a new one is checked without touching this list.
+    $shipped = @(Get-ChildItem (Join-Path $root 'examples'), (Join-Path $root 'tools') -Filter '*.ps1' -File |
+        ForEach-Object { [IO.Path]::GetRelativePath($root, $_.FullName).Replace('\', '/') } | Sort-Object)
+    $script:ShippedScripts = @('build.ps1', 'module/IclPs.psd1') + $shipped | ForEach-Object { @{ Path = $_ } }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+
+    # A fresh folder under TestDrive (which a whole Describe shares) for one It.
+    function New-TestFolder { (New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))).FullName }
+
+    # Runs $Command in a new pwsh (the one running these tests; a dotnet tool runs as `dotnet pwsh.dll`) after importing
+    # the module under test, in $WorkingDirectory; returns its exit code, standard output lines and standard error text.
+    function Invoke-ChildPwsh([string]$Command, [string]$WorkingDirectory) {
+        $exe = [Environment]::ProcessPath
+        # @(...) around the whole if: assigned from an if, a one-element array arrives as a bare string, which splats as characters.
+        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        $manifest = Join-Path $ModuleBase 'IclPs.psd1'
+        $stderr = Join-Path $WorkingDirectory 'stderr.txt'
+        Push-Location $WorkingDirectory
+        try {
+            $stdout = & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$manifest' -ErrorAction Stop; $Command" 2> $stderr
+            $exitCode = $LASTEXITCODE
+        }
+        finally { Pop-Location }
+        [pscustomobject]@{ ExitCode = $exitCode; Stdout = @($stdout); Stderr = [IO.File]::ReadAllText($stderr) }
+    }
+
+    # Culture-invariant number from a CSV cell.
+    function ConvertTo-Double([string]$Text) { [double]::Parse($Text, [cultureinfo]::InvariantCulture) }
+}
+
+Describe 'Shipped scripts' {
+    It '<Path> parses without errors' -ForEach $ShippedScripts {
+        $tokens = $errors = $null
+        $null = [System.Management.Automation.Language.Parser]::ParseFile((Join-Path $RepositoryRoot $Path), [ref]$tokens, [ref]$errors)
+        @($errors | ForEach-Object { "$($_.Extent.StartLineNumber): $($_.Message)" }) | Should -BeNullOrEmpty
+        $tokens.Count | Should -BeGreaterThan 1
+    }
+
+    It 'tools/Demo.ps1 tours the presets, seed reproducibility and an error record' {
+        $folder = New-TestFolder
+        $xml = Join-Path $folder 'demo.xml'
+        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$(Join-Path $RepositoryRoot 'tools/Demo.ps1')' -Seed 5 | Export-Clixml '$xml'"
+        $run.Stderr | Should -BeNullOrEmpty
+        $run.ExitCode | Should -Be 0
+        $output = @(Import-Clixml $xml)
+        $lines = @($output | Where-Object { $_ -is [string] })
+        $lines | Should -Contain 'seed 5 vs seed 5 identical: True'
+        $lines | Should -Contain 'seed 5 vs seed 6 identical: False'
+        $infos = @($output | Where-Object { $_.PSObject.TypeNames -contains 'Deserialized.IclPs.ModelInfo' })
+        $infos.Name | Should -Be @('gpt2-tiny', 'gpt2-mini', 'llama-tiny')
+        $problems = @($output | Where-Object { $_ -isnot [string] -and $_.PSObject.Properties['Id'] })
+        $problems | Should -HaveCount 1
+        $problems[0].Id | Should -BeExactly 'ModelConfigNotFound,IclPs.Cmdlets.NewIclModelCommand'
+        $problems[0].Target | Should -Be (Join-Path $folder 'no-such-model/config.json')
+    }
+
+    It 'examples/ltv-regression.ps1 runs small and writes its table and plots' {
+        $folder = New-TestFolder
+        $script = Join-Path $RepositoryRoot 'examples/ltv-regression.ps1'
+        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command ("& '$script' -ResultDir '$folder' -Samples 16 -MaxPoints 20 -LongerPoints 20 " +
+            '-TrainPrompts 32 -ValidationPrompts 16 -MaxEpochs 2 -Patience 1 -FunctionVectorPrompts 32 -EffectPrompts 16')
+        $run.Stderr | Should -BeNullOrEmpty
+        $run.ExitCode | Should -Be 0
+
+        $csv = Join-Path $folder 'ltv-regression.csv'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Method,Shift,PromptLength,Error,N'
+        $rows = @(Import-Csv $csv)
+        # K = 2..20 step 2 for three shifts with Icl, Ridge, FunctionVector, Ltv and LtvLonger (trained at 20, beyond the
+        # model's 16); an orthogonal query stops at K = D = 8, without LtvLonger.
+        $rows | Should -HaveCount (3 * 10 * 5 + 4 * 4)
+        foreach ($shift in 'None', 'SkewedCovariance', 'NoisyTargets') {
+            $shifted = @($rows | Where-Object Shift -EQ $shift)
+            @($shifted.PromptLength | Sort-Object { [int]$_ } -Unique) | Should -Be @(2, 4, 6, 8, 10, 12, 14, 16, 18, 20)
+            @($shifted.Method | Sort-Object -Unique) | Should -Be @('FunctionVector', 'Icl', 'Ltv', 'LtvLonger', 'Ridge')
+        }
+        $orthogonal = @($rows | Where-Object Shift -EQ 'OrthogonalQuery')
+        @($orthogonal.PromptLength | Sort-Object { [int]$_ } -Unique) | Should -Be @(2, 4, 6, 8)
+        $orthogonal.Method | Should -Not -Contain 'LtvLonger'
+        foreach ($row in $rows) {
+            $value = ConvertTo-Double $row.Error
+            $value | Should -BeGreaterThan 0 -Because ($row | ConvertTo-Json -Compress)
+            $value | Should -BeLessThan 100 -Because ($row | ConvertTo-Json -Compress)
+        }
+        foreach ($shift in 'None', 'SkewedCovariance', 'NoisyTargets', 'OrthogonalQuery') {
+            (Get-Item (Join-Path $folder "ltv-regression-$shift.png")).Length | Should -BeGreaterThan 1000
+        }
+    }
+
+    It 'examples/task-vectors-text.ps1 runs on one held-out map and writes its table and plots' {
+        $folder = New-TestFolder
+        $script = Join-Path $RepositoryRoot 'examples/task-vectors-text.ps1'
+        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' -ResultDir '$folder' -Tasks 1"
+        $run.Stderr | Should -BeNullOrEmpty
+        $run.ExitCode | Should -Be 0
+
+        $csv = Join-Path $folder 'task-vectors-text.csv'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Method,Setting,Task,Accuracy,N'
+        $rows = @(Import-Csv $csv)
+        # Six methods in two settings.
+        $rows | Should -HaveCount (2 * 6)
+        @($rows | Group-Object Setting | ForEach-Object { "$($_.Name):$($_.Count)" } | Sort-Object) | Should -Be @('ShuffledLabels:6', 'ZeroShot:6')
+        $rows.N | Sort-Object -Unique | Should -Be '4'
+        # The shipped model learns held-out maps in context: 8 clean shots beat the empty prompt.
+        $zeroShot = @($rows | Where-Object Setting -EQ 'ZeroShot')
+        $icl = ConvertTo-Double ($zeroShot | Where-Object Method -EQ 'Icl').Accuracy
+        $baseline = ConvertTo-Double ($zeroShot | Where-Object Method -EQ 'Baseline').Accuracy
+        $icl | Should -BeGreaterThan $baseline
+        foreach ($png in 'task-vectors-text.png', 'task-vectors-ltv-theta.png', 'task-vectors-head-effects.png') {
+            (Get-Item (Join-Path $folder $png)).Length | Should -BeGreaterThan 1000 -Because $png
+        }
+    }
+}
