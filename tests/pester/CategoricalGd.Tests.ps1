@@ -8,22 +8,6 @@ BeforeAll {
     $script:StartFqid = ',IclPs.Cmdlets.StartIclCategoricalTrainingCommand'
     # Tiny but real: 64 training contexts of N = 40 points, batches of 16.
     $script:Tiny = @{ TrainContexts = 64; ValidationContexts = 32; BatchSize = 16; Device = 'cpu' }
-
-    function New-TestFolder { (New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))).FullName }
-
-    # Runs $Script in a fresh runspace with the module imported and returns its output, non-terminating errors and any
-    # terminating error, so an error record's id and target can be read as a script sees them.
-    function Invoke-InFreshRunspace([string]$Script) {
-        $ps = [powershell]::Create()
-        try {
-            $null = $ps.AddScript("Import-Module '$((Get-Module IclPs).Path)' -ErrorAction Stop").AddStatement()
-            $null = $ps.AddScript($Script)
-            $terminating = $null
-            $output = try { $ps.Invoke() } catch { $terminating = $_; @() }
-            [pscustomobject]@{ Output = @($output); Errors = @($ps.Streams.Error); Terminating = $terminating }
-        }
-        finally { $ps.Dispose() }
-    }
 }
 
 Describe 'Start-IclCategoricalTraining' {

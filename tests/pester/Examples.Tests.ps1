@@ -13,20 +13,14 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
-    # A fresh folder under TestDrive (which a whole Describe shares) for one It.
-    function New-TestFolder { (New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))).FullName }
-
     # Runs $Command in a new pwsh (the one running these tests; a dotnet tool runs as `dotnet pwsh.dll`) after importing
     # the module under test, in $WorkingDirectory; returns its exit code, standard output lines and standard error text.
     function Invoke-ChildPwsh([string]$Command, [string]$WorkingDirectory) {
-        $exe = [Environment]::ProcessPath
-        # @(...) around the whole if: assigned from an if, a one-element array arrives as a bare string, which splats as characters.
-        $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
         $manifest = Join-Path $ModuleBase 'IclPs.psd1'
         $stderr = Join-Path $WorkingDirectory 'stderr.txt'
         Push-Location $WorkingDirectory
         try {
-            $stdout = & $exe @prefix -NoProfile -NonInteractive -Command "Import-Module '$manifest' -ErrorAction Stop; $Command" 2> $stderr
+            $stdout = & $PwshExe @PwshPrefix -NoProfile -NonInteractive -Command "Import-Module '$manifest' -ErrorAction Stop; $Command" 2> $stderr
             $exitCode = $LASTEXITCODE
         }
         finally { Pop-Location }

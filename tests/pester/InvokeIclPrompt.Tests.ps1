@@ -8,24 +8,6 @@ BeforeAll {
     # gpt2-tiny (seed 0, byte tokenizer, 256-token window) and antonym.json split 70/15/15 with seed 0.
     $script:m = New-IclModel
     $script:ds = Import-IclDataset $AntonymPath
-
-    # Runs $Script in a fresh runspace with the module imported, so that its verbose and progress records can be read
-    # (a pipeline in this session sends them to the host). $Parameters bind to the script's param() block.
-    function Invoke-InFreshRunspace([string]$Script, [hashtable]$Parameters = @{}) {
-        $ps = [powershell]::Create()
-        try {
-            $null = $ps.AddScript("Import-Module '$((Get-Module IclPs).Path)' -ErrorAction Stop").AddStatement()
-            $null = $ps.AddScript($Script).AddParameters($Parameters)
-            $output = $ps.Invoke()
-            [pscustomobject]@{
-                Output   = @($output)
-                Errors   = @($ps.Streams.Error)
-                Verbose  = @($ps.Streams.Verbose | ForEach-Object Message)
-                Progress = @($ps.Streams.Progress)
-            }
-        }
-        finally { $ps.Dispose() }
-    }
 }
 
 Describe 'Invoke-IclPrompt' {

@@ -9,20 +9,6 @@ BeforeAll {
     # A regression model briefly trained on a pool of 3 tasks at D = 2, K = 4.
     $script:model = @(Start-IclTraining @TinyRun -PassThru)[-1]
     function New-Query { [pscustomobject]@{ X = @(@(1, 0), @(0, 1)); Y = @(2) } }
-
-    # Runs $Script in a fresh runspace with the module imported, outside any try block, so that a statement-terminating
-    # error ends only its statement, as in a user's script. $Parameters bind to the script's param() block.
-    function Invoke-InFreshRunspace([string]$Script, [hashtable]$Parameters = @{}) {
-        $ps = [powershell]::Create()
-        try {
-            $null = $ps.AddScript("Import-Module '$((Get-Module IclPs).Path)' -ErrorAction Stop").AddStatement()
-            $null = $ps.AddScript($Script).AddParameters($Parameters)
-            $terminating = $null
-            $output = try { $ps.Invoke() } catch { $terminating = $_.Exception.InnerException.ErrorRecord }
-            [pscustomobject]@{ Output = @($output); Errors = @($ps.Streams.Error); Terminating = $terminating }
-        }
-        finally { $ps.Dispose() }
-    }
 }
 
 Describe 'Invoke-IclPrompt -RegressionModel' {

@@ -7,10 +7,6 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     $script:Manifest = Join-Path $ModuleBase 'IclPs.psd1'
 
-    # A fresh pwsh, as a user starts one: this process's own executable, with pwsh.dll first when that is dotnet (`dotnet pwsh`).
-    $script:PwshExe = [Environment]::ProcessPath
-    $script:PwshPrefix = [string[]]@(if ([IO.Path]::GetFileNameWithoutExtension($PwshExe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-
     # Runs a script block in a child pwsh; its output comes back as deserialized objects (PowerShell's -OutputFormat xml).
     function Invoke-ChildScript([scriptblock]$Script, [object[]]$ArgumentList = @()) {
         & $PwshExe @PwshPrefix -NoProfile -NonInteractive -Command $Script -args $ArgumentList

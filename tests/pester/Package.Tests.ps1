@@ -13,13 +13,11 @@ Describe 'The published package' -Skip:(-not $script:HasRepository) {
         $script:Profile = (New-Item -ItemType Directory (Join-Path $TestDrive 'home')).FullName
 
         function Invoke-FreshPwsh([string]$Command) {
-            $exe = [Environment]::ProcessPath
-            $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
             $saved = @{ HOME = $env:HOME; USERPROFILE = $env:USERPROFILE; PSModulePath = $env:PSModulePath; XDG_DATA_HOME = $env:XDG_DATA_HOME; XDG_CONFIG_HOME = $env:XDG_CONFIG_HOME }
             try {
                 $env:HOME = $env:USERPROFILE = $script:Profile
                 $env:PSModulePath = $env:XDG_DATA_HOME = $env:XDG_CONFIG_HOME = $null
-                $output = & $exe @prefix -NoProfile -NonInteractive -Command $Command 2>&1
+                $output = & $PwshExe @PwshPrefix -NoProfile -NonInteractive -Command $Command 2>&1
                 [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($output | Out-String) }
             }
             finally {

@@ -6,9 +6,6 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
 
-    # A fresh folder under TestDrive for one It.
-    function New-TestFolder { (New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))).FullName }
-
     # A config.json of the given fields in a fresh folder; returns its path.
     function New-Config([hashtable]$Fields) {
         $path = Join-Path (New-TestFolder) 'config.json'

@@ -50,10 +50,9 @@ BeforeAll {
     # module imported, in the background, its output in files.
     function Start-ChildPwsh([string]$Command, [string]$LogFolder) {
         $script = "`$ErrorActionPreference = 'Stop'; Import-Module '$(Join-Path $ModuleBase 'IclPs.psd1')'; $Command"
-        $exe = [Environment]::ProcessPath
-        $arguments = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' }) +
+        $arguments = $PwshPrefix +
             @('-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script)))
-        Start-Process -FilePath $exe -ArgumentList $arguments -PassThru `
+        Start-Process -FilePath $PwshExe -ArgumentList $arguments -PassThru `
             -RedirectStandardOutput (Join-Path $LogFolder 'child.out') -RedirectStandardError (Join-Path $LogFolder 'child.err')
     }
 

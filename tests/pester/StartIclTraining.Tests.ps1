@@ -6,29 +6,12 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     $script:StartFqid = ',IclPs.Cmdlets.StartIclTrainingCommand'
 
-    # A fresh folder under TestDrive (which a whole Describe shares) for one It.
-    function New-TestFolder { (New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))).FullName }
-
     # Splits output merged with 4>&1 into objects and verbose messages.
     function Split-Verbose([object[]]$Records) {
         [pscustomobject]@{
             Output  = @($Records | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
             Verbose = @($Records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
         }
-    }
-
-    # Runs $Script in a fresh runspace with the module imported, outside any try block, so that every error it writes
-    # (statement-terminating or not) is counted as a user's script would see it.
-    function Invoke-InFreshRunspace([string]$Script) {
-        $ps = [powershell]::Create()
-        try {
-            $null = $ps.AddScript("Import-Module '$((Get-Module IclPs).Path)' -ErrorAction Stop").AddStatement()
-            $null = $ps.AddScript($Script)
-            $terminating = $null
-            $output = try { $ps.Invoke() } catch { $terminating = $_.Exception.InnerException.ErrorRecord }
-            [pscustomobject]@{ Output = @($output); Errors = @($ps.Streams.Error); Terminating = $terminating }
-        }
-        finally { $ps.Dispose() }
     }
 }
 

@@ -8,31 +8,8 @@ BeforeAll {
     $script:m = New-IclModel
     $script:ds = Import-IclDataset $AntonymPath
 
-    # A fresh folder under TestDrive (which a whole Describe shares) for one It.
-    function New-TestFolder { (New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))).FullName }
-
     # A small Hendel task vector at layer 0.
     function New-SmallTaskVector { New-TaskVector -Model $m -Dataset $ds -Method TaskVector -Shots 2 -Prompts 2 -ValidationPrompts 2 -Layer 0 }
-
-    # Runs $Script in a fresh runspace with the module imported, outside any try block, so that its errors count as a
-    # user's script would see them and its verbose and progress records can be read. $Parameters bind to its param() block.
-    function Invoke-InFreshRunspace([string]$Script, [hashtable]$Parameters = @{}) {
-        $ps = [powershell]::Create()
-        try {
-            $null = $ps.AddScript("Import-Module '$((Get-Module IclPs).Path)' -ErrorAction Stop").AddStatement()
-            $null = $ps.AddScript($Script).AddParameters($Parameters)
-            $terminating = $null
-            $output = try { $ps.Invoke() } catch { $terminating = $_.Exception.InnerException.ErrorRecord }
-            [pscustomobject]@{
-                Output      = @($output)
-                Errors      = @($ps.Streams.Error)
-                Verbose     = @($ps.Streams.Verbose | ForEach-Object Message)
-                Progress    = @($ps.Streams.Progress)
-                Terminating = $terminating
-            }
-        }
-        finally { $ps.Dispose() }
-    }
 }
 
 Describe 'New-TaskVector' {
