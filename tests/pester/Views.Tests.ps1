@@ -4,7 +4,30 @@
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'TestSetup.ps1')
     [xml]$format = Get-Content (Join-Path $ModuleBase 'IclPs.format.ps1xml') -Raw
-    $script:TableTypes = @($format.SelectNodes('//View[TableControl]/ViewSelectedBy/TypeName') | ForEach-Object { @{ TypeName = $_.InnerText } })
+
+    # Values a reader looks for first: each must print whole (not cut to fit its column).
+    $keyProperties = @{
+        'IclPs.Engine.Models.IclModel'                          = 'Name'
+        'IclPs.ModelInfo'                                       = 'Name', 'DType'
+        'IclPs.Engine.Models.Shipped.ShippedModelInfo'          = 'Name', 'Kind'
+        'IclPs.Engine.Regression.Runs.IclRegressionModel'       = 'Name'
+        'IclPs.Engine.Data.IclDataset'                          = 'Name', 'Partition'
+        'IclPs.Engine.Prompting.IclPromptResult'                = 'Query', 'Expected', 'Predicted', 'FirstTokenCorrect', 'ExactMatch', 'ExpectedLogProb'
+        'IclPs.Engine.Analysis.HiddenSimilarityRow'             = 'ConditionA', 'ConditionB', 'MeanCosine'
+        'IclPs.RegressionTrainingProgress'                      = 'Model', 'Loss', 'PretrainError', 'FreshError'
+        'IclPs.TextTrainingProgress'                            = 'Model', 'Loss', 'HeldOutAccuracy'
+        'IclPs.Engine.Regression.Evaluation.RegressionErrorRow' = 'Model', 'Method', 'Error'
+        'IclPs.Engine.Regression.Evaluation.RegressionSummary'  = 'Model', 'TaskSource', 'ModelError', 'DeltaRidge'
+        'IclPs.Engine.TaskVectors.TaskVector'                   = 'Method'
+        'IclPs.Engine.Analysis.Comparison.ResultComparison'     = 'Metric'
+        'IclPs.Engine.Prompting.IclPromptSummary'               = 'Metric', 'Mean'
+    }
+
+    # List views that print their statistics at full precision on purpose (Compare-IclResult: "a list with every number").
+    $fullPrecisionLists = 'IclPs.Engine.Analysis.Comparison.ResultComparison', 'IclPs.Engine.Prompting.IclPromptSummary'
+    $script:TableTypes = @($format.SelectNodes('//View[TableControl]/ViewSelectedBy/TypeName') | ForEach-Object {
+        @{ TypeName = $_.InnerText; KeyProperties = @($keyProperties[$_.InnerText]); FullPrecision = $_.InnerText -in $fullPrecisionLists }
+    })
 }
 
 BeforeAll {
@@ -36,7 +59,7 @@ BeforeAll {
         $Line.Substring($start, [Math]::Min($Headers[$Index].Width, $Line.Length - $start)).Trim()
     }
 
-    # One sample of real output per type with a view, and for some types the properties whose values must print whole.
+    # One sample of real output per type with a view.
     $model = Get-IclModel text-icl-tiny -Load
     $preset = New-IclModel -Preset gpt2-tiny
     $linear = Get-IclModel linear-d8 -Load
@@ -63,42 +86,14 @@ BeforeAll {
         'IclPs.Engine.TaskVectors.HeadEffect'                                    = @(Measure-HeadEffect -Model $model -Dataset $data -MeanPrompts 2 -EffectPrompts 2 -Shots 2 | Select-Object -First 4)
         'IclPs.Engine.TaskVectors.TaskVectorHead'                                = @($functionVector.Heads)
     }
-    # Output types whose cmdlets are newer than some builds of the module.
-    if (Get-Command Compare-IclResult -Module IclPs -ErrorAction Ignore) {
-        $zeroShot = @(Invoke-IclPrompt $model $data -First 4 -MaxNewTokens 3 -Shots 0)
-        $Samples['IclPs.Engine.Analysis.Comparison.ResultComparison'] = @(Compare-IclResult -Reference $zeroShot -Candidate $prompts -WarningAction Ignore)
-    }
-    if ((Get-Command Invoke-IclPrompt).Parameters.ContainsKey('Summary')) {
-        $Samples['IclPs.Engine.Prompting.IclPromptSummary'] = @(Invoke-IclPrompt $model $data -First 4 -MaxNewTokens 3 -DemonstrationDraws 2 -Summary)
-    }
-    if (Get-Command Start-IclCategoricalTraining -Module IclPs -ErrorAction Ignore) {
-        $categorical = @(Start-IclCategoricalTraining -Layers 1 -TrainContexts 64 -ValidationContexts 32 -BatchSize 16 -Steps 4 -EvaluateEvery 2 -PassThru)
-        $categoricalModel = $categorical[-1]
-        $categorical += @(Measure-IclCategorical -Model $categoricalModel -EvaluationContexts 64 -Bayes)
-        $categorical += @(Test-IclCategoricalStationaryPoint -Model $categoricalModel -EvaluationContexts 64 -Directions 1 -ContinueSteps 2 -TrainContexts 64 -BatchSize 16)
-        foreach ($group in $categorical | Group-Object { $_.GetType().FullName }) { $Samples[$group.Name] = @($group.Group) }
-    }
-
-    # Values a reader looks for first: each must print whole (not cut to fit its column).
-    $script:KeyProperties = @{
-        'IclPs.Engine.Models.IclModel'                          = 'Name'
-        'IclPs.ModelInfo'                                       = 'Name', 'DType'
-        'IclPs.Engine.Models.Shipped.ShippedModelInfo'          = 'Name', 'Kind'
-        'IclPs.Engine.Regression.Runs.IclRegressionModel'       = 'Name'
-        'IclPs.Engine.Data.IclDataset'                          = 'Name', 'Partition'
-        'IclPs.Engine.Prompting.IclPromptResult'                = 'Query', 'Expected', 'Predicted', 'FirstTokenCorrect', 'ExactMatch', 'ExpectedLogProb'
-        'IclPs.Engine.Analysis.HiddenSimilarityRow'             = 'ConditionA', 'ConditionB', 'MeanCosine'
-        'IclPs.RegressionTrainingProgress'                      = 'Model', 'Loss', 'PretrainError', 'FreshError'
-        'IclPs.TextTrainingProgress'                            = 'Model', 'Loss', 'HeldOutAccuracy'
-        'IclPs.Engine.Regression.Evaluation.RegressionErrorRow' = 'Model', 'Method', 'Error'
-        'IclPs.Engine.Regression.Evaluation.RegressionSummary'  = 'Model', 'TaskSource', 'ModelError', 'DeltaRidge'
-        'IclPs.Engine.TaskVectors.TaskVector'                   = 'Method'
-        'IclPs.Engine.Analysis.Comparison.ResultComparison'     = 'Metric'
-        'IclPs.Engine.Prompting.IclPromptSummary'               = 'Metric', 'Mean'
-    }
-
-    # List views that print their statistics at full precision on purpose (Compare-IclResult: "a list with every number").
-    $script:FullPrecisionLists = 'IclPs.Engine.Analysis.Comparison.ResultComparison', 'IclPs.Engine.Prompting.IclPromptSummary'
+    $zeroShot = @(Invoke-IclPrompt $model $data -First 4 -MaxNewTokens 3 -Shots 0)
+    $Samples['IclPs.Engine.Analysis.Comparison.ResultComparison'] = @(Compare-IclResult -Reference $zeroShot -Candidate $prompts -WarningAction Ignore)
+    $Samples['IclPs.Engine.Prompting.IclPromptSummary'] = @(Invoke-IclPrompt $model $data -First 4 -MaxNewTokens 3 -DemonstrationDraws 2 -Summary)
+    $categorical = @(Start-IclCategoricalTraining -Layers 1 -TrainContexts 64 -ValidationContexts 32 -BatchSize 16 -Steps 4 -EvaluateEvery 2 -PassThru)
+    $categoricalModel = $categorical[-1]
+    $categorical += @(Measure-IclCategorical -Model $categoricalModel -EvaluationContexts 64 -Bayes)
+    $categorical += @(Test-IclCategoricalStationaryPoint -Model $categoricalModel -EvaluationContexts 64 -Directions 1 -ContinueSteps 2 -TrainContexts 64 -BatchSize 16)
+    foreach ($group in $categorical | Group-Object { $_.GetType().FullName }) { $Samples[$group.Name] = @($group.Group) }
 
     # Properties a list view shows through other labels: the labels that carry them instead.
     $script:ShownAs = @{
@@ -175,10 +170,9 @@ Describe 'Table view of <TypeName>' -ForEach $TableTypes {
         }
     }
 
-    It 'prints its key values whole' {
-        if (-not $KeyProperties.ContainsKey($TypeName)) { Set-ItResult -Skipped -Because 'no key values are named for this type'; return }
+    It 'prints its key values whole (<KeyProperties>)' -ForEach @(if ($KeyProperties) { @{ KeyProperties = $KeyProperties } }) {
         $text = $Lines -join "`n"
-        foreach ($property in $KeyProperties[$TypeName]) {
+        foreach ($property in $KeyProperties) {
             $index = -1
             for ($c = 0; $c -lt $Columns.Count -and $index -lt 0; $c++) {
                 $shows = $Columns[$c].DisplayEntry.Value
@@ -229,8 +223,7 @@ Describe 'List view of <TypeName>' -ForEach $TableTypes {
         foreach ($line in Get-Lines $Text) { $line.Length | Should -BeLessOrEqual 80 }
     }
 
-    It 'rounds numbers to a few decimals' {
-        if ($TypeName -in $FullPrecisionLists) { Set-ItResult -Skipped -Because 'this list keeps full precision'; return }
+    It 'rounds numbers to a few decimals' -ForEach @(if (-not $FullPrecision) { @{} }) {
         $numbers = @(Get-Lines $Text | Where-Object { $_ -match '^\S+\s*: (-?[\d,]*\.\d+)$' } | ForEach-Object { $Matches[1] })
         foreach ($number in $numbers) { ($number -split '\.')[1].Length | Should -BeLessOrEqual 6 -Because "$number has too many decimals" }
     }
