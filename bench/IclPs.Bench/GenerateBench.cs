@@ -23,6 +23,7 @@ public static class GenerateBench
         using var session = BenchSession.Start("generate", options);
         using var workload = Gpt2Workload.Create(options);
         var model = workload.Model;
+        session.ChooseThreads(workload.Config.ParameterCount);
         if (promptTokens + newTokens > workload.Config.ContextLength)
             throw new BenchOptionException($"--prompt-tokens + --new-tokens must be at most the context length {workload.Config.ContextLength}, got {promptTokens + newTokens}.");
 
