@@ -10,7 +10,10 @@ namespace IclPs.Bench;
 /// </summary>
 public sealed class BenchSession : IDisposable
 {
-    /// <summary>Options every subcommand takes: <c>--threads</c> (default: logical cores) and <c>--out</c> (results folder).</summary>
+    /// <summary>
+    /// Options every subcommand takes: <c>--threads</c> (default: logical cores; <c>auto</c>: the engine's choice for the
+    /// bench's model, <see cref="TorchThreads.Choose"/>, where the subcommand supports it) and <c>--out</c> (results folder).
+    /// </summary>
     public static readonly string[] CommonOptions = ["threads", "out"];
 
     /// <summary>Other processes using more than this share of the cores during a run make its absolute figures suspect.</summary>
@@ -24,13 +27,16 @@ public sealed class BenchSession : IDisposable
     private readonly IDisposable _scope;
     private readonly CpuContention _contention;
 
-    private BenchSession(string subcommand, string outDir, int threads)
+    private readonly bool _automaticThreads;
+
+    private BenchSession(string subcommand, string outDir, int? threads)
     {
         _subcommand = subcommand;
         _outDir = outDir;
         // The natives must be loaded before any torch static is touched.
         TorchNativeLoader.EnsureLoaded();
-        torch.set_num_threads(threads);
+        _automaticThreads = threads is null;
+        torch.set_num_threads(threads ?? Environment.ProcessorCount);
         _noGrad = torch.no_grad();
         _scope = torch.NewDisposeScope();
         Machine = MachineInfo.Capture();
@@ -39,10 +45,25 @@ public sealed class BenchSession : IDisposable
         Console.WriteLine($"  {TorchNativeLoader.Status}");
     }
 
-    public MachineInfo Machine { get; }
+    public MachineInfo Machine { get; private set; }
 
     public static BenchSession Start(string subcommand, BenchOptions options) =>
-        new(subcommand, options.String("out") ?? DefaultResultsFolder(), options.Int("threads", Environment.ProcessorCount));
+        new(subcommand, options.String("out") ?? DefaultResultsFolder(),
+            options.String("threads") == "auto" ? null : options.Int("threads", Environment.ProcessorCount));
+
+    /// <summary>
+    /// With <c>--threads auto</c>, sets torch's threads as the module would for a model of <paramref name="parameters"/>
+    /// parameters (ICLPS_THREADS honoured) and records the choice; otherwise the fixed count stays.
+    /// </summary>
+    public void ChooseThreads(long parameters)
+    {
+        if (!_automaticThreads) return;
+        var choice = TorchThreads.Choose(parameters);
+        TorchThreads.Apply(choice);
+        Machine = Machine with { TorchThreads = choice.Threads };
+        Console.WriteLine($"  threads: {choice}");
+        Note($"threads: {choice}.");
+    }
 
     public void Add(string benchCase, string metric, double value, string unit = "") => _rows.Add(new ResultRow(benchCase, metric, value, unit));
 

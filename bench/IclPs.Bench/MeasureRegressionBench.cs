@@ -27,6 +27,7 @@ public static class MeasureRegressionBench
             ? IclRegressionModel.CreateRandom(ModelConfig.RegressionPresets["regression-small"] with { InputDim = 9 }, 0, "regression-small-random", "preset:regression-small seed:0",
                 new RegressionTaskSettings { Dimension = 8, Points = 16 })
             : new ShippedModelCatalog(options.String("models") ?? ShippedModelsFolder()).LoadRegression("linear-d8");
+        session.ChooseThreads(model.Config.ParameterCount);
         var task = model.Task ?? throw new BenchOptionException($"model {model.Name} has no recorded tasks.");
         using var family = task.CreateFamily();
         var sources = new[] { RegressionTaskSource.Pretrain, RegressionTaskSource.Fresh };

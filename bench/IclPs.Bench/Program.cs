@@ -13,6 +13,7 @@ var commands = new Dictionary<string, Func<string[], int>>(StringComparer.Ordina
     ["ltv-step"] = LtvStepBench.Run,
     ["measure-regression"] = MeasureRegressionBench.Run,
     ["categorical-step"] = CategoricalStepBench.Run,
+    ["generate"] = GenerateBench.Run,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))

@@ -36,6 +36,7 @@ public abstract class IclPsCmdlet : PSCmdlet, IDisposable
     {
         LoadEngine();
         CheckNumericParameters();
+        UseThreadsForBoundModel();
         Begin();
     });
 
@@ -43,6 +44,7 @@ public abstract class IclPsCmdlet : PSCmdlet, IDisposable
     {
         // Parameters bound from the pipeline arrive with each record.
         CheckNumericParameters();
+        UseThreadsForBoundModel();
         Process();
     });
 
@@ -75,6 +77,66 @@ public abstract class IclPsCmdlet : PSCmdlet, IDisposable
         WriteVerbose($"Intervention {intervention}: {tally.Applications} application(s) changed {tally.ChangedPositions} position(s).");
         if (tally.ChangedNothing)
             WriteWarning($"The intervention {intervention} ran {tally.Applications} time(s) but changed no position: every activation it touched kept its value (a zero vector, or a replacement by the same values), so the results are those without it.");
+    }
+
+    /// <summary>
+    /// The session variable that fixes torch's thread count for every IclPs cmdlet (<c>$IclPsThreads = 2</c>); unset or
+    /// <c>$null</c> leaves it to ICLPS_THREADS or the automatic choice (<see cref="TorchThreads"/>).
+    /// </summary>
+    public const string ThreadsVariable = "IclPsThreads";
+
+    private long? _threadsChosenFor;
+
+    /// <summary>
+    /// Sets torch's intra-op threads for a model of <paramref name="parameters"/> parameters (<see cref="TorchThreads.Choose"/>
+    /// with <c>$IclPsThreads</c>), saying how many and why on the verbose stream. Cmdlets given a model object get this
+    /// before Begin and each Process; those that load or create their model call it once they have it.
+    /// </summary>
+    protected void UseThreadsFor(long parameters)
+    {
+        if (_threadsChosenFor == parameters) return;
+        var choice = TorchThreads.Choose(parameters, ThreadSetting(), "$" + ThreadsVariable);
+        TorchThreads.Apply(choice);
+        _threadsChosenFor = parameters;
+        WriteVerbose($"Running on {choice}.");
+    }
+
+    private void UseThreadsForBoundModel()
+    {
+        foreach (var value in MyInvocation.BoundParameters.Values)
+        {
+            // A model array (e.g. Measure-IclRegression -Model) takes the largest; such cmdlets choose again per model.
+            var parameters = (value is PSObject p ? p.BaseObject : value) is System.Collections.IEnumerable many and not string
+                ? many.Cast<object?>().Select(ModelParameters).Max()
+                : ModelParameters(value);
+            if (parameters is not long n) continue;
+            UseThreadsFor(n);
+            return;
+        }
+    }
+
+    private static long? ModelParameters(object? value) => (value is PSObject p ? p.BaseObject : value) switch
+    {
+        IclPs.Engine.Models.IclModel m => m.Config.ParameterCount,
+        IclPs.Engine.Regression.Runs.IclRegressionModel r => r.Config.ParameterCount,
+        IclPs.Engine.Regression.Categorical.CategoricalModel c => c.ParameterCount,
+        _ => null,
+    };
+
+    /// <summary>$IclPsThreads as a whole number, null when unset; anything else is refused naming the variable.</summary>
+    private int? ThreadSetting()
+    {
+        var value = GetVariableValue(ThreadsVariable);
+        value = value is PSObject p ? p.BaseObject : value;
+        return value switch
+        {
+            null => null,
+            int i => i,
+            long l => (int)Math.Clamp(l, 0, TorchThreads.MaxThreads + 1),
+            string text when int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) => n,
+            _ => throw new IclPsException("InvalidThreadSetting", IclErrorKind.InvalidArgument,
+                $"${ThreadsVariable} must be a whole number of threads from 1 to {TorchThreads.MaxThreads}; got '{value}'.", "$" + ThreadsVariable),
+        };
     }
 
     /// <summary>Error id of a NaN or infinite value given to a numeric parameter.</summary>

@@ -33,7 +33,7 @@ public sealed class RegressionModel : TransformerModel
     {
         using var scope = NewDisposeScope();
         // [b, t, 1] -> [b, t]
-        return Decode(CheckedInputs(inputs, attentionMask), attentionMask, hooks, lastPositionOnly: false).squeeze(-1).MoveToOuterDisposeScope();
+        return Decode(CheckedInputs(inputs, attentionMask), attentionMask, hooks, read: null).squeeze(-1).MoveToOuterDisposeScope();
     }
 
     private protected override Tensor CheckedInputs(Tensor inputs, Tensor? attentionMask)

@@ -74,11 +74,77 @@ public abstract class TransformerModel : nn.Module
     /// </summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, HookSet? hooks = null, bool lastPositionOnly = false)
     {
-        if (Config.Family == ModelFamily.Regression)
-            throw new IclPsException("TokenInputNotSupported", IclErrorKind.InvalidOperation,
-                $"A regression model reads vectors, not token ids; call {nameof(RegressionModel)}.{nameof(RegressionModel.Predict)}.", Config);
+        RefuseVectorFamily();
         using var scope = NewDisposeScope();
-        return Decode(CheckedInputs(inputIds, attentionMask), attentionMask, hooks, lastPositionOnly).MoveToOuterDisposeScope();
+        Func<Tensor, Tensor>? read = lastPositionOnly ? x => x.select(1, -1) : null;
+        return Decode(CheckedInputs(inputIds, attentionMask), attentionMask, hooks, read).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Logits [b, <paramref name="columns"/>, vocab] at columns <paramref name="firstColumn"/>.. of token ids [b, t]
+    /// (left-padded, as <see cref="Forward"/>): the unembedding runs only there, so a pass that reads a few columns does
+    /// not build [b, t, vocab]. Hooks see every column. Given a decoding <paramref name="cache"/> from
+    /// <see cref="NewDecodingCache"/> that has not run yet, the pass also records the keys and values of the cache's prompt
+    /// columns for <see cref="ForwardNext"/> (causal attention: the columns after them cannot change them). No gradients
+    /// with a cache.
+    /// </summary>
+    public Tensor ForwardColumns(Tensor inputIds, Tensor? attentionMask, int firstColumn, int columns, HookSet? hooks = null, KeyValueCache? cache = null)
+    {
+        RefuseVectorFamily();
+        var t = inputIds.dim() == 2 ? inputIds.shape[1] : 0;
+        if (firstColumn < 0 || columns < 1 || firstColumn + columns > t)
+            throw new ArgumentOutOfRangeException(nameof(columns), $"Columns {firstColumn}..{firstColumn + columns - 1} are outside the {t} columns of the input.");
+        if (cache is not null && (!cache.IsDecoding || cache.Layers != Config.Layers || cache.Length > 0))
+            throw new ArgumentException("The cache must be a decoding cache from this model's NewDecodingCache that has not run yet.", nameof(cache));
+        using var scope = NewDisposeScope();
+        using var noGrad = cache is null ? null : no_grad();
+        var logits = Decode(CheckedInputs(inputIds, attentionMask), attentionMask, hooks, x => x.narrow(1, firstColumn, columns), cache);
+        cache?.Finish(logits);
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// An empty decoding cache for a left-padded prompt of <paramref name="promptColumns"/> columns followed by up to
+    /// <paramref name="newColumns"/> generated ones: <see cref="ForwardColumns"/> records the prompt, then each
+    /// <see cref="ForwardNext"/> adds one column. The caller disposes it.
+    /// </summary>
+    public KeyValueCache NewDecodingCache(int promptColumns, int newColumns)
+    {
+        RefuseVectorFamily();
+        if (promptColumns < 1) throw new ArgumentOutOfRangeException(nameof(promptColumns), "A prompt has at least one column.");
+        if (newColumns < 1) throw new ArgumentOutOfRangeException(nameof(newColumns), "A decoding cache holds at least one new column.");
+        if (promptColumns + newColumns > Config.ContextLength)
+            throw new IclPsException("PromptTooLong", IclErrorKind.LimitsExceeded,
+                $"{promptColumns + newColumns} positions exceed the model's context window of {Config.ContextLength}.", promptColumns + newColumns);
+        return KeyValueCache.ForDecoding(Config.Layers, promptColumns, newColumns);
+    }
+
+    /// <summary>
+    /// One greedy-decoding step on a decoding <paramref name="cache"/>: <paramref name="nextIds"/> [b, 1] is a new real
+    /// column after the held ones (its position one past the row's last, attending to every real column before it).
+    /// Hooks see that column alone ([b, 1, ...]; hook_pattern [b, H, 1, keys]). Returns its logits [b, vocab], equal to
+    /// <see cref="Forward"/>'s last column over the whole sequence with the new column's mask 1; the cache then holds it.
+    /// </summary>
+    public Tensor ForwardNext(KeyValueCache cache, Tensor nextIds, HookSet? hooks = null)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(nextIds);
+        RefuseVectorFamily();
+        if (!cache.IsDecoding || cache.Layers != Config.Layers || cache.Length == 0)
+            throw new ArgumentException("The cache must be a decoding cache from this model whose prompt pass has run.", nameof(cache));
+        if (cache.Length >= cache.Capacity)
+            throw new IclPsException("DecodingCacheFull", IclErrorKind.LimitsExceeded,
+                $"The decoding cache holds {cache.Capacity} columns and all are used.", cache.Capacity);
+        if (nextIds.dim() != 2 || nextIds.shape[0] != cache.BatchSize || nextIds.shape[1] != 1)
+            throw new ArgumentException($"next ids must be [{cache.BatchSize}, 1], got [{string.Join(", ", nextIds.shape)}].", nameof(nextIds));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var ids = CheckedInputs(nextIds, null);
+        hooks?.CheckNames(this);
+        var positions = cache.Positions.view(-1, 1);
+        var x = BlocksFrom(0, Embed(ids, positions, hooks), positions, cache.NextBias, hooks, cache);
+        cache.Advance();
+        return Unembed(x.select(1, 0)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -91,10 +157,10 @@ public abstract class TransformerModel : nn.Module
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var cache = new KeyValueCache(Config.Layers);
+        var cache = KeyValueCache.ForLastColumn(Config.Layers);
         try
         {
-            var output = Decode(CheckedInputs(inputs, attentionMask), attentionMask, null, lastPositionOnly: true, cache);
+            var output = Decode(CheckedInputs(inputs, attentionMask), attentionMask, null, x => x.select(1, -1), cache);
             cache.Finish(output);
             return cache;
         }
@@ -116,7 +182,7 @@ public abstract class TransformerModel : nn.Module
     {
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(residual);
-        if (cache.Layers != Config.Layers || !cache.IsComplete)
+        if (cache.Layers != Config.Layers || cache.IsDecoding || !cache.IsComplete)
             throw new ArgumentException("The cache was not made by this model's CachePrefix.", nameof(cache));
         if (layer < 0 || layer >= Config.Layers)
             throw new IclPsException("LayerOutOfRange", IclErrorKind.InvalidArgument, $"Layer {layer} is outside the model's {Config.Layers} layers.", layer);
@@ -125,12 +191,19 @@ public abstract class TransformerModel : nn.Module
         hooks?.CheckNames(this);
         using var scope = NewDisposeScope();
         var (b, c) = (residual.shape[0], residual.shape[1]);
-        var positions = cache.LastPositions.view(-1, 1).expand(b, c);
+        var positions = cache.Positions.view(-1, 1).expand(b, c);
         // Each copy sees the cached columns (real ones only) and itself, as the last column does in the full pass.
         var own = zeros(c, c, dtype: DType, device: Device).masked_fill(eye(c, dtype: ScalarType.Bool, device: Device).logical_not(), MaskedScore(DType));
         var attnBias = cat([cache.PrefixBias.expand(b, 1, c, cache.PrefixBias.shape[3]), own.view(1, 1, c, c).expand(b, 1, c, c)], 3);
         var x = BlocksFrom(layer, residual.to(DType, Device), positions, attnBias, hooks, cache);
         return Unembed(x).MoveToOuterDisposeScope();
+    }
+
+    private void RefuseVectorFamily()
+    {
+        if (Config.Family == ModelFamily.Regression)
+            throw new IclPsException("TokenInputNotSupported", IclErrorKind.InvalidOperation,
+                $"A regression model reads vectors, not token ids; call {nameof(RegressionModel)}.{nameof(RegressionModel.Predict)}.", Config);
     }
 
     /// <summary>Validates inputs for this family and returns them on the model's device (token ids; the regression family overrides for vectors).</summary>
@@ -156,9 +229,10 @@ public abstract class TransformerModel : nn.Module
 
     /// <summary>
     /// The shared decoder pass over checked inputs on the model's device ([b, t] ids, or [b, t, d_in] vectors for the
-    /// regression family): positions from the mask, the stack, the final norm and the unembedding.
+    /// regression family): positions from the mask, the stack, the final norm and the unembedding of the columns
+    /// <paramref name="read"/> selects from the final-norm output [b, t, d] (null: every column).
     /// </summary>
-    private protected Tensor Decode(Tensor inputs, Tensor? attentionMask, HookSet? hooks, bool lastPositionOnly, KeyValueCache? cache = null)
+    private protected Tensor Decode(Tensor inputs, Tensor? attentionMask, HookSet? hooks, Func<Tensor, Tensor>? read, KeyValueCache? cache = null)
     {
         hooks?.CheckNames(this);
         var mask = attentionMask is null
@@ -169,8 +243,7 @@ public abstract class TransformerModel : nn.Module
         var attnBias = AttentionBias(mask, DType);
         cache?.Start(mask, positions, attnBias);
         var x = BlocksFrom(0, Embed(inputs, positions, hooks), positions, attnBias, hooks, cache);
-        if (lastPositionOnly) x = x.select(1, -1);
-        return Unembed(x);
+        return Unembed(read is null ? x : read(x));
     }
 
     /// <summary>W_O split per head: [H, d_head, d_model], so head h contributes z_h @ W_O[h].</summary>

@@ -8,8 +8,9 @@ namespace IclPs.Engine.Prompting;
 /// <summary>
 /// Runs few-shot prompts through a model in left-padded batches and streams one <see cref="IclPromptResult"/> per query
 /// as each batch finishes. Per batch: one teacher-forced Score pass over prompt + expected continuation (log-probability,
-/// rank, first-token correctness, and the first generated token), then greedy Generate passes until every prompt has hit
-/// a stop string, the end-of-sequence token, MaxNewTokens or the context window.
+/// rank, first-token correctness, and the first generated token), which also records the prompt's keys and values; then
+/// greedy Generate passes, one new column each against that key/value cache, until every prompt has hit a stop string,
+/// the end-of-sequence token, MaxNewTokens or the context window.
 /// </summary>
 public sealed class IclPromptRunner
 {
@@ -65,9 +66,12 @@ public sealed class IclPromptRunner
         using var noGrad = no_grad();
         var network = _model.Network;
         var batch = PromptBatch.Create(prompts, _model.Tokenizer.PadTokenId, network.Device, withContinuations: true);
-        var score = Score(batch, prompts);
+        // The first token comes from the Score pass; each later one is a Generate pass, as long as the context window allows.
+        var steps = Math.Min(_options.MaxNewTokens - 1, _model.Config.ContextLength - batch.PromptLength);
+        using var cache = steps > 0 ? network.NewDecodingCache(batch.PromptLength, steps) : null;
+        var score = Score(batch, prompts, cache);
 
-        var generated = Generate(batch, prompts, score.FirstPredicted, cancellationToken);
+        var generated = Generate(batch, score.FirstPredicted, cache, cancellationToken);
         return prompts.Select((p, r) =>
         {
             var predicted = generated[r];
@@ -97,14 +101,14 @@ public sealed class IclPromptRunner
 
     private int DecodableVocabulary => Math.Min(_model.Tokenizer.VocabSize, _model.Config.VocabSize);
 
-    private (double[] LogProb, int[] Rank, long[] FirstPredicted) Score(PromptBatch batch, EncodedPrompt[] prompts)
+    private (double[] LogProb, int[] Rank, long[] FirstPredicted) Score(PromptBatch batch, EncodedPrompt[] prompts, KeyValueCache? cache)
     {
         var (b, p, c) = (batch.BatchSize, batch.PromptLength, batch.ContinuationLength);
-        using var hooks = _options.Hooks?.Invoke(new IclForwardPass(IclPassKind.Score, b, batch.Length, batch.PromptEnd, 0));
-        // logits: [b, t, vocab]; column p-1+j predicts continuation token j.
-        var logits = _model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks);
+        using var hooks = _options.Hooks?.Invoke(new IclForwardPass(IclPassKind.Score, b, batch.Length, batch.PromptEnd, 0, 0));
+        // logits: [b, c, vocab] at columns p-1.., where column p-1+j predicts continuation token j; no other column is read.
+        var logits = _model.Network.ForwardColumns(batch.InputIds, batch.AttentionMask, p - 1, c, hooks, cache);
         // Only ids the tokenizer can decode are candidates: preset models may have a larger vocabulary than their tokenizer.
-        var predicting = logits.narrow(1, p - 1, c).narrow(2, 0, DecodableVocabulary).to(ScalarType.Float64).log_softmax(-1);   // [b, c, vocab]
+        var predicting = logits.narrow(2, 0, DecodableVocabulary).to(ScalarType.Float64).log_softmax(-1);   // [b, c, vocab]
         var targets = new long[b * c];
         var real = new double[b * c];
         for (var r = 0; r < b; r++)
@@ -124,8 +128,11 @@ public sealed class IclPromptRunner
         return (logProb, rank, argmax);
     }
 
-    /// <summary>Greedy decoding; the first token comes from the Score pass, whose logits at the prompt end are the same computation.</summary>
-    private string[] Generate(PromptBatch batch, EncodedPrompt[] prompts, long[] firstTokens, CancellationToken cancellationToken)
+    /// <summary>
+    /// Greedy decoding; the first token comes from the Score pass, whose logits at the prompt end are the same computation.
+    /// Each later token is one column against <paramref name="cache"/> (null when no later token can be generated).
+    /// </summary>
+    private string[] Generate(PromptBatch batch, long[] firstTokens, KeyValueCache? cache, CancellationToken cancellationToken)
     {
         var b = batch.BatchSize;
         var tokens = Enumerable.Range(0, b).Select(_ => new List<int>()).ToArray();
@@ -136,8 +143,6 @@ public sealed class IclPromptRunner
 
         var stops = _options.StopStrings;
         var eos = _model.Tokenizer.EosTokenId;
-        var ids = batch.InputIds.narrow(1, 0, batch.PromptLength);
-        var mask = batch.AttentionMask.narrow(1, 0, batch.PromptLength);
         var next = firstTokens;
         for (var step = 0; ; step++)
         {
@@ -148,17 +153,16 @@ public sealed class IclPromptRunner
                 tokens[r].Add((int)next[r]);
                 (text[r], done[r]) = Cut(_model.Tokenizer.Decode(tokens[r]), stops);
             }
-            var length = (int)ids.shape[1];
-            // The next pass would exceed the context window, or nothing is left to generate.
-            if (done.All(d => d) || step + 1 >= _options.MaxNewTokens || length + 1 > _model.Config.ContextLength) break;
+            // The cache is sized for every step MaxNewTokens and the context window allow.
+            if (done.All(d => d) || cache is null || cache.Length == cache.Capacity) break;
             cancellationToken.ThrowIfCancellationRequested();
 
             using var stepScope = NewDisposeScope();
-            var appended = tensor(next.Select((t, r) => done[r] ? _model.Tokenizer.PadTokenId : t).ToArray(), new long[] { b, 1 }, device: ids.device);
-            ids = cat(new[] { ids, appended }, 1).MoveToOuterDisposeScope();
-            mask = cat(new[] { mask, ones(b, 1, dtype: ScalarType.Int64, device: mask.device) }, 1).MoveToOuterDisposeScope();
-            using var hooks = _options.Hooks?.Invoke(new IclForwardPass(IclPassKind.Generate, b, length + 1, batch.PromptEnd, step + 1));
-            next = _model.Network.Forward(ids, mask, hooks, lastPositionOnly: true).narrow(1, 0, DecodableVocabulary).argmax(1).cpu().data<long>().ToArray();
+            // Finished rows keep decoding a pad token (their output is no longer read) so the batch stays rectangular.
+            var appended = tensor(next.Select((t, r) => done[r] ? _model.Tokenizer.PadTokenId : t).ToArray(), new long[] { b, 1 }, device: _model.Network.Device);
+            var length = cache.Length + 1;
+            using var hooks = _options.Hooks?.Invoke(new IclForwardPass(IclPassKind.Generate, b, length, batch.PromptEnd, step + 1, length - 1));
+            next = _model.Network.ForwardNext(cache, appended, hooks).narrow(1, 0, DecodableVocabulary).argmax(1).cpu().data<long>().ToArray();
         }
         return text;
     }

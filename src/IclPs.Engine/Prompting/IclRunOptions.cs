@@ -24,7 +24,9 @@ public sealed record IclRunOptions
     public Action<IclRunProgress>? Progress { get; init; }
     /// <summary>
     /// Optional hooks for every forward pass (e.g. injecting a task vector). Called once per pass; the runner disposes the
-    /// returned set after that pass. Null results mean no hooks for that pass.
+    /// returned set after that pass. Null results mean no hooks for that pass. A generation pass computes only its new
+    /// column (<see cref="IclForwardPass.FirstColumn"/>): edits to the prompt's columns belong in the Score pass, whose
+    /// keys and values every generation step reads.
     /// </summary>
     public Func<IclForwardPass, HookSet?>? Hooks { get; init; }
     /// <summary>What <see cref="Hooks"/> does, in words (e.g. the injected task vector); recorded on every result. Null: no intervention.</summary>

@@ -7,8 +7,9 @@ namespace IclPs.Engine.TaskVectors;
 public static class TaskVectorHooks
 {
     /// <summary>
-    /// A hook factory for <see cref="IclRunOptions.Hooks"/> that injects <paramref name="vector"/> at every pass's prompt-end
-    /// column: the query's last token, where the first answer token is predicted (generation passes keep the same injection).
+    /// A hook factory for <see cref="IclRunOptions.Hooks"/> that injects <paramref name="vector"/> at the prompt-end column:
+    /// the query's last token, where the first answer token is predicted. Only the Score pass computes that column;
+    /// generation steps read its injected keys and values from the cache, so they keep the same injection.
     /// Fails at once, naming the field, when the vector was built for a model of another shape. What the injections change
     /// is added to <paramref name="interventions"/> when given.
     /// </summary>
@@ -17,6 +18,6 @@ public static class TaskVectorHooks
         ArgumentNullException.ThrowIfNull(vector);
         ArgumentNullException.ThrowIfNull(model);
         vector.Shape.CheckFits(model.Config, $"The {vector.Method} task vector");
-        return pass => vector.CreateHooks(model, pass.PromptEnd).ReportTo(interventions);
+        return pass => pass.PositionOf(pass.PromptEnd) is int position ? vector.CreateHooks(model, position).ReportTo(interventions) : null;
     }
 }

@@ -77,6 +77,7 @@ public sealed class MeasureIclCategoricalCommand : IclPsCmdlet
 
     private void Measure(CategoricalModel model, CategoricalEraser? eraser)
     {
+        UseThreadsFor(model.ParameterCount);
         using var tasks = new CategoricalTasks(model.Task);
         var seed = EvaluationSeed ?? tasks.SplitSeed(CategoricalDataSplit.Evaluation);
         using var data = tasks.Sample(EvaluationContexts, seed);

@@ -122,7 +122,7 @@ public sealed class MeasureIclRegressionCommand : IclPsCmdlet
     {
         if (ParameterSetName == ModelSet)
         {
-            foreach (var model in Model) Guarded(() => Measure(model));
+            foreach (var model in Model) Guarded(() => { UseThreadsFor(model.Config.ParameterCount); Measure(model); });
             return;
         }
         foreach (var path in Path)
@@ -131,6 +131,7 @@ public sealed class MeasureIclRegressionCommand : IclPsCmdlet
             {
                 using var model = IclRegressionModel.Load(ResolveFilePath(path), TorchSelection.Device(Device), cancellationToken: Cancellation);
                 WriteVerbose($"Loaded {model.Source} ({model.Config}){(model.Task is null ? "" : $" trained on {model.Task}")}.");
+                UseThreadsFor(model.Config.ParameterCount);
                 Measure(model);
             });
         }

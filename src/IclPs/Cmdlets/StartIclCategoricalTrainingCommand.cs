@@ -141,6 +141,7 @@ public sealed class StartIclCategoricalTrainingCommand : IclPsCmdlet
 
         using var tasks = new CategoricalTasks(settings);
         var network = CategoricalAttentionModel.Create(config, Seed, device: TorchSelection.Device(Device));
+        UseThreadsFor(network.Weights().Sum(w => w.Parameter.numel()));
         var ownsNetwork = true;
         try
         {

@@ -255,6 +255,7 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
                 $"-Curriculum trains on fresh tasks (Garg et al.); it cannot be combined with -TaskPoolSize {task.PoolSize}.", task.PoolSize);
         var folder = RunFolder();
         var model = Model ?? CreatePresetModel(task);
+        UseThreadsFor(model.Config.ParameterCount);
         var ownsModel = Model is null;
         try
         {
@@ -309,6 +310,7 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
         var folder = RunFolder();
         var preset = ModelPreset.ToLowerInvariant();
         var model = IclModel.CreateRandom(ModelConfig.Presets[preset], Seed, Name ?? preset, TorchSelection.Device(Device), configDescription: $"preset:{preset}");
+        UseThreadsFor(model.Config.ParameterCount);
         var ownsModel = true;
         try
         {

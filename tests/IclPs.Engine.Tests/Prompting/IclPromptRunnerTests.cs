@@ -272,17 +272,18 @@ public class IclPromptRunnerTests
 
         Assert.Equal(plain.Select(r => r.ExpectedLogProb), observed.Select(r => r.ExpectedLogProb));
         var maxPrompt = plain.Max(r => r.PromptTokens);
-        Assert.Equal(new IclForwardPass(IclPassKind.Score, 3, maxPrompt + plain.Max(r => r.ExpectedTokens), maxPrompt - 1, 0), passes[0]);
-        Assert.Equal(new[] { new IclForwardPass(IclPassKind.Generate, 3, maxPrompt + 1, maxPrompt - 1, 1), new IclForwardPass(IclPassKind.Generate, 3, maxPrompt + 2, maxPrompt - 1, 2) }, passes.Skip(1));
+        Assert.Equal(new IclForwardPass(IclPassKind.Score, 3, maxPrompt + plain.Max(r => r.ExpectedTokens), maxPrompt - 1, 0, 0), passes[0]);
+        // Generation steps compute their new column alone.
+        Assert.Equal(new[] { new IclForwardPass(IclPassKind.Generate, 3, maxPrompt + 1, maxPrompt - 1, 1, maxPrompt), new IclForwardPass(IclPassKind.Generate, 3, maxPrompt + 2, maxPrompt - 1, 2, maxPrompt + 1) }, passes.Skip(1));
 
         // Adding a large vector to the last block's output at the prompt end changes what the model predicts there.
         var layer = model.Config.Layers - 1;
         var injected = new IclPromptRunner(model, baseOptions with
         {
-            Hooks = p => new HookSet().Edit(HookNames.ResidPost(layer), x =>
+            Hooks = p => p.PositionOf(p.PromptEnd) is not int position ? null : new HookSet().Edit(HookNames.ResidPost(layer), x =>
             {
                 var column = zeros(1, x.shape[1], 1, dtype: x.dtype);
-                column[0, p.PromptEnd, 0] = tensor(1.0f);
+                column[0, position, 0] = tensor(1.0f);
                 // Alternating signs: a constant vector would be removed by the final LayerNorm.
                 return x + column * 20f * (arange(x.shape[2], dtype: x.dtype) % 2 * 2 - 1);
             }),

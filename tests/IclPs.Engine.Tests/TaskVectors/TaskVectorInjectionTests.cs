@@ -8,6 +8,7 @@ using IclPs.Engine.Regression.Runs;
 using IclPs.Engine.TaskVectors;
 using IclPs.Engine.Tests.Data;
 using IclPs.Engine.Tests.Prompting;
+using TorchSharp;
 using static IclPs.Engine.Tests.Regression.RegressionReference;
 using static IclPs.Engine.Tests.TaskVectors.TaskVectorTestSetup;
 
@@ -58,6 +59,48 @@ public sealed class TaskVectorInjectionTests
         Assert.Single(injected.Select(r => r.Predicted).Distinct());
         Assert.True(plain.Select(r => r.Predicted).Distinct().Count() > 1 || plain[0].Predicted != injected[0].Predicted);
         Assert.Contains(Enumerable.Range(0, queries.Length), i => Math.Abs(plain[i].ExpectedLogProb - injected[i].ExpectedLogProb) > 1e-3);
+    }
+
+    /// <summary>
+    /// Generation reads the prompt's keys and values from the cache the Score pass recorded with the injection; it must
+    /// pick the tokens that re-running the whole sequence with the injection at the prompt end picks on every step.
+    /// </summary>
+    [Fact]
+    public void Generated_tokens_with_an_injection_equal_re_running_the_sequence()
+    {
+        using var model = TestModels.Tiny(6);
+        var options = new IclRunOptions { Shots = 1, Seed = 2, MaxNewTokens = 5, Until = [], Format = PromptFormat.QuestionAnswer, BatchSize = 4, IncludePrompt = true };
+        var queries = Antonyms.Test.Items.Take(4).ToArray();
+        var vector = Vector(model.Config, TaskVectorInjection.Add, 0, i => 3f * ((i % 5) - 2));
+        var plain = new IclPromptRunner(model, options).Run(queries, Antonyms.Train.Items).ToArray();
+        var injected = new IclPromptRunner(model, options with { Hooks = TaskVectorHooks.ForPrompts(vector, model.Network) })
+            .Run(queries, Antonyms.Train.Items).ToArray();
+
+        var prompts = injected.Select(r => new long[] { TestByteTokenizer.Bos }.Concat(System.Text.Encoding.UTF8.GetBytes(r.Prompt!).Select(x => (long)x)).ToArray()).ToArray();
+        Assert.True(prompts.Select(x => x.Length).Distinct().Count() > 1);
+        var p = prompts.Max(x => x.Length);
+        var ids = new List<long>[prompts.Length];
+        var mask = new List<long>[prompts.Length];
+        for (var r = 0; r < prompts.Length; r++)
+        {
+            ids[r] = Enumerable.Repeat((long)TestByteTokenizer.Pad, p - prompts[r].Length).Concat(prompts[r]).ToList();
+            mask[r] = Enumerable.Repeat(0L, p - prompts[r].Length).Concat(Enumerable.Repeat(1L, prompts[r].Length)).ToList();
+        }
+        using (torch.no_grad())
+        {
+            for (var step = 0; step < options.MaxNewTokens; step++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var t = ids[0].Count;
+                using var hooks = vector.CreateHooks(model.Network, p - 1);
+                var logits = model.Network.Forward(torch.tensor(ids.SelectMany(x => x).ToArray(), [prompts.Length, t]), torch.tensor(mask.SelectMany(x => x).ToArray(), [prompts.Length, t]), hooks, lastPositionOnly: true);
+                var next = logits.narrow(1, 0, model.Tokenizer.VocabSize).argmax(1).data<long>().ToArray();
+                for (var r = 0; r < prompts.Length; r++) { ids[r].Add(next[r]); mask[r].Add(1); }
+            }
+        }
+        var expected = ids.Select(row => model.Tokenizer.Decode(row.Skip(p).TakeWhile(x => x != TestByteTokenizer.Eos).Select(x => (int)x))).Select(text => text.StartsWith(' ') ? text[1..] : text);
+        Assert.Equal(expected, injected.Select(r => r.Predicted));
+        Assert.NotEqual(plain.Select(r => r.Predicted), injected.Select(r => r.Predicted));
     }
 
     [Fact]
