@@ -210,7 +210,6 @@ Describe 'Numeric options are validated' {
         $missing = foreach ($command in Get-Command -Module IclPs -CommandType Cmdlet) {
             foreach ($parameter in $command.Parameters.Values) {
                 $type = $parameter.ParameterType
-                if ($type.IsArray) { $type = $type.GetElementType() }
                 if ([Nullable]::GetUnderlyingType($type)) { $type = [Nullable]::GetUnderlyingType($type) }
                 if ($type -notin [double], [float]) { continue }
                 if (-not ($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateRangeAttribute] })) {
