@@ -87,6 +87,21 @@ public static partial class IclErrorRecords
         }
     }
 
+    /// <summary>
+    /// The record of a write that failed in a cmdlet that names its own failure (<paramref name="errorId"/>, e.g.
+    /// CheckpointWriteFailed): an <see cref="IclPsException"/> of kind WriteError whose message says what could not be
+    /// written and why (the first line of the cause), whose target is the file that could not be put in place (a
+    /// <see cref="IclPs.Engine.Storage.StagedCommitException"/>'s path) or else <paramref name="target"/>, and whose inner exception is the
+    /// cause; <paramref name="category"/> is WriteError unless given (OpenError for a file that cannot be opened). Every such catch goes through here, so no raw .NET exception or message is the record a user sees.
+    /// </summary>
+    public static ErrorRecord WriteFailure(string errorId, string what, Exception cause, string target, ErrorCategory category = ErrorCategory.WriteError)
+    {
+        ArgumentNullException.ThrowIfNull(cause);
+        var value = cause is IclPs.Engine.Storage.StagedCommitException commit ? commit.Path : target;
+        var wrapped = new IclPsException(errorId, IclErrorKind.WriteError, $"Cannot write {what}: {FirstLine(cause.Message)}", value, cause);
+        return new ErrorRecord(wrapped, errorId, category, value);
+    }
+
     /// <summary>The first line of a message: libtorch appends its C++ stack trace on the lines after it.</summary>
     public static string FirstLine(string message)
     {

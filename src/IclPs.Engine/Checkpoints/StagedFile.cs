@@ -53,6 +53,14 @@ internal sealed class StagedFile : IDisposable
 
     public void Dispose()
     {
-        if (!_committed && File.Exists(TempPath)) File.Delete(TempPath);
+        if (_committed) return;
+        try
+        {
+            File.Delete(TempPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not masking the failure being unwound: the dot-prefixed leftover is removed by TempFiles.RemoveStale later.
+        }
     }
 }

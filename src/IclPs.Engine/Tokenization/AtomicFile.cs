@@ -1,23 +1,23 @@
+using IclPs.Engine.Checkpoints;
+
 namespace IclPs.Engine.Tokenization;
 
 /// <summary>
-/// Whole-file writes that never leave a half-written file behind: write a temp file beside the target, then rename.
-/// Creates the target's folder if needed.
+/// Whole-file writes that never leave a half-written file behind: a <see cref="StagedFile"/> beside the target, forced to
+/// disk and renamed into place; on any failure the temporary copy is removed. Creates the target's folder if needed.
 /// </summary>
 internal static class AtomicFile
 {
     public static void WriteAllBytes(string path, byte[] bytes)
     {
-        var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, path, overwrite: true);
+            using var file = new StagedFile(path);
+            file.WriteAllBytes(bytes);
+            file.Commit();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (File.Exists(temp)) File.Delete(temp);
             throw new IclPsException("TokenizerWriteFailed", IclErrorKind.WriteError, $"Cannot write tokenizer file '{path}': {e.Message}", path, e);
         }
     }

@@ -117,7 +117,7 @@ public sealed class ExportIclResultCommand : IclPsCmdlet
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "ResultFileOpenFailed", ErrorCategory.OpenError, path));
+            ThrowTerminatingError(IclErrorRecords.WriteFailure("ResultFileOpenFailed", $"result file '{path}'", e, path, ErrorCategory.OpenError));
         }
         foreach (var cleaned in _writer!.Cleaned)
         {
@@ -149,9 +149,9 @@ public sealed class ExportIclResultCommand : IclPsCmdlet
             Terminate(new IclPsException(e.ErrorId, e.Kind,
                 $"{e.Message} Nothing was written: '{_writer.Path}' was left as it was (-SkipInvalidRows skips such objects and writes the rest).", e.Target, e));
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Terminate(new IclPsException("ResultFileWriteFailed", IclErrorKind.WriteError, $"Writing '{_writer.Path}' failed: {e.Message}", _writer.Path, e));
+            ThrowTerminatingError(IclErrorRecords.WriteFailure("ResultFileWriteFailed", $"result file '{_writer.Path}'", e, _writer.Path));
         }
     }
 
@@ -164,7 +164,7 @@ public sealed class ExportIclResultCommand : IclPsCmdlet
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "ResultFileWriteFailed", ErrorCategory.WriteError, _writer.Path));
+            ThrowTerminatingError(IclErrorRecords.WriteFailure("ResultFileWriteFailed", $"result file '{_writer.Path}'", e, _writer.Path));
         }
         var skipped = _skipped > 0 ? $" Skipped {_skipped} invalid object(s), reported as errors." : "";
         if (_writer.RowsWritten == 0)

@@ -73,7 +73,8 @@ public sealed class ExportTaskVectorCommand : IclPsCmdlet
         var existing = new[] { json, tensors }.FirstOrDefault(File.Exists);
         if (existing is not null && !Force)
         {
-            WriteError(new ErrorRecord(new IOException($"'{existing}' already exists; use -Force to replace it."), "TaskVectorFileExists", ErrorCategory.ResourceExists, existing));
+            WriteError(new ErrorRecord(new IclPsException("TaskVectorFileExists", IclErrorKind.InvalidOperation, $"'{existing}' already exists; use -Force to replace it.", existing),
+                "TaskVectorFileExists", ErrorCategory.ResourceExists, existing));
             return;
         }
         if (!ShouldProcess(json, $"Export {TaskVector}")) return;
@@ -90,9 +91,9 @@ public sealed class ExportTaskVectorCommand : IclPsCmdlet
         // A folder in -Path that is a file fails staging (StagedDestinationIsFile): a file-system failure like the others.
         catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is IclPsException { ErrorId: StorageErrorIds.DestinationIsFile })
         {
-            // As Save-IclModel: a file-system failure becomes a record with an id and the path (the file that could not be
-            // put in place, when known), not a bare exception.
-            WriteError(new ErrorRecord(e, "TaskVectorWriteFailed", ErrorCategory.WriteError, e is StagedCommitException commit ? commit.Path : json));
+            // As Save-IclModel: an IclPs record naming the pair and the path (the file that could not be put in place, when
+            // known), its cause kept as the inner exception.
+            WriteError(IclErrorRecords.WriteFailure("TaskVectorWriteFailed", $"the task vector '{json}' and '{tensors}'", e, json));
             return;
         }
         WriteVerbose($"Wrote {written} and {tensors}.");

@@ -46,8 +46,8 @@ public sealed class MeasureIclCategoricalCommand : IclPsCmdlet
     [Parameter(ParameterSetName = PathSet, Mandatory = true), ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
-    /// <summary>Contexts scored. Default: 4096.</summary>
-    [Parameter] public int EvaluationContexts { get; set; } = 4096;
+    /// <summary>Contexts scored, from 1 to 10000000. Default: 4096.</summary>
+    [Parameter, ValidateRange(1, 10_000_000)] public int EvaluationContexts { get; set; } = 4096;
     /// <summary>The evaluation contexts' seed; by default the data's evaluation set.</summary>
     [Parameter] public long? EvaluationSeed { get; set; }
     /// <summary>Also write the Bayes-optimal predictor's row for each distinct data setting.</summary>

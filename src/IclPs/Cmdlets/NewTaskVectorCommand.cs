@@ -16,7 +16,8 @@ namespace IclPs.Cmdlets;
 /// with Adam so that v_l = sum_h theta[l,h] a[l,h] W_O[h], added to every block's output at the prediction position, does
 /// the task on -Setting prompts (text default: zero-shot); a[l,h] is the head's mean output over clean prompts (-ActivationSource
 /// Mean, the text default) or the prompt's own (Live, the regression default). Training stops early on the validation
-/// prompts (-MaxEpochs, -Patience) and keeps the best theta.
+/// prompts (-MaxEpochs, -Patience) and keeps the best theta; the initial theta counts, so when no epoch beats it (a short
+/// run) the vector is that initial theta (all zero by default, changing nothing) and a warning says so.
 /// </para>
 /// <para>
 /// -Method FunctionVector: Todd et al.'s function vector, the sum of the mean outputs (through W_O) of the -TopK heads with
@@ -207,7 +208,26 @@ public sealed class NewTaskVectorCommand : TaskVectorCmdlet
         }
         WriteVerbose($"{vector} built in {clock.Elapsed.TotalSeconds:F1} s from {vector.Provenance.Prompts} prompts; " +
                      $"vector norms {string.Join(", ", vector.Vectors.Select(v => $"L{v.Layer}={v.Norm:G4}"))}.");
+        WarnIfUntrained(vector);
         WriteObject(vector);
+    }
+
+    /// <summary>
+    /// An LTV keeps the theta of the lowest validation loss, and its initial theta (epoch 0) is a candidate: when no epoch
+    /// beats it (a short run, a small learning rate, a noisy validation set) the vector is its initial theta, which for the
+    /// default zero start changes nothing where it is injected. Said here, where it happens, not only when it is used.
+    /// </summary>
+    private void WarnIfUntrained(TaskVector vector)
+    {
+        var settings = vector.Provenance.Settings;
+        if (vector.Method != TaskVectorMethod.Ltv || !settings.TryGetValue("BestEpoch", out var best) || best != "0") return;
+        var curve = vector.Provenance.TrainingCurve;
+        var zero = settings.TryGetValue("Init", out var init) && init == nameof(LtvThetaInit.Zeros);
+        var lowest = curve.Skip(1).Select(p => p.ValidationLoss).DefaultIfEmpty(double.NaN).Min();
+        WriteWarning(FormattableString.Invariant(
+            $"No epoch of the LTV's training lowered the validation loss below its initial theta's ({curve[0].ValidationLoss:G4}; {curve.Count - 1} epoch(s), lowest after training {lowest:G4}), ") +
+            $"so the vector keeps its initial theta{(zero ? ", all zero: injecting it changes nothing" : "")}. " +
+            "Train longer (-MaxEpochs, -Patience) or with a larger -LearningRate or more -TrainPrompts and -ValidationPrompts.");
     }
 
     private HendelTaskVectorOptions HendelOptions()

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Management.Automation;
+using IclPs.Engine;
 using IclPs.Engine.Checkpoints;
 using IclPs.Engine.Models;
 using IclPs.Engine.Storage;
@@ -90,14 +91,13 @@ public sealed class SaveIclModelCommand : IclPsCmdlet
         var folder = ResolveFilePath(Path);
         if (File.Exists(folder))
         {
-            WriteError(new ErrorRecord(new IOException($"Cannot save to '{folder}': it is a file, not a folder."),
-                "CheckpointPathIsFile", ErrorCategory.InvalidArgument, folder));
+            WriteItemError(new IclPsException("CheckpointPathIsFile", IclErrorKind.InvalidArgument, $"Cannot save to '{folder}': it is a file, not a folder.", folder));
             return;
         }
         if (!Force && ExistingCheckpointFile(folder) is { } existing)
         {
-            WriteError(new ErrorRecord(new IOException($"Folder '{folder}' already holds a checkpoint ({existing}); use -Force to replace it."),
-                "CheckpointExists", ErrorCategory.ResourceExists, folder));
+            WriteError(new ErrorRecord(new IclPsException("CheckpointExists", IclErrorKind.InvalidOperation,
+                $"Folder '{folder}' already holds a checkpoint ({existing}); use -Force to replace it.", folder), "CheckpointExists", ErrorCategory.ResourceExists, folder));
             return;
         }
         if (!ShouldProcess(folder, $"Save model '{Model.Name}' ({Model.Config}) as a checkpoint")) return;
@@ -111,7 +111,7 @@ public sealed class SaveIclModelCommand : IclPsCmdlet
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The offending value: the file that could not be put in place, when the engine knows it.
-            WriteError(new ErrorRecord(e, "CheckpointWriteFailed", ErrorCategory.WriteError, e is StagedCommitException commit ? commit.Path : folder));
+            WriteError(IclErrorRecords.WriteFailure("CheckpointWriteFailed", $"the checkpoint '{folder}'", e, folder));
             return;
         }
         finally

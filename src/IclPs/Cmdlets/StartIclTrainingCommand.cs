@@ -39,9 +39,11 @@ namespace IclPs.Cmdlets;
 /// step-NNNNNNNN folders (-CheckpointEvery, -KeepCheckpoints), and a regression run records its task settings in
 /// regression-task.json there, which Measure-IclRegression and Invoke-IclPrompt -Path read; a run folder used for other
 /// tasks is refused (RegressionTaskMismatch). -Resume continues the newest checkpoint exactly, given the same
-/// run-defining options. Ctrl+C writes a checkpoint (with -Path), warns where it stopped and ends the pipeline; a diverged
-/// run is a TrainingDiverged error naming the update, and the last good checkpoint stays. Supports -WhatIf and -Confirm
-/// when -Path is given.
+/// run-defining options. Ctrl+C writes a checkpoint (with -Path) of the updates done, also when the stop lands while a
+/// progress row is being written or a downstream Select-Object -First ends the pipeline; it then warns where it stopped and
+/// ends the pipeline. A diverged run is a TrainingDiverged error naming the update, and the last good checkpoint stays.
+/// A -Path that is (or lies under) a file is RunPathIsFile, and a run folder that cannot be created or locked is
+/// RunFolderWriteFailed, both before any update. Supports -WhatIf and -Confirm when -Path is given.
 /// </para>
 /// <para>
 /// A run folder has one writer at a time: the run locks it (a .iclps.lock file inside, held open for the run), and a second
@@ -366,22 +368,8 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
                 $"Run folder '{folder}' was trained on {recorded}, not {task}; choose another -Path or matching task parameters.", folder);
     }
 
-    /// <summary>
-    /// Locks the run folder for this run (another writer gets FolderInUse, naming the holder) and removes what runs that
-    /// died in it left behind, saying so with -Verbose; null without -Path.
-    /// </summary>
-    private WriterLock? LockRunFolder(string? folder)
-    {
-        if (folder is null) return null;
-        var runLock = WriterLock.AcquireFolder(folder, "Start-IclTraining");
-        if (runLock.Replaced is { } gone) WriteVerbose($"Took over the lock of run folder '{folder}' left by {gone}, which is gone.");
-        foreach (var cleaned in TempFiles.RemoveStale(folder))
-        {
-            if (cleaned.IsWarning) WriteWarning(cleaned.Message);
-            else WriteVerbose(cleaned.Message);
-        }
-        return runLock;
-    }
+    /// <summary>The run folder locked for this run (see <see cref="RunFolderLock"/>); null without -Path.</summary>
+    private WriterLock? LockRunFolder(string? folder) => folder is null ? null : RunFolderLock.Acquire(this, folder, "Start-IclTraining");
 
     private void Train(IclRegressionModel model, RegressionTaskSettings task, IclTrainingOptions options, WriterLock? runLock)
     {
@@ -436,16 +424,19 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
     {
         var progress = StartProgress($"Training {modelName}");
         var (lossSum, lossCount) = (0.0, 0);
+        // A stop raised by a write (the usual place for Ctrl+C to land) still gets the trainer's last checkpoint.
+        using var stop = new WriteStopGuard(Cancellation);
         try
         {
-            var result = trainer.Train(e =>
+            var result = trainer.Train(e => stop.Write(() =>
             {
                 (lossSum, lossCount) = (lossSum + e.Loss, lossCount + 1);
                 progress.Report(e.Step, Steps, string.Create(CultureInfo.InvariantCulture, $"Update {e.Step}/{Steps}, loss {e.Loss:0.0000}"));
                 if (!IsReportStep(e.Step)) return;
                 WriteObject(row(e, lossSum / lossCount));
                 (lossSum, lossCount) = (0, 0);
-            }, Cancellation);
+            }), stop.Token);
+            stop.ThrowIfStopped();
             if (result.FirstStep > 0) WriteVerbose($"Resumed from update {result.FirstStep}.");
             if (result.Cancelled)
             {

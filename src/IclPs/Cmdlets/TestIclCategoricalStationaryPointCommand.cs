@@ -43,22 +43,22 @@ public sealed class TestIclCategoricalStationaryPointCommand : IclPsCmdlet
     [Parameter(ParameterSetName = PathSet, Mandatory = true), ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 
-    /// <summary>Held-out contexts for the loss and its gradient, split in two halves for the noise floor. Default: 8192.</summary>
-    [Parameter] public int EvaluationContexts { get; set; } = 8192;
-    /// <summary>Standard deviations of the random weight perturbations. Default: 0.001, 0.01, 0.1.</summary>
-    [Parameter] public double[] Perturbation { get; set; } = [1e-3, 1e-2, 1e-1];
-    /// <summary>Random directions per perturbation size. Default: 2.</summary>
-    [Parameter] public int Directions { get; set; } = 2;
-    /// <summary>AdamW updates of continued training from the construction; 0 skips it. Default: 200.</summary>
-    [Parameter] public int ContinueSteps { get; set; } = 200;
-    /// <summary>The continued training's learning rate. Default: 0.001 (the authors').</summary>
-    [Parameter] public double LearningRate { get; set; } = 1e-3;
-    /// <summary>The continued training's batch size. Default: 512.</summary>
-    [Parameter] public int BatchSize { get; set; } = 512;
-    /// <summary>The continued training's training-set size; by default the GD model's.</summary>
-    [Parameter] public int? TrainContexts { get; set; }
-    /// <summary>The gradient counts as zero at most this many noise floors. Default: 2.</summary>
-    [Parameter] public double NoiseMultiple { get; set; } = 2;
+    /// <summary>Held-out contexts for the loss and its gradient, split in two halves for the noise floor; from 2 to 10000000. Default: 8192.</summary>
+    [Parameter, ValidateRange(2, 10_000_000)] public int EvaluationContexts { get; set; } = 8192;
+    /// <summary>Standard deviations of the random weight perturbations, each from 1e-12 to 1e3. Default: 0.001, 0.01, 0.1.</summary>
+    [Parameter, ValidateRange(1e-12, 1e3)] public double[] Perturbation { get; set; } = [1e-3, 1e-2, 1e-1];
+    /// <summary>Random directions per perturbation size, from 1 to 10000. Default: 2.</summary>
+    [Parameter, ValidateRange(1, 10_000)] public int Directions { get; set; } = 2;
+    /// <summary>AdamW updates of continued training from the construction, 0 or more; 0 skips it. Default: 200.</summary>
+    [Parameter, ValidateRange(0, int.MaxValue)] public int ContinueSteps { get; set; } = 200;
+    /// <summary>The continued training's learning rate, from 1e-12 to 1e6. Default: 0.001 (the authors').</summary>
+    [Parameter, ValidateRange(1e-12, 1e6)] public double LearningRate { get; set; } = 1e-3;
+    /// <summary>The continued training's batch size, from 1 to 10000000. Default: 512.</summary>
+    [Parameter, ValidateRange(1, 10_000_000)] public int BatchSize { get; set; } = 512;
+    /// <summary>The continued training's training-set size, from 1 to 10000000; by default the GD model's.</summary>
+    [Parameter, ValidateRange(1, 10_000_000)] public int? TrainContexts { get; set; }
+    /// <summary>The gradient counts as zero at most this many noise floors, from 1e-6 to 1e6. Default: 2.</summary>
+    [Parameter, ValidateRange(1e-6, 1e6)] public double NoiseMultiple { get; set; } = 2;
     /// <summary>Seed of the perturbation directions and the continued training's minibatches. Default: 0.</summary>
     [Parameter] public long Seed { get; set; }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using IclPs.Engine.Checkpoints;
+using IclPs.Engine.Storage;
 using IclPs.Engine.Training;
 using static TorchSharp.torch;
 
@@ -18,7 +19,9 @@ public sealed record CategoricalEarlyStopping(int BestStep, double BestValidatio
 /// A categorical training checkpoint, folder <c>step-NNNNNNNN</c> in the run folder: weights.safetensors (current weights),
 /// best.safetensors (the weights of the best validation loss, what evaluation uses), optimizer.safetensors (Adam moments) and
 /// state.json (format, model kind and config, data settings, the run-defining options, step, optimizer step, early-stopping
-/// state). Written into a dot-prefixed temporary folder and renamed into place, so a listed checkpoint is always complete.
+/// state). Written through a <see cref="StagedFileSet"/> (staged in a dot-prefixed folder, renamed into place), so a listed
+/// checkpoint is always complete; the run folder's <see cref="WriterLock"/>, taken by <see cref="CategoricalTrainer"/>,
+/// keeps a second writer out.
 /// Update t's minibatch is fixed by (seed, t), so seed and step are the data stream's whole state.
 /// </summary>
 public static partial class CategoricalCheckpoint
@@ -35,39 +38,35 @@ public static partial class CategoricalCheckpoint
     {
         var root = Path.GetFullPath(folder);
         Directory.CreateDirectory(root);
-        var name = string.Create(CultureInfo.InvariantCulture, $"step-{step:D8}");
-        var final = Path.Combine(root, name);
-        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-        var temp = Path.Combine(root, $".{name}.{Guid.NewGuid():N}.tmp");
-        try
+        var final = Path.Combine(root, string.Create(CultureInfo.InvariantCulture, $"step-{step:D8}"));
+        // A new step folder is staged beside it and appears with one rename; an existing one (a stop right after a
+        // scheduled checkpoint of the same step) has its files swapped all or nothing.
+        using var set = StagedFileSet.Begin(final, "checkpoint");
+        SafetensorsWriter.Write(set.PathOf(WeightsFileName), model.Weights(), cancellationToken: cancellationToken);
+        SafetensorsWriter.Write(set.PathOf(BestFileName), best, cancellationToken: cancellationToken);
+        SafetensorsWriter.Write(set.PathOf(OptimizerFileName), optimizer.StateTensors(), cancellationToken: cancellationToken);
+        var state = new JsonObject
         {
-            Directory.CreateDirectory(temp);
-            SafetensorsWriter.Write(Path.Combine(temp, WeightsFileName), model.Weights(), cancellationToken: cancellationToken);
-            SafetensorsWriter.Write(Path.Combine(temp, BestFileName), best, cancellationToken: cancellationToken);
-            SafetensorsWriter.Write(Path.Combine(temp, OptimizerFileName), optimizer.StateTensors(), cancellationToken: cancellationToken);
-            var state = new JsonObject
-            {
-                ["format"] = Format,
-                ["kind"] = model.Config.Kind.ToString(),
-                ["step"] = step,
-                ["optimizer_step"] = optimizer.StepCount,
-                ["best_step"] = stopping.BestStep,
-                ["best_validation_loss"] = Text(stopping.BestValidationLoss),
-                ["best_validation_accuracy"] = Text(stopping.BestValidationAccuracy),
-                ["evaluations_since_best"] = stopping.EvaluationsSinceBest,
-                ["stopped_early"] = stopping.Stopped,
-                ["model"] = Fields(model.Config.DefiningFields()),
-                ["data"] = Fields(task.DefiningFields()),
-                ["options"] = Fields(options.DefiningFields(model.Config.Kind)),
-                ["minibatches"] = "update t draws minibatch t mod E of a permutation of the training set seeded with SplitMix64(seed, 1 + t div E), E updates per epoch",
-            };
-            File.WriteAllText(Path.Combine(temp, StateFileName), state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            Directory.Move(temp, final);
-        }
-        finally
+            ["format"] = Format,
+            ["kind"] = model.Config.Kind.ToString(),
+            ["step"] = step,
+            ["optimizer_step"] = optimizer.StepCount,
+            ["best_step"] = stopping.BestStep,
+            ["best_validation_loss"] = Text(stopping.BestValidationLoss),
+            ["best_validation_accuracy"] = Text(stopping.BestValidationAccuracy),
+            ["evaluations_since_best"] = stopping.EvaluationsSinceBest,
+            ["stopped_early"] = stopping.Stopped,
+            ["model"] = Fields(model.Config.DefiningFields()),
+            ["data"] = Fields(task.DefiningFields()),
+            ["options"] = Fields(options.DefiningFields(model.Config.Kind)),
+            ["minibatches"] = "update t draws minibatch t mod E of a permutation of the training set seeded with SplitMix64(seed, 1 + t div E), E updates per epoch",
+        };
+        using (var stateFile = new StagedFile(set.PathOf(StateFileName)))
         {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            stateFile.WriteAllText(state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            stateFile.Commit();
         }
+        set.Commit(cancellationToken);
         return final;
     }
 
@@ -84,10 +83,26 @@ public static partial class CategoricalCheckpoint
             .ToList();
     }
 
+    /// <summary>
+    /// Deletes all but the newest <paramref name="keep"/> checkpoints, each first renamed to a temporary name so that one
+    /// whose deletion is interrupted is never listed half-deleted (<see cref="TempFiles.RemoveStale"/> removes the rest later).
+    /// </summary>
     internal static void Prune(string folder, int keep)
     {
         var all = List(folder);
-        foreach (var (_, path) in all.Take(Math.Max(0, all.Count - keep))) Directory.Delete(path, recursive: true);
+        foreach (var (_, path) in all.Take(Math.Max(0, all.Count - keep)))
+        {
+            var doomed = Path.Combine(Path.GetDirectoryName(path)!, TempFiles.NewName(Path.GetFileName(path)));
+            Directory.Move(path, doomed);
+            try
+            {
+                TempFiles.DeleteFolder(doomed);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // No longer listed; removed when the folder is next locked.
+            }
+        }
     }
 
     /// <summary>The newest checkpoint of a run folder, or the folder itself when it is a checkpoint; an error naming the path otherwise.</summary>

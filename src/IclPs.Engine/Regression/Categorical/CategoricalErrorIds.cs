@@ -9,7 +9,9 @@ public static class CategoricalErrorIds
     public const string TooFewContextPoints = "CategoricalTooFewContextPoints";
     /// <summary>More categories per context (clusters) than categories in all.</summary>
     public const string TooManyClusters = "CategoricalTooManyClusters";
-    /// <summary>Layers below 1.</summary>
+    /// <summary>A data set whose draw cannot fit in the available memory (checked before allocating).</summary>
+    public const string DataTooLarge = "CategoricalDataTooLarge";
+    /// <summary>Layers below 1 or above <see cref="CategoricalModelConfig.MaxLayers"/>.</summary>
     public const string InvalidLayers = "CategoricalInvalidLayers";
     /// <summary>A kernel name that is not softmax, linear or rbf.</summary>
     public const string UnknownKernel = "CategoricalUnknownKernel";

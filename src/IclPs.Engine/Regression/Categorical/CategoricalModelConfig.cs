@@ -34,11 +34,14 @@ public sealed record CategoricalModelConfig
             Dimension = settings.Dimension, EmbeddingDim = settings.EmbeddingDim, Categories = settings.Categories,
         };
 
+    /// <summary>The most blocks a model may have (each is one functional GD step; the authors use up to 10).</summary>
+    public const int MaxLayers = 1000;
+
     public void Validate()
     {
-        if (Layers < 1)
+        if (Layers is < 1 or > MaxLayers)
             throw new IclPsException(CategoricalErrorIds.InvalidLayers, IclErrorKind.InvalidArgument,
-                $"Layers must be at least 1 (each block is one functional GD step); got {Layers}.", Layers);
+                $"Layers must be from 1 to {MaxLayers} (each block is one functional GD step); got {Layers}.", Layers);
         CategoricalTaskSettings.AtLeast(nameof(Dimension), Dimension, 1);
         CategoricalTaskSettings.AtLeast(nameof(EmbeddingDim), EmbeddingDim, 1);
         CategoricalTaskSettings.AtLeast(nameof(Categories), Categories, 2);

@@ -1,4 +1,5 @@
 using IclPs.Engine.Data;
+using IclPs.Engine.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -86,6 +87,7 @@ public sealed class CategoricalTasks : IDisposable
     public CategoricalDraw Draw(int count, long seed)
     {
         CategoricalTaskSettings.AtLeast("Contexts", count, 1);
+        EnsureFits(count);
         using var scope = NewDisposeScope();
         var chunks = new List<Tensor[]>();
         for (var c = 0; c * ChunkSize < count; c++)
@@ -97,6 +99,33 @@ public sealed class CategoricalTasks : IDisposable
         }
         Tensor Cat(int i) => (chunks.Count == 1 ? chunks[0][i] : cat(chunks.Select(ch => ch[i]).ToArray(), 0)).MoveToOuterDisposeScope();
         return new CategoricalDraw(Cat(0), Cat(1), Cat(2), Cat(3), Cat(4), Cat(5), Cat(6));
+    }
+
+    /// <summary>
+    /// Bytes of everything <see cref="Draw"/> keeps for <paramref name="count"/> contexts (float64 and int64): x, labels,
+    /// p(c | x) and f at the N + 1 points, and the k centres with their widths and categories.
+    /// </summary>
+    public long DrawBytes(int count)
+    {
+        var s = Settings;
+        var perContext = (long)(s.ContextPoints + 1) * (s.Dimension + 1 + s.Categories + s.EmbeddingDim) + (long)s.Clusters * (s.Dimension + 2);
+        return 8 * perContext * count;
+    }
+
+    /// <summary>
+    /// Refuses, before allocating, a set whose draw cannot fit in the memory <see cref="ModelMemory.Available"/> reports
+    /// (<see cref="CategoricalErrorIds.DataTooLarge"/>, naming the number of contexts).
+    /// </summary>
+    private void EnsureFits(int count)
+    {
+        var budget = ModelMemory.Available(CPU);
+        if (budget.Bytes is not long limit) return;
+        var bytes = DrawBytes(count);
+        if (bytes <= limit) return;
+        var fits = Math.Max(0, limit / Math.Max(1, bytes / count));
+        throw new IclPsException(CategoricalErrorIds.DataTooLarge, IclErrorKind.LimitsExceeded,
+            $"{count} contexts of {Settings} need about {ModelMemory.FormatBytes(bytes)} to draw, more than the {ModelMemory.FormatBytes(limit)} available ({budget.Source}); " +
+            $"at most {fits} such contexts fit. Use fewer contexts, context points or categories, or set {ModelMemory.LimitVariable}.", count);
     }
 
     // -> x, labels, probabilities, centres, squared widths, categories, f for b contexts.

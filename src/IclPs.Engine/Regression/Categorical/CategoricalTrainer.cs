@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using IclPs.Engine.Data;
+using IclPs.Engine.Storage;
 using IclPs.Engine.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,11 +26,19 @@ public sealed class CategoricalTrainer
         (_tasks, _model, _options) = (tasks, model, options);
     }
 
+    /// <summary>
+    /// The writer lock of <see cref="CategoricalTrainingOptions.CheckpointFolder"/> when the caller already holds it; the caller
+    /// releases it. When null, <see cref="Train"/> takes the lock itself for the run and removes leftovers of dead writers.
+    /// </summary>
+    public WriterLock? FolderLock { get; init; }
+
     /// <summary>Runs to <see cref="CategoricalTrainingOptions.Steps"/> updates, an early stop or cancellation (then a checkpoint is written if a folder is set).</summary>
     public CategoricalTrainingResult Train(IProgress<CategoricalTrainingReport>? progress = null, CancellationToken cancellationToken = default)
     {
         var o = _options;
         var folder = o.CheckpointFolder;
+        // One writer per run folder: a second run on it fails with FolderInUse, naming this one, instead of racing it.
+        using var runLock = AcquireRunLock();
         if (folder is not null && !o.Resume && CategoricalCheckpoint.List(folder).Count > 0)
             throw new IclPsException(CategoricalErrorIds.CheckpointsExist, IclErrorKind.InvalidArgument,
                 $"'{Path.GetFullPath(folder)}' already holds checkpoints; resume that run or choose another folder.", folder);
@@ -93,6 +102,22 @@ public sealed class CategoricalTrainer
         {
             foreach (var (_, t) in best) t.Dispose();
         }
+    }
+
+    /// <summary>The run folder's lock when this run must take it (null without a folder or when <see cref="FolderLock"/> is given).</summary>
+    private WriterLock? AcquireRunLock()
+    {
+        if (_options.CheckpointFolder is not { } folder) return null;
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        if (FolderLock is { } held)
+        {
+            if (!held.IsHeld || !string.Equals(held.Resource, full, StringComparison.Ordinal))
+                throw new ArgumentException($"FolderLock must be the held lock of the checkpoint folder '{full}', not of '{held.Resource}'.", nameof(FolderLock));
+            return null;
+        }
+        var taken = WriterLock.AcquireFolder(full, "categorical training");
+        TempFiles.RemoveStale(full);
+        return taken;
     }
 
     /// <summary>The contexts of update <paramref name="step"/> (0-based): minibatch t mod E of the epoch's permutation, seeded by (seed, epoch).</summary>

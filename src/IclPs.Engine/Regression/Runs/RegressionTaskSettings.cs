@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using IclPs.Engine.Checkpoints;
 
 namespace IclPs.Engine.Regression.Runs;
 
@@ -46,10 +47,10 @@ public sealed record RegressionTaskSettings
             ["noise_variance"] = NoiseVariance,
             ["task_seed"] = TaskSeed,
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-        var path = Path.Combine(folder, FileName);
-        var temp = path + $".{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(temp, json);
-        File.Move(temp, path, overwrite: true);
+        // Staged under a temporary name, forced to disk and renamed into place; a failure removes the temporary copy.
+        using var file = new StagedFile(Path.Combine(folder, FileName));
+        file.WriteAllText(json);
+        file.Commit();
     }
 
     /// <summary>The settings stored in <paramref name="folder"/>, or null when it has no <see cref="FileName"/>.</summary>
