@@ -128,9 +128,9 @@ public sealed class MeasureIclRegressionCommand : IclPsCmdlet
 
     /// <summary>
     /// The baselines to compare with: Ridge, Dmmse (needs a linear task pool), LeastSquares, Lasso, NearestNeighbours (3-NN),
-    /// Averaging. Default: for linear tasks Ridge, LeastSquares, NearestNeighbours and Averaging, with Dmmse when there is a
-    /// task pool; for SparseLinear LeastSquares, Lasso, NearestNeighbours and Averaging; for the other classes LeastSquares,
-    /// NearestNeighbours and Averaging.
+    /// Averaging. Default: for linear tasks Ridge (when the noise variance is above 0), LeastSquares, NearestNeighbours and
+    /// Averaging, with Dmmse when there is a task pool; for SparseLinear LeastSquares, Lasso, NearestNeighbours and
+    /// Averaging; for the other classes LeastSquares, NearestNeighbours and Averaging.
     /// </summary>
     [Parameter]
     [ValidateSet("Ridge", "Dmmse", "LeastSquares", "Lasso", "NearestNeighbours", "Averaging", IgnoreCase = true)]

@@ -13,16 +13,17 @@ namespace IclPs.Cmdlets;
 internal static class RegressionBaselines
 {
     /// <summary>
-    /// What each class is compared with by default (Garg et al.'s baselines that IclPs has): Ridge and dMMSE (with a pool)
-    /// are the Bayes-optimal estimators of linear tasks, Lasso that of sparse ones; least squares, 3-NN and averaging always.
+    /// What each class is compared with by default (Garg et al.'s baselines that IclPs has): Ridge (with noise; without,
+    /// least squares is its limit) and dMMSE (with a pool) are the Bayes-optimal estimators of linear tasks, Lasso is the
+    /// sparse tasks' own; least squares, 3-NN and averaging always.
     /// </summary>
-    public static string[] Defaults(RegressionTaskSettings task) => task.Family switch
+    public static string[] Defaults(RegressionTaskSettings task)
     {
-        RegressionTaskSettings.Linear when task.PoolSize is not null => ["Ridge", "Dmmse", "LeastSquares", "NearestNeighbours", "Averaging"],
-        RegressionTaskSettings.Linear => ["Ridge", "LeastSquares", "NearestNeighbours", "Averaging"],
-        RegressionTaskSettings.SparseLinear => ["LeastSquares", "Lasso", "NearestNeighbours", "Averaging"],
-        _ => ["LeastSquares", "NearestNeighbours", "Averaging"],
-    };
+        string[] bayes = task.Family != RegressionTaskSettings.Linear || task.NoiseVariance == 0 ? []
+            : task.PoolSize is null ? ["Ridge"] : ["Ridge", "Dmmse"];
+        string[] own = task.Family == RegressionTaskSettings.SparseLinear ? ["LeastSquares", "Lasso"] : ["LeastSquares"];
+        return [.. bayes, .. own, "NearestNeighbours", "Averaging"];
+    }
 
     public static List<IRegressionBaseline> Create(IEnumerable<string> names, IRegressionTaskFamily family, double lassoAlpha = 0.01) =>
         names.Select(n => n.ToLowerInvariant()).Distinct().Select<string, IRegressionBaseline>(n => n switch
