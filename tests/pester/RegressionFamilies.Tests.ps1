@@ -147,3 +147,30 @@ Describe 'Start-IclTraining progress rows: Delta to Ridge and dMMSE' {
         }
     }
 }
+
+Describe 'examples/garg-function-classes.ps1 and tools/Plot-Results.ps1' {
+    It 'runs the four classes small and writes their curves, training log and plots' {
+        $out = (New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))).FullName
+        $log = @(& (Join-Path $RepositoryRoot 'examples/garg-function-classes.ps1') -Dimension 3 -Points 6 -Sparsity 2 -Depth 2 -Hidden 4 `
+            -Steps 4 -BatchSize 8 -Samples 20 -OutDir (Join-Path $out 'runs') -ResultDir $out)
+        $log[-1] | Should -BeLike 'wrote *'
+        $rows = @(Import-Csv (Join-Path $out 'garg-function-classes.csv'))
+        ($rows.Family | Select-Object -Unique) | Should -Be @('Linear', 'SparseLinear', 'DecisionTree', 'ReluNet')
+        @($rows | Where-Object { $_.Family -eq 'SparseLinear' -and $_.Method -eq 'Lasso' }) | Should -HaveCount 6
+        @($rows | Where-Object Examples -eq '0' | ForEach-Object { $_.Error } | Select-Object -Unique).Count | Should -BeGreaterThan 1
+        @(Import-Csv (Join-Path $out 'garg-function-classes-training.csv')) | Should -HaveCount 4
+        foreach ($class in 'linear', 'sparselinear', 'decisiontree', 'relunet') { Join-Path $out "garg-$class.png" | Should -Exist }
+    }
+
+    It 'redraws the committed figures from copies of their CSVs' {
+        $out = (New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))).FullName
+        foreach ($csv in 'task-diversity.csv', 'linear-regression-curve.csv', 'garg-function-classes.csv') {
+            Copy-Item (Join-Path $RepositoryRoot "docs/results/$csv") $out
+        }
+        $log = @(& (Join-Path $RepositoryRoot 'tools/Plot-Results.ps1') -ResultDir $out)
+        $log | Should -HaveCount 7
+        foreach ($png in 'task-diversity-pretrain', 'task-diversity-fresh', 'linear-regression-curve', 'garg-linear', 'garg-relunet') {
+            Join-Path $out "$png.png" | Should -Exist
+        }
+    }
+}
