@@ -6,7 +6,7 @@
     Measures the run folder -ModelPath (its newest checkpoint; by default the M = inf model of examples/task-diversity.ps1, so
     nothing is retrained). When that folder does not exist, first trains -Preset on fresh tasks there with the settings below.
     The prediction of y_k sees k - 1 examples, so Examples = position - 1; every method predicts 0 with none.
-    Writes <ResultDir>/linear-regression-curve.csv (Method, Examples, Error) and linear-regression-curve.png.
+    Writes <ResultDir>/linear-regression-curve.csv (Method, Examples, Error) and linear-regression-curve.png (drawn by tools/Plot-Results.ps1).
     Run it in pwsh with the module imported. From a clone, build the module first (dotnet pwsh ./build.ps1 lays it out
     in artifacts/IclPs/0.1.0), then:
         dotnet pwsh -c "Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./examples/linear-regression-curve.ps1"
@@ -21,9 +21,6 @@ param(
     [int]$BatchSize = 128,
     [long]$Seed = 0,
     [int]$Samples = 2000,
-    # Points above this are left out of the PNG (not the CSV): min-norm least squares spikes near Examples = D, where X^T X is
-    # barely invertible with noisy y (double descent), and would flatten every other curve.
-    [double]$PlotMaxError = 2.0,
     [string]$ResultDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../docs/results'))
 )
 $ErrorActionPreference = 'Stop'
@@ -46,10 +43,8 @@ $rows = @($errors | ForEach-Object {
 $csv = [IO.Path]::Combine($ResultDir, 'linear-regression-curve.csv')
 $png = [IO.Path]::Combine($ResultDir, 'linear-regression-curve.png')
 $rows | Export-IclResult -Path $csv
-$offScale = @($rows | Where-Object Error -gt $PlotMaxError)
-foreach ($r in $offScale) { 'off the plot (error > {0}): {1} at {2} examples, error {3:0.###}' -f $PlotMaxError, $r.Method, $r.Examples, $r.Error }
-$rows | Where-Object Error -le $PlotMaxError | Export-IclPlot -Path $png -X Examples -Y Error -Series Method -XLabel 'in-context examples' -YLabel 'squared error / D' `
-    -Title "Fresh linear tasks: $([IO.Path]::GetFileName($ModelPath)) vs baselines ($Samples sequences)$(if ($offScale.Count -gt 0) { "; $($offScale.Count) point(s) above $PlotMaxError not drawn" })"
+# Every point is drawn, on a log Y axis: the least-squares spike near Examples = D stays in view without flattening the rest.
+& ([IO.Path]::Combine($PSScriptRoot, '../tools/Plot-Results.ps1')) -Figure LinearCurve -ResultDir $ResultDir
 foreach ($k in 0, 2, 4, 8, 12, 15) {
     $at = @($rows | Where-Object Examples -eq $k)
     if ($at.Count -gt 0) { "k={0,-3} " -f $k + (($at | ForEach-Object { '{0} {1:0.000}' -f $_.Method, $_.Error }) -join ', ') }

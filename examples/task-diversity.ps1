@@ -10,7 +10,7 @@
     can make models look "transiently ridge-like", so read the results with the training length (the Steps column).
     Writes:
       <ResultDir>/task-diversity.csv            M, Steps, TaskSource, DeltaRidge, DeltaDmmse, ModelError (M = "inf" for fresh tasks)
-      <ResultDir>/task-diversity-pretrain.png   both Deltas against M (log2 x) on pool tasks
+      <ResultDir>/task-diversity-pretrain.png   both Deltas against M (log axes, drawn by tools/Plot-Results.ps1) on pool tasks
       <ResultDir>/task-diversity-fresh.png      the same on fresh tasks
       <ResultDir>/task-diversity-training.csv   the held-out error during training, per M
       <RunDir>/M-<M>/                           checkpoints (git-ignored); M-inf is reused by linear-regression-curve.ps1
@@ -103,34 +103,6 @@ foreach ($pool in $pools) {
     'M={0}: trained in {1:0} s, measured in {2:0} s (sweep so far {3:0} s)' -f $label, $trainSeconds, ($clock.Elapsed.TotalSeconds - $trainSeconds), $sweepClock.Elapsed.TotalSeconds
 }
 
-# The plots show every row of the CSV, including those of earlier -Append runs; its cells are plain numbers and words, so a
-# split on commas reads them back.
-$lines = [IO.File]::ReadAllLines($csv)
-$header = $lines[0].Split(',')
-$all = @($lines[1..($lines.Count - 1)] | ForEach-Object {
-    $cells = $_.Split(',')
-    $row = [ordered]@{}
-    for ($i = 0; $i -lt $header.Count; $i++) { $row[$header[$i]] = if ($cells[$i] -eq '') { $null } else { $cells[$i] } }
-    [pscustomobject]$row
-})
-# One line per Delta; M = inf has no place on a log axis, so its DeltaRidge is drawn as a flat reference across the range.
-foreach ($source in 'pretrain', 'fresh') {
-    $finite = @($all | Where-Object { $_.TaskSource -eq $source -and $_.M -ne 'inf' })
-    if ($finite.Count -eq 0) { continue }
-    # Lines join points in row order, and -Append runs add M out of order: sort by M.
-    $keys = [double[]]@($finite | ForEach-Object { [double]$_.M })
-    [Array]::Sort($keys, $finite)
-    $plotRows = [Collections.Generic.List[object]]::new()
-    foreach ($r in $finite) {
-        $plotRows.Add([pscustomobject]@{ M = [double]$r.M; Delta = [double]$r.DeltaRidge; Series = 'Delta vs Ridge' })
-        if ($null -ne $r.DeltaDmmse) { $plotRows.Add([pscustomobject]@{ M = [double]$r.M; Delta = [double]$r.DeltaDmmse; Series = 'Delta vs dMMSE' }) }
-    }
-    $inf = @($all | Where-Object { $_.TaskSource -eq $source -and $_.M -eq 'inf' })
-    if ($inf.Count -gt 0) {
-        foreach ($r in $finite) { $plotRows.Add([pscustomobject]@{ M = [double]$r.M; Delta = [double]$inf[0].DeltaRidge; Series = 'Delta vs Ridge, M=inf model' }) }
-    }
-    $png = [IO.Path]::Combine($ResultDir, "task-diversity-$source.png")
-    $plotRows | Export-IclPlot -Path $png -X M -Y Delta -Series Series -LogX -XLabel 'pretraining task pool size M' -YLabel 'Delta (mean sq. diff. / D)' `
-        -Title "$Preset D=$Dimension K=$Points, $Steps x $BatchSize updates: $source tasks"
-}
+# The plots show every row of the CSV, including those of earlier -Append runs.
+& ([IO.Path]::Combine($PSScriptRoot, '../tools/Plot-Results.ps1')) -Figure TaskDiversity -ResultDir $ResultDir
 'Sweep done in {0:0} s; wrote {1}, {2} and the plots in {3}' -f $sweepClock.Elapsed.TotalSeconds, $csv, $trainingCsv, $ResultDir

@@ -24,6 +24,15 @@ public sealed class HeatmapChart : Chart
     /// <summary>Text beside the colour bar, e.g. the value's name.</summary>
     public string? ColorBarLabel { get; init; }
 
+    /// <summary>
+    /// Colours signed values (weights, effects) on a diverging map centred at 0: white at 0, blue below, red above, the
+    /// range symmetric about 0 so equal magnitudes get equal strength. Default: a sequential map over the values' range.
+    /// </summary>
+    public bool Diverging { get; init; }
+
+    /// <summary>Writes each cell's value in it, formatted with this .NET format string (e.g. "0.00"); null writes none.</summary>
+    public string? CellFormat { get; init; }
+
     private int Rows => Values.GetLength(0);
     private int Columns => Values.GetLength(1);
 
@@ -47,12 +56,25 @@ public sealed class HeatmapChart : Chart
         }
         if (!any)
             throw new IclPsException("PlotNoData", IclErrorKind.InvalidArgument, "Every cell of the heat map is missing (NaN).", null);
+        if (CellFormat is not null)
+        {
+            try
+            {
+                _ = 1.5.ToString(CellFormat, System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (FormatException e)
+            {
+                throw new IclPsException("PlotInvalidFormat", IclErrorKind.InvalidArgument, $"'{CellFormat}' is not a .NET number format: {e.Message}", CellFormat, e);
+            }
+        }
     }
 
     protected override void Draw(Plot plot)
     {
         var heatmap = plot.Add.Heatmap(Values);
-        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+        heatmap.Colormap = Diverging ? new ScottPlot.Colormaps.Balance() : new ScottPlot.Colormaps.Viridis();
+        var (low, high) = ValueRange();
+        heatmap.ManualRange = new ScottPlot.Range(low, high);
         heatmap.NaNCellColor = Colors.Transparent;
         // ScottPlot's default layout: unit cells centred on (c, Rows - 1 - r), row 0 on top. (Setting an explicit
         // rectangle instead divides by columns - 1 and draws nothing for a single column.)
@@ -63,6 +85,42 @@ public sealed class HeatmapChart : Chart
         plot.Axes.Left.TickGenerator = CategoryTicks(Rows, r => Rows - 1 - r, r => Label(RowLabels, r));
         plot.Axes.SetLimits(-0.5, Columns - 0.5, -0.5, Rows - 0.5);
         plot.Grid.IsVisible = false;
+        if (CellFormat is not null) Annotate(plot, heatmap.Colormap, low, high);
+    }
+
+    /// <summary>
+    /// The colour scale's ends: the values' range, or with <see cref="Diverging"/> the range symmetric about 0 that holds
+    /// every value (a constant matrix gets a unit range, so it still has a colour).
+    /// </summary>
+    public (double Low, double High) ValueRange()
+    {
+        var present = Values.Cast<double>().Where(v => !double.IsNaN(v)).ToArray();
+        var (low, high) = (present.Min(), present.Max());
+        if (Diverging)
+        {
+            var extent = Math.Max(Math.Abs(low), Math.Abs(high));
+            return extent == 0 ? (-1, 1) : (-extent, extent);
+        }
+        return low == high ? (low - 0.5, high + 0.5) : (low, high);
+    }
+
+    // Dark text on light cells and light text on dark ones, judged by the cell colour's luminance.
+    private void Annotate(Plot plot, IColormap colormap, double low, double high)
+    {
+        for (var r = 0; r < Rows; r++)
+        {
+            for (var c = 0; c < Columns; c++)
+            {
+                var value = Values[r, c];
+                if (double.IsNaN(value)) continue;
+                var fill = colormap.GetColor((value - low) / (high - low));
+                var luminance = 0.2126 * fill.Red + 0.7152 * fill.Green + 0.0722 * fill.Blue;
+                var text = plot.Add.Text(value.ToString(CellFormat, System.Globalization.CultureInfo.InvariantCulture), c, Rows - 1 - r);
+                text.LabelAlignment = Alignment.MiddleCenter;
+                text.LabelFontColor = luminance > 140 ? Colors.Black : Colors.White;
+                text.LabelFontSize = 12;
+            }
+        }
     }
 
     private static ScottPlot.TickGenerators.NumericManual CategoryTicks(int count, Func<int, double> position, Func<int, string> label)

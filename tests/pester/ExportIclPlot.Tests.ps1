@@ -154,3 +154,80 @@ Describe 'Export-IclPlot' {
         }
     }
 }
+
+Describe 'Export-IclPlot figure options' {
+    BeforeAll {
+        # Pixels of the PNG that are clearly red (R high, G and B low) and clearly blue, from the decoded image.
+        function Get-ColourCounts([string]$Path) {
+            $bitmap = [SkiaSharp.SKBitmap]::Decode($Path)
+            try {
+                $red = 0; $blue = 0
+                foreach ($c in $bitmap.Pixels) {
+                    if ($c.Red -gt 150 -and $c.Green -lt 110 -and $c.Blue -lt 110) { $red++ }
+                    if ($c.Blue -gt 150 -and $c.Red -lt 110 -and $c.Green -lt 150) { $blue++ }
+                }
+                [pscustomobject]@{ Red = $red; Blue = $blue }
+            }
+            finally { $bitmap.Dispose() }
+        }
+        function Get-Hash([string]$Path) { (Get-FileHash $Path -Algorithm SHA256).Hash }
+    }
+    BeforeEach {
+        $dir = New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))
+        $sweep = foreach ($m in 2, 8, 32, 128, 512) { [pscustomobject]@{ M = $m; Delta = 1 / $m; Series = 'pool' } }
+        $sweep += foreach ($m in 2, 512) { [pscustomobject]@{ M = $m; Delta = 0.01; Series = 'M = inf' } }
+    }
+
+    It 'draws log axes, ticks at the data and a reference line as different images' {
+        $plain, $logged, $ticked, $referenced = 'plain', 'log', 'ticks', 'reference' | ForEach-Object { Join-Path $dir "$_.png" }
+        $sweep | Export-IclPlot $plain -X M -Y Delta -Series Series -LogX
+        $sweep | Export-IclPlot $logged -X M -Y Delta -Series Series -LogX -LogY
+        $sweep | Export-IclPlot $ticked -X M -Y Delta -Series Series -LogX -LogY -TicksAtData
+        $sweep | Export-IclPlot $referenced -X M -Y Delta -Series Series -LogX -LogY -TicksAtData -Reference 'M = inf'
+        @($plain, $logged, $ticked, $referenced | ForEach-Object { Get-Hash $_ } | Select-Object -Unique) | Should -HaveCount 4
+    }
+
+    It 'warns about a -Reference that names no series, and stops on a log axis value of 0' {
+        $sweep | Export-IclPlot (Join-Path $dir 'w.png') -X M -Y Delta -Series Series -Reference 'nothing' -WarningVariable warned 3>$null
+        $warned | Should -HaveCount 1
+        "$($warned[0])" | Should -BeLike "*'nothing'*"
+        { [pscustomobject]@{ x = 1; y = 0 } | Export-IclPlot (Join-Path $dir 'z.png') -X x -Y y -LogY } |
+            Should -Throw -ErrorId 'PlotLogYNotPositive,IclPs.Cmdlets.ExportIclPlotCommand'
+    }
+
+    It 'draws grouped bars with standard-error bars' {
+        $rows = foreach ($method in 'Icl', 'Ltv', 'Baseline') {
+            foreach ($setting in 'ZeroShot', 'Shuffled') { [pscustomobject]@{ Method = $method; Setting = $setting; Accuracy = 0.2 + 0.3 * ($method.Length % 3); StdError = 0.05 } }
+        }
+        $with, $without = 'with', 'without' | ForEach-Object { Join-Path $dir "$_.png" }
+        $rows | Export-IclPlot $with -Kind Bar -Category Method -Y Accuracy -Series Setting -ErrorBar StdError -Width 600 -Height 400
+        $rows | Export-IclPlot $without -Category Method -Y Accuracy -Series Setting
+        (Get-PngSize $with).Width | Should -Be 600
+        Get-DistinctPixelBytes $with | Should -BeGreaterThan 10
+        Get-Hash $with | Should -Not -Be (Get-Hash $without)
+        { $rows | Export-IclPlot (Join-Path $dir 'dup.png') -Category Method -Y Accuracy } |
+            Should -Throw -ErrorId 'PlotDuplicateCell,IclPs.Cmdlets.ExportIclPlotCommand'
+    }
+
+    It 'colours signed values blue to red with -Diverging, where the sequential map has no red' {
+        $rows = foreach ($c in -2..2) { [pscustomobject]@{ Row = 0; Column = $c; Weight = $c } }
+        $diverging, $sequential = 'diverging', 'sequential' | ForEach-Object { Join-Path $dir "$_.png" }
+        $rows | Export-IclPlot $diverging -Row Row -Column Column -Value Weight -Diverging
+        $rows | Export-IclPlot $sequential -Row Row -Column Column -Value Weight
+        $d = Get-ColourCounts $diverging
+        $s = Get-ColourCounts $sequential
+        $d.Red | Should -BeGreaterThan 2000
+        $d.Blue | Should -BeGreaterThan 2000
+        $s.Red | Should -BeLessThan 100
+    }
+
+    It 'writes each cell value with -CellFormat, and rejects a format that is not one' {
+        $rows = foreach ($c in 0..2) { [pscustomobject]@{ Row = 0; Column = $c; Weight = $c / 3 } }
+        $annotated, $bare = 'annotated', 'bare' | ForEach-Object { Join-Path $dir "$_.png" }
+        $rows | Export-IclPlot $annotated -Row Row -Column Column -Value Weight -CellFormat '0.00'
+        $rows | Export-IclPlot $bare -Row Row -Column Column -Value Weight
+        Get-Hash $annotated | Should -Not -Be (Get-Hash $bare)
+        { $rows | Export-IclPlot (Join-Path $dir 'bad.png') -Row Row -Column Column -Value Weight -CellFormat 'X' } |
+            Should -Throw -ErrorId 'PlotInvalidFormat,IclPs.Cmdlets.ExportIclPlotCommand'
+    }
+}

@@ -5,7 +5,7 @@ using IclPs.Plotting;
 
 namespace IclPs.Cmdlets;
 
-/// <summary>Draws piped rows as a line plot or a heat map and saves it as a PNG file.</summary>
+/// <summary>Draws piped rows as a line plot, grouped bars or a heat map and saves it as a PNG file.</summary>
 /// <remarks>
 /// <para>
 /// Takes any objects with the named properties: similarity rows, head effects, training progress rows,
@@ -13,9 +13,18 @@ namespace IclPs.Cmdlets;
 /// </para>
 /// <para>
 /// Line plots (-X and -Y, the default kind): one point per row at its -X and -Y properties, one line per distinct -Series
-/// value with a legend, optional error bars of half-width -ErrorBar, and -LogX for a log2 X axis ticked at powers of two
-/// (sweeps over 2^k). Heat maps (-Row, -Column and -Value): one cell per row, coloured by -Value with a colour bar; rows
-/// and columns are sorted numerically when all their keys are numbers (layers, heads), and missing cells stay blank.
+/// value with a legend, optional error bars of half-width -ErrorBar, -LogX for a log2 X axis ticked at powers of two
+/// (sweeps over 2^k), -LogY for a log10 Y axis (values spanning decades), -TicksAtData to tick X at exactly the measured
+/// values, and -Reference for series drawn as dashed lines without markers (a baseline, a limit). A line is not drawn
+/// across a point its series lacks while other series have it, so leaving rows out never invents a segment.
+/// </para>
+/// <para>
+/// Grouped bars (-Category and -Y, -Kind Bar): one cluster per distinct -Category value, one bar per -Series value in it,
+/// with error bars of half-width -ErrorBar (a standard error, say): accuracy tables read better so than as heat maps.
+/// Heat maps (-Row, -Column and -Value): one cell per row, coloured by -Value with a colour bar; rows and columns are
+/// sorted numerically when all their keys are numbers (layers, heads), and missing cells stay blank. -Diverging colours
+/// signed values (weights, effects) from blue through white at 0 to red, symmetric about 0; -CellFormat writes each
+/// cell's value in it.
 /// </para>
 /// <para>
 /// The image is written once every row has arrived, through a temporary file, so a failed or stopped run leaves any old
@@ -51,14 +60,41 @@ namespace IclPs.Cmdlets;
 /// </code>
 /// <para>Draws a 4 x 4 heat map of a per-head value, 400 x 300 pixels.</para>
 /// </example>
+/// <example>
+/// <code>
+/// $png = Join-Path ([IO.Path]::GetTempPath()) "$([guid]::NewGuid()).png"
+/// $rows = foreach ($method in 'Icl', 'Ltv') { foreach ($setting in 'ZeroShot', 'Shuffled') { [pscustomobject]@{ Method = $method; Setting = $setting; Accuracy = 0.5; StdError = 0.03 } } }
+/// $rows | Export-IclPlot -Path $png -Kind Bar -Category Method -Y Accuracy -Series Setting -ErrorBar StdError
+/// </code>
+/// <para>Draws accuracy per method as grouped bars, one per setting, with standard-error bars.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $png = Join-Path ([IO.Path]::GetTempPath()) "$([guid]::NewGuid()).png"
+/// $rows = foreach ($layer in 0..1) { foreach ($head in 0..2) { [pscustomobject]@{ Layer = $layer; Head = $head; Weight = $head - $layer - 0.5 } } }
+/// $rows | Export-IclPlot -Path $png -Row Layer -Column Head -Value Weight -Diverging -CellFormat '0.00'
+/// </code>
+/// <para>Draws signed weights on a blue-white-red map centred at 0 with each value written in its cell.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $png = Join-Path ([IO.Path]::GetTempPath()) "$([guid]::NewGuid()).png"
+/// $rows = foreach ($m in 2, 8, 32, 128) { [pscustomobject]@{ M = $m; Delta = 1 / $m; Model = 'pool' } }
+/// $rows += foreach ($m in 2, 128) { [pscustomobject]@{ M = $m; Delta = 0.01; Model = 'M = inf' } }
+/// $rows | Export-IclPlot -Path $png -X M -Y Delta -Series Model -LogX -LogY -TicksAtData -Reference 'M = inf'
+/// </code>
+/// <para>Plots a sweep on log axes ticked at the measured M, with the M = inf value as a dashed reference line.</para>
+/// </example>
 [Cmdlet(VerbsData.Export, "IclPlot", SupportsShouldProcess = true, DefaultParameterSetName = LineSet, HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#export-iclplot")]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportIclPlotCommand : IclPsCmdlet
 {
     private const string LineSet = "Line";
     private const string HeatmapSet = "Heatmap";
+    private const string BarSet = "Bar";
 
     private readonly List<(string Series, double X, double Y, double? Error)> _points = [];
+    private readonly List<(string Category, string Series, double Y, double? Error)> _bars = [];
     private readonly List<(string Row, string Column, double Value)> _cells = [];
     private string? _path;
     private long _index;
@@ -76,11 +112,11 @@ public sealed class ExportIclPlotCommand : IclPsCmdlet
     public PSObject InputObject { get; set; } = null!;
 
     /// <summary>
-    /// Line or Heatmap. Optional: -X and -Y already mean a line plot and -Row, -Column and -Value a heat map; a -Kind that
-    /// contradicts them is a PlotKindParameterMismatch error.
+    /// Line, Bar or Heatmap. Optional: -X and -Y already mean a line plot, -Category and -Y grouped bars and -Row, -Column
+    /// and -Value a heat map; a -Kind that contradicts them is a PlotKindParameterMismatch error.
     /// </summary>
     [Parameter]
-    [ValidateSet(LineSet, HeatmapSet, IgnoreCase = true)]
+    [ValidateSet(LineSet, BarSet, HeatmapSet, IgnoreCase = true)]
     public string? Kind { get; set; }
 
     /// <summary>The name of the property holding each point's X value (a number), e.g. Layer or Step.</summary>
@@ -89,17 +125,19 @@ public sealed class ExportIclPlotCommand : IclPsCmdlet
     [ArgumentCompleter(typeof(PropertyNameCompleter))]
     public string X { get; set; } = "";
 
-    /// <summary>The name of the property holding each point's Y value (a number), e.g. MeanCosine or Loss.</summary>
+    /// <summary>The name of the property holding each point's or bar's Y value (a number), e.g. MeanCosine or Loss.</summary>
     [Parameter(Mandatory = true, ParameterSetName = LineSet)]
+    [Parameter(Mandatory = true, ParameterSetName = BarSet)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(PropertyNameCompleter))]
     public string Y { get; set; } = "";
 
     /// <summary>
-    /// The name of a property whose value names each point's line: rows with the same value form one line, in the order
-    /// their first rows arrived. Default: all rows form one line.
+    /// The name of a property whose value names each point's line (or bar within its cluster): rows with the same value form
+    /// one line or one bar colour, in the order their first rows arrived. Default: all rows form one line (or one bar each).
     /// </summary>
     [Parameter(ParameterSetName = LineSet)]
+    [Parameter(ParameterSetName = BarSet)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(PropertyNameCompleter))]
     public string? Series { get; set; }
@@ -109,6 +147,7 @@ public sealed class ExportIclPlotCommand : IclPsCmdlet
     /// error bars.
     /// </summary>
     [Parameter(ParameterSetName = LineSet)]
+    [Parameter(ParameterSetName = BarSet)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(PropertyNameCompleter))]
     public string? ErrorBar { get; set; }
@@ -116,6 +155,34 @@ public sealed class ExportIclPlotCommand : IclPsCmdlet
     /// <summary>Draws the X axis on a log2 scale ticked at powers of two; every X value must then be above 0.</summary>
     [Parameter(ParameterSetName = LineSet)]
     public SwitchParameter LogX { get; set; }
+
+    /// <summary>
+    /// Draws the Y axis on a log10 scale, ticked at powers of ten; every Y value must then be above 0 (an error bar's lower
+    /// end is drawn at no less than a hundredth of its value).
+    /// </summary>
+    [Parameter(ParameterSetName = LineSet)]
+    public SwitchParameter LogY { get; set; }
+
+    /// <summary>Ticks the X axis at exactly the X values of the rows (e.g. the M of a sweep), labelled with them.</summary>
+    [Parameter(ParameterSetName = LineSet)]
+    public SwitchParameter TicksAtData { get; set; }
+
+    /// <summary>
+    /// -Series values drawn as dashed reference lines without markers (a baseline, a limiting model), so they read as guides
+    /// rather than measurements. Default: none.
+    /// </summary>
+    [Parameter(ParameterSetName = LineSet)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Reference { get; set; }
+
+    /// <summary>
+    /// The name of the property whose value names each bar's cluster (the X axis of a bar chart), e.g. Method; clusters
+    /// appear in the order their first rows arrived.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = BarSet)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PropertyNameCompleter))]
+    public string Category { get; set; } = "";
 
     /// <summary>The name of the property whose value gives each heat-map cell's row (the Y axis), e.g. Layer.</summary>
     [Parameter(Mandatory = true, ParameterSetName = HeatmapSet)]
@@ -137,11 +204,26 @@ public sealed class ExportIclPlotCommand : IclPsCmdlet
     [ArgumentCompleter(typeof(PropertyNameCompleter))]
     public string Value { get; set; } = "";
 
+    /// <summary>
+    /// Colours the heat map on a diverging blue-white-red map centred at 0, symmetric about it, for signed values (LTV
+    /// weights, head effects). Default: a sequential map over the values' range.
+    /// </summary>
+    [Parameter(ParameterSetName = HeatmapSet)]
+    public SwitchParameter Diverging { get; set; }
+
+    /// <summary>
+    /// Writes each heat-map cell's value in it with this .NET number format, e.g. '0.00' or '0.0e0'. Default: no values in
+    /// the cells.
+    /// </summary>
+    [Parameter(ParameterSetName = HeatmapSet)]
+    [ValidateNotNullOrEmpty]
+    public string? CellFormat { get; set; }
+
     /// <summary>The title above the plot. Default: no title.</summary>
     [Parameter]
     public string? Title { get; set; }
 
-    /// <summary>The X axis label. Default: the -X (line plot) or -Column (heat map) property name.</summary>
+    /// <summary>The X axis label. Default: the -X (line plot), -Category (bars) or -Column (heat map) property name.</summary>
     [Parameter]
     public string? XLabel { get; set; }
 
@@ -167,11 +249,14 @@ public sealed class ExportIclPlotCommand : IclPsCmdlet
     {
         if (Kind is not null && !string.Equals(Kind, ParameterSetName, StringComparison.OrdinalIgnoreCase))
             throw new IclPsException("PlotKindParameterMismatch", IclErrorKind.InvalidArgument,
-                ParameterSetName == LineSet
-                    ? $"-Kind {Kind} takes -Row, -Column and -Value, not -X and -Y."
-                    : $"-Kind {Kind} takes -X and -Y, not -Row, -Column and -Value.", Kind);
+                $"-Kind {Kind} does not take the parameters given ({ParameterSetName switch { LineSet => "-X and -Y", BarSet => "-Category and -Y", _ => "-Row, -Column and -Value" }}).", Kind);
         var path = ResolveFilePath(Path);
-        var what = ParameterSetName == LineSet ? $"line plot of {Y} against {X}" : $"heat map of {Value} by {Row} and {Column}";
+        var what = ParameterSetName switch
+        {
+            LineSet => $"line plot of {Y} against {X}",
+            BarSet => $"bar chart of {Y} by {Category}",
+            _ => $"heat map of {Value} by {Row} and {Column}",
+        };
         if (ShouldProcess(path, File.Exists(path) ? $"Replace with {what}" : $"Write {what}")) _path = path;
     }
 
@@ -186,6 +271,14 @@ public sealed class ExportIclPlotCommand : IclPsCmdlet
                 _points.Add((
                     Series is null ? "" : PlotValue.Label(InputObject, Series, nameof(Series), index),
                     PlotValue.Number(InputObject, X, nameof(X), index),
+                    PlotValue.Number(InputObject, Y, nameof(Y), index),
+                    ErrorBar is null ? null : PlotValue.Number(InputObject, ErrorBar, nameof(ErrorBar), index)));
+            }
+            else if (ParameterSetName == BarSet)
+            {
+                _bars.Add((
+                    PlotValue.Label(InputObject, Category, nameof(Category), index),
+                    Series is null ? "" : PlotValue.Label(InputObject, Series, nameof(Series), index),
                     PlotValue.Number(InputObject, Y, nameof(Y), index),
                     ErrorBar is null ? null : PlotValue.Number(InputObject, ErrorBar, nameof(ErrorBar), index)));
             }
@@ -207,14 +300,17 @@ public sealed class ExportIclPlotCommand : IclPsCmdlet
     protected override void End()
     {
         if (_path is null) return;
-        if (_points.Count == 0 && _cells.Count == 0)
+        if (_points.Count == 0 && _cells.Count == 0 && _bars.Count == 0)
             throw new IclPsException("PlotNoRows", IclErrorKind.InvalidArgument,
                 _index == 0 ? "No rows were piped in, so there is nothing to plot." : $"None of the {_index} rows could be plotted.", _path);
-        Chart chart = ParameterSetName == LineSet ? LineChart() : HeatmapChart();
+        foreach (var missing in (Reference ?? []).Where(r => !_points.Any(p => string.Equals(p.Series, r, StringComparison.OrdinalIgnoreCase))))
+            WriteWarning($"-Reference '{missing}' names no series of the rows; nothing is drawn as a reference for it.");
+        Chart chart = ParameterSetName switch { LineSet => LineChart(), BarSet => BarChart(), _ => HeatmapChart() };
         var written = chart.SavePng(_path, Width, Height);
         WriteVerbose(IclPs.Plotting.Native.SkiaNativeResolver.Status);
         WriteVerbose(ParameterSetName == LineSet
             ? $"Drew {_points.Count} point(s) in {_points.Select(p => p.Series).Distinct().Count()} series to '{written}' ({Width} x {Height} px)."
+            : ParameterSetName == BarSet ? $"Drew {_bars.Count} bar(s) to '{written}' ({Width} x {Height} px)."
             : $"Drew {_cells.Count} cell(s) to '{written}' ({Width} x {Height} px).");
         if (PassThru) WriteObject(new FileInfo(written));
     }
@@ -225,13 +321,41 @@ public sealed class ExportIclPlotCommand : IclPsCmdlet
         XLabel = XLabel ?? X,
         YLabel = YLabel ?? Y,
         XScale = LogX ? AxisScale.Log2 : AxisScale.Linear,
+        YScale = LogY ? AxisScale.Log10 : AxisScale.Linear,
+        TicksAtData = TicksAtData,
         // Series in the order their first row arrived, so the legend follows the input.
         Series = _points.GroupBy(p => p.Series).Select(g => new LineSeries(
             g.Key,
             g.Select(p => p.X).ToArray(),
             g.Select(p => p.Y).ToArray(),
-            ErrorBar is null ? null : g.Select(p => p.Error!.Value).ToArray())).ToArray(),
+            ErrorBar is null ? null : g.Select(p => p.Error!.Value).ToArray(),
+            Reference?.Contains(g.Key, StringComparer.OrdinalIgnoreCase) ?? false)).ToArray(),
     };
+
+    private BarChart BarChart()
+    {
+        var categories = _bars.Select(b => b.Category).Distinct().ToList();
+        var groups = _bars.Select(b => b.Series).Distinct().ToList();
+        var values = groups.Select(_ => categories.Select(_ => double.NaN).ToArray()).ToArray();
+        var errors = groups.Select(_ => new double[categories.Count]).ToArray();
+        foreach (var (category, series, y, error) in _bars)
+        {
+            var (g, c) = (groups.IndexOf(series), categories.IndexOf(category));
+            if (!double.IsNaN(values[g][c]))
+                throw new IclPsException("PlotDuplicateCell", IclErrorKind.InvalidData,
+                    $"More than one row has {Category} = {category}{(Series is null ? "" : $" and {Series} = {series}")}; a bar takes one value.", $"{category},{series}");
+            values[g][c] = y;
+            errors[g][c] = error ?? 0;
+        }
+        return new BarChart
+        {
+            Title = Title,
+            XLabel = XLabel ?? Category,
+            YLabel = YLabel ?? Y,
+            Categories = categories,
+            Groups = groups.Select((name, g) => new BarGroup(name, values[g], ErrorBar is null ? null : errors[g])).ToArray(),
+        };
+    }
 
     private HeatmapChart HeatmapChart()
     {
@@ -256,6 +380,8 @@ public sealed class ExportIclPlotCommand : IclPsCmdlet
             XLabel = XLabel ?? Column,
             YLabel = YLabel ?? Row,
             ColorBarLabel = Value,
+            Diverging = Diverging,
+            CellFormat = CellFormat,
             Values = values,
             RowLabels = rows,
             ColumnLabels = columns,

@@ -17,6 +17,14 @@ namespace IclPs.Cmdlets;
 /// Averaging by default. Delta(model, baseline) is the mean squared difference of their predictions, divided by D.
 /// </para>
 /// <para>
+/// -TaskFamily measures on Garg et al.'s other function classes (a model trained on one records it, so it is rarely
+/// needed): SparseLinear (s = -Sparsity nonzero weights), DecisionTree (-Depth) and ReluNet (-Hidden units), a fresh
+/// task per sequence, so "pretrain" and "fresh" are two draws of one distribution. Their default baselines are those of
+/// Garg et al. that IclPs has: LeastSquares, Lasso (-LassoAlpha; sparse tasks only), NearestNeighbours (3-NN) and
+/// Averaging; the greedy tree, XGBoost and gradient-trained 2-layer network baselines are not implemented. Divided by D,
+/// the trivial prediction 0 scores E[y^2] / D: 1 for linear and ReLU-net tasks, s / D for sparse ones, 1 / D for trees.
+/// </para>
+/// <para>
 /// Models come down the pipeline as IclRegressionModel objects, or as checkpoint paths with -Path (a training run folder
 /// means its newest checkpoint). Task parameters not given come from each model's training tasks. Output: one
 /// RegressionErrorRow per model, task source, position and method (Model, TaskSource, Position, Method = "model" or a
@@ -48,6 +56,13 @@ namespace IclPs.Cmdlets;
 /// </code>
 /// <para>Measures the newest checkpoint of a training run folder on the tasks it recorded (D = 2, K = 5, fresh tasks).</para>
 /// </example>
+/// <example>
+/// <code>
+/// $model = Start-IclTraining -TaskFamily SparseLinear -Dimension 4 -Sparsity 2 -Points 9 -Steps 20 -BatchSize 16 -EvaluationSamples 16 -PassThru | Select-Object -Last 1
+/// $model | Measure-IclRegression -Samples 100 -Summary | Format-List TaskSource, ModelError, DeltaLeastSquares, DeltaLasso
+/// </code>
+/// <para>Trains briefly on sparse linear tasks (s = 2 of D = 4) and measures the model beside least squares and Lasso.</para>
+/// </example>
 [Cmdlet(VerbsDiagnostic.Measure, "IclRegression", DefaultParameterSetName = ModelSet, HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#measure-iclregression")]
 [OutputType(typeof(RegressionErrorRow), typeof(RegressionSummary))]
 public sealed class MeasureIclRegressionCommand : IclPsCmdlet
@@ -71,6 +86,23 @@ public sealed class MeasureIclRegressionCommand : IclPsCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
+    /// <summary>
+    /// The function class: Linear, SparseLinear, DecisionTree or ReluNet (Garg et al.). Tab completion lists them.
+    /// </summary>
+    /// <value>each model's training tasks (Linear when it has none recorded)</value>
+    [Parameter, ValidateSet("Linear", "SparseLinear", "DecisionTree", "ReluNet", IgnoreCase = true)]
+    public string TaskFamily { get; set; } = "Linear";
+
+    /// <summary>SparseLinear: the nonzero weights s of each task, from 1 to D.</summary>
+    /// <value>each model's training tasks (3 when it has none recorded)</value>
+    [Parameter, ValidateRange(1, 1024)] public int Sparsity { get; set; } = 3;
+    /// <summary>DecisionTree: the depth of each tree, from 1 to 20.</summary>
+    /// <value>each model's training tasks (4 when it has none recorded)</value>
+    [Parameter, ValidateRange(1, 20)] public int Depth { get; set; } = 4;
+    /// <summary>ReluNet: the hidden units H of each 2-layer network, from 1 to 100000.</summary>
+    /// <value>each model's training tasks (100 when it has none recorded)</value>
+    [Parameter, ValidateRange(1, 100_000)] public int Hidden { get; set; } = 100;
+
     /// <summary>The input dimension D of the tasks, from 1 to 1024.</summary>
     /// <value>each model's training tasks (8 when it has none recorded)</value>
     [Parameter, ValidateRange(1, 1024)] public int Dimension { get; set; } = 8;
@@ -81,7 +113,7 @@ public sealed class MeasureIclRegressionCommand : IclPsCmdlet
     /// <value>each model's training tasks (no pool when it has none recorded)</value>
     [Parameter, ValidateRange(0, int.MaxValue)] public int TaskPoolSize { get; set; }
     /// <summary>The variance sigma^2 of the target noise, 0 or more; Ridge and dMMSE assume it too.</summary>
-    /// <value>each model's training tasks (0.25 when it has none recorded)</value>
+    /// <value>each model's training tasks (when it has none recorded: 0.25 for Linear, 0 for the other classes)</value>
     [Parameter, ValidateRange(0.0, 1e6)] public double NoiseVariance { get; set; } = 0.25;
     /// <summary>Seed of the task pool's tasks (with -TaskPoolSize above 0).</summary>
     /// <value>each model's training tasks (0 when it has none recorded)</value>
@@ -95,12 +127,19 @@ public sealed class MeasureIclRegressionCommand : IclPsCmdlet
     [Parameter] public long Seed { get; set; }
 
     /// <summary>
-    /// The baselines to compare with: Ridge, Dmmse (needs a task pool), LeastSquares, NearestNeighbours, Averaging. Default:
-    /// all of them, dMMSE only when there is a task pool.
+    /// The baselines to compare with: Ridge, Dmmse (needs a linear task pool), LeastSquares, Lasso, NearestNeighbours (3-NN),
+    /// Averaging. Default: for linear tasks Ridge (when the noise variance is above 0), LeastSquares, NearestNeighbours and
+    /// Averaging, with Dmmse when there is a task pool; for SparseLinear LeastSquares, Lasso, NearestNeighbours and
+    /// Averaging; for the other classes LeastSquares, NearestNeighbours and Averaging.
     /// </summary>
     [Parameter]
-    [ValidateSet("Ridge", "Dmmse", "LeastSquares", "NearestNeighbours", "Averaging", IgnoreCase = true)]
+    [ValidateSet("Ridge", "Dmmse", "LeastSquares", "Lasso", "NearestNeighbours", "Averaging", IgnoreCase = true)]
     public string[]? Baseline { get; set; }
+
+    /// <summary>
+    /// The Lasso baseline's alpha, above 0, in scikit-learn's objective (1/(2n)) ||y - X w||^2 + alpha ||w||_1. Default: 0.01.
+    /// </summary>
+    [Parameter, ValidateRange(1e-12, 1e6)] public double LassoAlpha { get; set; } = 0.01;
 
     /// <summary>
     /// The task sources to measure: pretrain (sequences from the task pool, or fresh tasks without one) and/or fresh (a new
@@ -154,10 +193,11 @@ public sealed class MeasureIclRegressionCommand : IclPsCmdlet
     {
         var task = RegressionTaskParameters.Resolve(this, model.Task, Dimension, Points, TaskPoolSize, NoiseVariance, TaskSeed);
         model.CheckFits(task);
-        using var family = task.CreateFamily();
+        var family = task.CreateTaskFamily();
+        using var owned = family as IDisposable;
         var evaluator = new RegressionEvaluator(family, task.Points, new RegressionEvaluationOptions
         {
-            Samples = Samples, BatchSize = BatchSize, Seed = Seed, Baselines = Baselines(family),
+            Samples = Samples, BatchSize = BatchSize, Seed = Seed, Baselines = RegressionBaselines.Create(Baseline ?? RegressionBaselines.Defaults(task), family, LassoAlpha),
             Sources = TaskSource.Select(s => s.ToLowerInvariant()).Distinct().ToArray(),
         });
         WriteVerbose($"Measuring {model.Name} on {task}: {Samples} sequences per source in batches of {BatchSize}, seed {Seed}, baselines {string.Join(", ", evaluator.Options.Baselines.Select(b => b.Name))}.");
@@ -174,10 +214,4 @@ public sealed class MeasureIclRegressionCommand : IclPsCmdlet
             progress.Complete();
         }
     }
-
-    // By default every baseline the family supports: dMMSE needs a task pool.
-    private List<IRegressionBaseline> Baselines(Engine.Regression.LinearTaskFamily family) =>
-        RegressionBaselines.Create(Baseline ?? (family.Pool is null
-            ? ["Ridge", "LeastSquares", "NearestNeighbours", "Averaging"]
-            : ["Ridge", "Dmmse", "LeastSquares", "NearestNeighbours", "Averaging"]), family);
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using IclPs.Engine;
 using IclPs.Engine.Regression;
 using IclPs.Engine.Regression.Baselines;
+using IclPs.Engine.Regression.Runs;
 
 namespace IclPs.Cmdlets;
 
@@ -10,12 +12,28 @@ namespace IclPs.Cmdlets;
 /// </summary>
 internal static class RegressionBaselines
 {
-    public static List<IRegressionBaseline> Create(IEnumerable<string> names, LinearTaskFamily family) =>
+    /// <summary>
+    /// What each class is compared with by default (Garg et al.'s baselines that IclPs has): Ridge (with noise; without,
+    /// least squares is its limit) and dMMSE (with a pool) are the Bayes-optimal estimators of linear tasks, Lasso is the
+    /// sparse tasks' own; least squares, 3-NN and averaging always.
+    /// </summary>
+    public static string[] Defaults(RegressionTaskSettings task)
+    {
+        string[] bayes = task.Family != RegressionTaskSettings.Linear || task.NoiseVariance == 0 ? []
+            : task.PoolSize is null ? ["Ridge"] : ["Ridge", "Dmmse"];
+        string[] own = task.Family == RegressionTaskSettings.SparseLinear ? ["LeastSquares", "Lasso"] : ["LeastSquares"];
+        return [.. bayes, .. own, "NearestNeighbours", "Averaging"];
+    }
+
+    public static List<IRegressionBaseline> Create(IEnumerable<string> names, IRegressionTaskFamily family, double lassoAlpha = 0.01) =>
         names.Select(n => n.ToLowerInvariant()).Distinct().Select<string, IRegressionBaseline>(n => n switch
         {
             "ridge" => new RidgeBaseline(family.NoiseVariance),
-            "dmmse" => DmmseBaseline.For(family),
+            "dmmse" => family is LinearTaskFamily linear ? DmmseBaseline.For(linear)
+                : throw new IclPsException(RegressionErrorIds.InvalidOption, IclErrorKind.InvalidArgument,
+                    $"dMMSE needs a linear task pool; these tasks are {family.Name}.", family.Name),
             "leastsquares" => new LeastSquaresBaseline(),
+            "lasso" => new LassoBaseline(lassoAlpha),
             "nearestneighbours" => new NearestNeighboursBaseline(),
             "averaging" => new AveragingBaseline(),
             _ => throw new UnreachableException(n),

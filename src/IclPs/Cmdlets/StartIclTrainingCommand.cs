@@ -3,6 +3,7 @@ using System.Management.Automation;
 using IclPs.Engine;
 using IclPs.Engine.Models;
 using IclPs.Engine.Regression;
+using IclPs.Engine.Regression.Baselines;
 using IclPs.Engine.Regression.Evaluation;
 using IclPs.Engine.Regression.Runs;
 using IclPs.Engine.Storage;
@@ -22,8 +23,17 @@ namespace IclPs.Cmdlets;
 /// (x, w.x + noise) with x of -Dimension D, and w drawn fresh per sequence or from a pool of -TaskPoolSize M tasks.
 /// -Curriculum grows D and K during the first half of the run (fresh tasks only). Every -EvaluateEvery updates, and after
 /// the last, it writes a RegressionTrainingProgress: Model, Step, Steps, Loss (the mean training loss since the previous
-/// row), LearningRate, PretrainError and FreshError (the model's error per position / D on held-out pool and fresh tasks)
+/// row), LearningRate, PretrainError and FreshError (the model's error per position / D on held-out pool and fresh tasks),
+/// PretrainDeltaRidge, PretrainDeltaDmmse, FreshDeltaRidge and FreshDeltaDmmse (Delta(model, Ridge) and Delta(model,
+/// dMMSE) on the same sequences, as Measure-IclRegression measures them: which Bayesian estimator the model is tracking as
+/// it trains, Raventós et al.'s transient; dMMSE needs a task pool and Ridge a noise variance above 0, else they are empty)
 /// and Elapsed. With -PassThru the trained IclRegressionModel comes last.
+/// </para>
+/// <para>
+/// -TaskFamily trains on one of Garg et al.'s other function classes instead of linear tasks, a fresh task per sequence:
+/// SparseLinear (-Sparsity s nonzero weights of D), DecisionTree (depth -Depth, splits on the sign of one coordinate,
+/// N(0, 1) leaves) or ReluNet (-Hidden units). They are noiseless unless -NoiseVariance says otherwise, and the class is
+/// recorded with the run, so Measure-IclRegression measures on it against that class's baselines.
 /// </para>
 /// <para>
 /// Text (-TextFamily KeyedLookup): trains a GPT-2 family language model (-ModelPreset, byte tokenizer) to learn keyed
@@ -81,6 +91,10 @@ namespace IclPs.Cmdlets;
 /// </para>
 /// </example>
 /// <example>
+/// <code>Start-IclTraining -TaskFamily DecisionTree -Dimension 4 -Depth 2 -Points 12 -Steps 40 -BatchSize 16 -EvaluateEvery 20 -EvaluationSamples 32</code>
+/// <para>Trains on depth-2 decision trees over D = 4 inputs (Garg et al.'s decision-tree class, scaled down).</para>
+/// </example>
+/// <example>
 /// <code>
 /// $rows = Start-IclTraining -TextFamily KeyedLookup -Steps 10 -BatchSize 8 -EvaluateEvery 5 -TrainTasks 32 -HeldOutTasks 8 -EvaluationTasks 2 -PassThru
 /// $lm = $rows[-1]
@@ -115,7 +129,25 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
     [Parameter(ParameterSetName = ModelSet, Mandatory = true, ValueFromPipeline = true)]
     public IclRegressionModel? Model { get; set; }
 
-    /// <summary>The input dimension D of the linear tasks, from 1 to 1024.</summary>
+    /// <summary>
+    /// The function class of the regression tasks: Linear (Raventós et al., Garg et al.), or Garg et al.'s SparseLinear,
+    /// DecisionTree or ReluNet, which draw a fresh task per sequence. Tab completion lists them.
+    /// </summary>
+    /// <value>Linear (with -Model: its training tasks)</value>
+    [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet)]
+    [ValidateSet("Linear", "SparseLinear", "DecisionTree", "ReluNet", IgnoreCase = true)]
+    public string TaskFamily { get; set; } = "Linear";
+    /// <summary>SparseLinear: the nonzero weights s of each task, from 1 to D.</summary>
+    /// <value>3, Garg et al.'s (with -Model: its training tasks)</value>
+    [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(1, 1024)] public int Sparsity { get; set; } = 3;
+    /// <summary>DecisionTree: the depth of each tree, from 1 to 20.</summary>
+    /// <value>4, Garg et al.'s (with -Model: its training tasks)</value>
+    [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(1, 20)] public int Depth { get; set; } = 4;
+    /// <summary>ReluNet: the hidden units H of each 2-layer network, from 1 to 100000.</summary>
+    /// <value>100, Garg et al.'s (with -Model: its training tasks)</value>
+    [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(1, 100_000)] public int Hidden { get; set; } = 100;
+
+    /// <summary>The input dimension D of the tasks, from 1 to 1024.</summary>
     /// <value>8 (with -Model: its training tasks)</value>
     [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(1, 1024)] public int Dimension { get; set; } = 8;
     /// <summary>The pairs per training sequence K, from 1 to 100000.</summary>
@@ -125,7 +157,7 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
     /// <value>0, fresh tasks (with -Model: its training tasks)</value>
     [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(0, int.MaxValue)] public int TaskPoolSize { get; set; }
     /// <summary>The variance sigma^2 of the noise added to the targets, 0 or more.</summary>
-    /// <value>0.25 (with -Model: its training tasks)</value>
+    /// <value>0.25 for Linear, 0 for the other classes (with -Model: its training tasks)</value>
     [Parameter(ParameterSetName = PresetSet), Parameter(ParameterSetName = ModelSet), ValidateRange(0.0, 1e6)] public double NoiseVariance { get; set; } = 0.25;
     /// <summary>
     /// Seed of the regression task pool, or of which maps a text family trains on and holds out. Default: 0 (with -Model: its
@@ -373,16 +405,17 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
 
     private void Train(IclRegressionModel model, RegressionTaskSettings task, IclTrainingOptions options, WriterLock? runLock)
     {
-        using var family = task.CreateFamily();
+        var family = task.CreateTaskFamily();
+        using var ownedFamily = family as IDisposable;
         var width = model.Config.InputDim;
-        var stageFamilies = new List<LinearTaskFamily>();
+        var stageFamilies = new List<IRegressionTaskFamily>();
         IBatchSource source = new RegressionBatchSource(family, task.Points, width);
         if (Curriculum)
         {
             var (dimensions, points) = CurriculumStages(task);
             source = new CurriculumBatchSource(dimensions, points, (d, k) =>
             {
-                var stage = task.CreateFamily(d);
+                var stage = task.CreateTaskFamily(d);
                 stageFamilies.Add(stage);
                 return new RegressionBatchSource(stage, k, width);
             });
@@ -390,13 +423,13 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
         }
         var evaluator = new RegressionEvaluator(family, task.Points, new RegressionEvaluationOptions
         {
-            Samples = EvaluationSamples, BatchSize = Math.Min(EvaluationSamples, 256), Seed = Seed,
+            Samples = EvaluationSamples, BatchSize = Math.Min(EvaluationSamples, 256), Seed = Seed, Baselines = TrackedBaselines(family),
         });
         var trainer = new IclTrainer(model.Network, source, options)
         {
             FolderLock = runLock,
             Evaluator = (network, step) => IsReportStep(step)
-                ? evaluator.Evaluate(model.Name, (RegressionModel)network).Summaries.ToDictionary(s => s.TaskSource, s => s.ModelError)
+                ? ProgressMetrics(evaluator.Evaluate(model.Name, (RegressionModel)network).Summaries)
                 : new Dictionary<string, double>(),
         };
         WriteVerbose($"Training {model.Name} ({model.Config}, {model.Config.ParameterCount:N0} parameters) on {model.Network.Device}: {source.Description}; " +
@@ -407,14 +440,50 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
             Run(trainer, model.Name, (e, meanLoss) => new RegressionTrainingProgress
             {
                 Model = model.Name, Step = e.Step, Steps = Steps, Loss = meanLoss, LearningRate = e.LearningRate,
-                PretrainError = e.Metrics[RegressionTaskSource.Pretrain], FreshError = e.Metrics[RegressionTaskSource.Fresh], Elapsed = e.Elapsed,
+                PretrainError = e.Metrics[RegressionTaskSource.Pretrain], FreshError = e.Metrics[RegressionTaskSource.Fresh],
+                PretrainDeltaRidge = Metric(e.Metrics, RegressionTaskSource.Pretrain, DeltaRidgeKey),
+                PretrainDeltaDmmse = Metric(e.Metrics, RegressionTaskSource.Pretrain, DeltaDmmseKey),
+                FreshDeltaRidge = Metric(e.Metrics, RegressionTaskSource.Fresh, DeltaRidgeKey),
+                FreshDeltaDmmse = Metric(e.Metrics, RegressionTaskSource.Fresh, DeltaDmmseKey),
+                Elapsed = e.Elapsed,
             });
         }
         finally
         {
-            foreach (var stage in stageFamilies) stage.Dispose();
+            foreach (var stage in stageFamilies) (stage as IDisposable)?.Dispose();
         }
     }
+
+    private const string DeltaRidgeKey = "delta-ridge", DeltaDmmseKey = "delta-dmmse";
+
+    /// <summary>
+    /// The estimators whose Delta a progress row tracks: Ridge (needs a noise variance above 0) and dMMSE (needs a pool),
+    /// both Bayes-optimal for linear tasks only.
+    /// </summary>
+    private static List<IRegressionBaseline> TrackedBaselines(IRegressionTaskFamily family)
+    {
+        var tracked = new List<IRegressionBaseline>();
+        if (family is not LinearTaskFamily linear) return tracked;
+        if (linear.NoiseVariance > 0) tracked.Add(new RidgeBaseline(linear.NoiseVariance));
+        if (linear.Pool is not null) tracked.Add(DmmseBaseline.For(linear));
+        return tracked;
+    }
+
+    /// <summary>The model's error per source under the source's name, and its Deltas under "source/delta-...".</summary>
+    private static Dictionary<string, double> ProgressMetrics(IEnumerable<RegressionSummary> summaries)
+    {
+        var metrics = new Dictionary<string, double>();
+        foreach (var s in summaries)
+        {
+            metrics[s.TaskSource] = s.ModelError;
+            if (s.DeltaRidge is { } ridge) metrics[$"{s.TaskSource}/{DeltaRidgeKey}"] = ridge;
+            if (s.DeltaDmmse is { } dmmse) metrics[$"{s.TaskSource}/{DeltaDmmseKey}"] = dmmse;
+        }
+        return metrics;
+    }
+
+    private static double? Metric(IReadOnlyDictionary<string, double> metrics, string source, string key) =>
+        metrics.TryGetValue($"{source}/{key}", out var value) ? value : null;
 
     /// <summary>
     /// Trains with a progress bar, writing <paramref name="row"/> (given the report and the mean loss since the previous

@@ -1,3 +1,4 @@
+using TorchSharp;
 using IclPs.Engine.Native;
 using IclPs.Engine.Regression;
 using IclPs.Engine.Regression.Baselines;
@@ -94,6 +95,37 @@ public class BaselineTests
         for (var b = 0; b < B; b++)
             for (var k = 0; k < K; k++)
                 Assert.Equal(Dot(task, xs[b][k]), predicted[b * K + k], 1e-12);
+    }
+
+    [Fact]
+    public void DmmseInOneRowChunksMatchesOneChunk()
+    {
+        var pool = new[] { new[] { 1.0, -2.0, 0.5, 0.0 }, new[] { -0.5, 1.0, 1.5, 2.0 }, new[] { 0.2, 0.1, -1.0, 0.4 } };
+        var (xs, ys) = RandomPairs(6, 7, K, D);
+        using var x = ToTensor(xs);
+        using var y = ToTensor(ys);
+        using var poolTensor = ToTensor(pool);
+        var whole = ToDoubles(new DmmseBaseline(poolTensor, 0.25).Weights(x, y));
+        var chunked = ToDoubles(new DmmseBaseline(poolTensor, 0.25, chunkElements: 1).Weights(x, y));   // one row per chunk
+        Assert.Equal(whole.Length, chunked.Length);
+        for (var i = 0; i < whole.Length; i++) Assert.Equal(whole[i], chunked[i], 1e-14);
+    }
+
+    [Fact]
+    public void RowChunksFreeEachChunksTemporariesBeforeTheNextChunk()
+    {
+        using var scope = NewDisposeScope();
+        var liveAtChunkStart = new List<long>();
+        using var result = RowChunks.Concat(10, 3, (start, length) =>
+        {
+            liveAtChunkStart.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            var t = arange(start, start + length, 1, ScalarType.Float64);
+            for (var i = 0; i < 5; i++) t = t * 2 + 1;   // ten temporaries per chunk
+            return t;
+        });
+        // Four chunks (3, 3, 3, 1 rows): each starts with only the earlier chunks' results added to what was live before.
+        Assert.Equal(new long[] { 0, 1, 2, 3 }, liveAtChunkStart.Select(n => n - liveAtChunkStart[0]));
+        Assert.Equal(Enumerable.Range(0, 10).Select(r => r * 32.0 + 31), ToDoubles(result));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using IclPs.Engine.Checkpoints;
 using IclPs.Engine.Models;
 using IclPs.Engine.Native;
+using IclPs.Engine.Regression;
 using IclPs.Engine.Regression.Runs;
 using IclPs.Engine.Training;
 using static TorchSharp.torch;
@@ -69,11 +70,37 @@ public sealed class IclRegressionModelTests : IDisposable
     [Fact]
     public void Task_settings_round_trip_through_their_file()
     {
-        foreach (var task in new[] { new RegressionTaskSettings(), new RegressionTaskSettings { Dimension = 2, Points = 3, PoolSize = 7, NoiseVariance = 0.1, TaskSeed = -5 } })
+        foreach (var task in new[]
+        {
+            new RegressionTaskSettings(), new RegressionTaskSettings { Dimension = 2, Points = 3, PoolSize = 7, NoiseVariance = 0.1, TaskSeed = -5 },
+            new RegressionTaskSettings { Family = RegressionTaskSettings.SparseLinear, Dimension = 5, Sparsity = 2, NoiseVariance = 0 },
+            new RegressionTaskSettings { Family = RegressionTaskSettings.DecisionTree, Depth = 3 },
+            new RegressionTaskSettings { Family = RegressionTaskSettings.ReluNet, Hidden = 12 },
+        })
         {
             task.Save(_folder);
             Assert.Equal(task, RegressionTaskSettings.TryLoad(_folder));
         }
         Assert.Empty(Directory.GetFiles(_folder, "*.tmp"));
+    }
+
+    [Fact]
+    public void A_task_file_without_a_family_is_linear_and_each_family_builds_its_class()
+    {
+        File.WriteAllText(Path.Combine(_folder, RegressionTaskSettings.FileName),
+            """{ "format": "iclps-regression-task/1", "dimension": 3, "points": 5, "pool_size": 4, "noise_variance": 0.25, "task_seed": 1 }""");
+        var old = RegressionTaskSettings.TryLoad(_folder)!;
+        Assert.Equal(RegressionTaskSettings.Linear, old.Family);
+        using (var linear = old.CreateTaskFamily() as LinearTaskFamily) Assert.Equal(4, linear!.PoolSize);
+
+        var sparse = new RegressionTaskSettings { Family = RegressionTaskSettings.SparseLinear, Dimension = 6, Sparsity = 4 };
+        Assert.Equal(4, Assert.IsType<SparseLinearTaskFamily>(sparse.CreateTaskFamily()).Sparsity);
+        Assert.Equal(2, Assert.IsType<SparseLinearTaskFamily>(sparse.CreateTaskFamily(dimension: 2)).Sparsity);   // a curriculum stage caps s at its D
+        Assert.Equal(3, Assert.IsType<DecisionTreeTaskFamily>(new RegressionTaskSettings { Family = RegressionTaskSettings.DecisionTree, Depth = 3 }.CreateTaskFamily()).Depth);
+        Assert.Equal(9, Assert.IsType<ReluNetTaskFamily>(new RegressionTaskSettings { Family = RegressionTaskSettings.ReluNet, Hidden = 9 }.CreateTaskFamily()).Hidden);
+        var e = Assert.Throws<IclPsException>(() => sparse.CreateFamily());
+        Assert.Equal(RegressionErrorIds.InvalidOption, e.ErrorId);
+        Assert.Throws<IclPsException>(() => new RegressionTaskSettings { Family = RegressionTaskSettings.ReluNet, PoolSize = 4 }.Validate());
+        Assert.Throws<IclPsException>(() => new RegressionTaskSettings { Family = "polynomial" }.Validate());
     }
 }

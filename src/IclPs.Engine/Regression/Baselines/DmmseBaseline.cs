@@ -9,11 +9,16 @@ namespace IclPs.Engine.Regression.Baselines;
 /// </summary>
 public sealed class DmmseBaseline : LinearEstimatorBaseline
 {
-    // Bounds the [chunk, K, M] temporaries: 2^24 float64 values (128 MiB) each.
-    private const long ChunkElements = 1L << 24;
+    // Bounds each [chunk, K, M] temporary to 2^24 float64 values (128 MiB); a chunk's handful of them are freed before the next.
+    private const long DefaultChunkElements = 1L << 24;
 
     /// <param name="pool">Task pool [M, D].</param>
-    public DmmseBaseline(Tensor pool, double noiseVariance = 0.25)
+    public DmmseBaseline(Tensor pool, double noiseVariance = 0.25) : this(pool, noiseVariance, DefaultChunkElements)
+    {
+    }
+
+    /// <param name="chunkElements">Values of one [chunk, K, M] temporary (at least one row is taken whatever it says).</param>
+    internal DmmseBaseline(Tensor pool, double noiseVariance, long chunkElements)
     {
         if (pool.dim() != 2 || pool.shape[0] < 1 || pool.shape[1] < 1 || !pool.is_floating_point())
             throw new IclPsException(RegressionErrorIds.ShapeMismatch, IclErrorKind.InvalidArgument,
@@ -21,6 +26,7 @@ public sealed class DmmseBaseline : LinearEstimatorBaseline
         RegressionChecks.Positive("NoiseVariance", noiseVariance);
         Pool = pool;
         NoiseVariance = noiseVariance;
+        ChunkElements = chunkElements;
     }
 
     /// <summary>The family's pool and noise variance.</summary>
@@ -35,6 +41,7 @@ public sealed class DmmseBaseline : LinearEstimatorBaseline
     public override string Name => "dmmse";
     public Tensor Pool { get; }
     public double NoiseVariance { get; }
+    internal long ChunkElements { get; }
 
     private protected override Tensor EstimateWeights(Tensor x, Tensor y)
     {
@@ -43,18 +50,14 @@ public sealed class DmmseBaseline : LinearEstimatorBaseline
                 $"x has D = {x.shape[2]} but the pool's tasks have D = {Pool.shape[1]}.", x);
         var pool = Pool.to(ScalarType.Float64, x.device);                                         // [M, D]
         long b = x.shape[0], k = x.shape[1], m = pool.shape[0];
-        var chunk = Math.Max(1, ChunkElements / (k * m));
-        var parts = new List<Tensor>();
-        for (long start = 0; start < b; start += chunk)
+        return RowChunks.Concat(b, Math.Max(1, ChunkElements / (k * m)), (start, len) =>
         {
-            var len = Math.Min(chunk, b - start);
             var xs = x.narrow(0, start, len);
             var ys = y.narrow(0, start, len);
             var residual = ys.unsqueeze(-1) - xs.matmul(pool.t());                                // [c, K, M]
             var logLikelihood = PrefixSums.Exclusive(residual.square()) * (-0.5 / NoiseVariance);
             // softmax subtracts the maximum, so a long prefix with large residuals cannot underflow every weight to 0.
-            parts.Add(nn.functional.softmax(logLikelihood, -1).matmul(pool));                    // [c, K, D]
-        }
-        return cat(parts, 0);
+            return nn.functional.softmax(logLikelihood, -1).matmul(pool);                        // [c, K, D]
+        });
     }
 }
