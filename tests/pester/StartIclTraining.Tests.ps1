@@ -146,7 +146,7 @@ Describe 'Start-IclTraining on regression tasks, and Measure-IclRegression' {
         $completer.Type.Name | Should -Be 'PresetCompleter'
         $line = 'Start-IclTraining -TextFamily KeyedLookup -ModelPreset gpt2-'
         $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
-        $completions | Should -Be @('gpt2-mini', 'gpt2-small', 'gpt2-tiny')
+        $completions | Should -Be @('gpt2-mini', 'gpt2-small', 'gpt2-tiny', 'gpt2-tiny-6l')
     }
 }
 
