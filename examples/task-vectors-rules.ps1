@@ -27,6 +27,10 @@
         task-vectors-rules-tasks.csv  Method, Setting, Task, Accuracy, N (one row per rule)
         task-vectors-rules.csv        Method, Setting, Accuracy (mean over rules), N (queries), Tasks, StdError (over rules)
         task-vectors-rules-pairs.csv  Setting, Method, Versus, Difference, PairedStdError, Tasks, Ratio (|Difference| / SE)
+        task-vectors-rules-layers.csv Method, Task, Layer, Accuracy, N: every layer's accuracy for the two single-layer
+                                      methods, TaskVector (the per-example validation sweep that chooses its layer) and
+                                      FunctionVector (added at that layer instead of layers / 3; zero-shot test queries
+                                      ICL gets right)
         task-vectors-rules.png        mean accuracy per method and setting
     Run it in pwsh with the module imported. From a clone, build the module first (dotnet pwsh ./build.ps1 lays it out
     in artifacts/IclPs/0.1.0), then:
@@ -75,6 +79,7 @@ function Score([object[]]$results) {
 }
 
 $rows = [Collections.Generic.List[object]]::new()
+$layerRows = [Collections.Generic.List[object]]::new()
 $index = 0
 try {
     foreach ($path in $paths) {
@@ -102,10 +107,19 @@ try {
         for ($i = 0; $i -lt $test.Count; $i++) {
             $layerOption = if ($null -ne $hendelLayer) { @{ Layer = $hendelLayer } } else { @{} }
             $vector = New-TaskVector @common -Method TaskVector -Demonstrations $demonstrations[$i] -Shots $Shots -Prompts 2 -ValidationPrompts $data.Valid.Count @layerOption
+            if ($null -eq $hendelLayer) { $sweep = $vector }
             $hendelLayer = $vector.Vectors[0].Layer
             $query = [pscustomobject]@{ Input = $test[$i].Input; Output = $test[$i].Output }
             $perExample.ZeroShot.Add(($query | Invoke-IclPrompt -Model $model -Demonstrations $demonstrations[$i] -Shots 0 -TaskVector $vector -MaxNewTokens 0 @format))
             $perExample.ShuffledLabels.Add(($query | Invoke-IclPrompt -Model $model -Demonstrations $demonstrations[$i] -Shots $Shots -ShuffleLabels -TaskVector $vector -Seed $Seed -MaxNewTokens 0 @format))
+        }
+
+        for ($l = 0; $l -lt $layers; $l++) {
+            $layerRows.Add([pscustomobject]@{ Method = 'TaskVector'; Task = $task; Layer = $l
+                Accuracy = [double]::Parse($sweep.Provenance.Settings["validation_Accuracy.layer$l"], [cultureinfo]::InvariantCulture); N = $data.Valid.Count })
+            $moved = New-TaskVector @common -Method FunctionVector -Shots $Shots -Prompts $MeanPrompts -EffectPrompts $EffectPrompts -TopK $TopK -Layer $l
+            $s = Score @(Invoke-IclPrompt @run -Shots 0 -TaskVector $moved | Where-Object { $iclRight.ContainsKey($_.Query) })
+            $layerRows.Add([pscustomobject]@{ Method = 'FunctionVector'; Task = $task; Layer = $l; Accuracy = $s.Accuracy; N = $s.N })
         }
 
         $averaged = New-TaskVector @common -Method TaskVector -Shots $Shots -Prompts $AveragedPrompts -ValidationPrompts $data.Valid.Count
@@ -141,6 +155,7 @@ finally {
 
 $methodOrder = 'Baseline', 'TaskVector', 'TaskVectorAveraged', 'FunctionVector', 'Ltv', 'Icl'
 $rows | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-rules-tasks.csv'))
+$layerRows | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-rules-layers.csv'))
 
 # Mean over rules (each rule weighs the same) and its standard error, sd / sqrt(rules).
 function MeanAndError([double[]]$values) {
@@ -176,6 +191,10 @@ $pairs = foreach ($setting in 'ZeroShot', 'ShuffledLabels') {
 $pairs | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-rules-pairs.csv'))
 $summary | Export-IclPlot -Path ([IO.Path]::Combine($ResultDir, 'task-vectors-rules.png')) -Kind Heatmap -Row Method -Column Setting -Value Accuracy `
     -Title "First-token accuracy, $($tasks.Count) rules x 13 test queries, $ModelName" | Out-Null
+foreach ($method in 'TaskVector', 'FunctionVector') {
+    '{0} accuracy by layer, mean over rules: {1}' -f $method, ((0..($layers - 1) | ForEach-Object {
+        $l = $_; '{0}: {1:0.000}' -f $l, (@($layerRows | Where-Object { $_.Method -eq $method -and $_.Layer -eq $l }).Accuracy | Measure-Object -Average).Average }) -join ', ')
+}
 foreach ($s in $summary) { '{0,-19} {1,-15} accuracy {2:0.000} +- {3:0.000} (N = {4}, {5} rules)' -f $s.Method, $s.Setting, $s.Accuracy, $s.StdError, $s.N, $s.Tasks }
 foreach ($p in $pairs) { '{0,-15} {1,-19} - {2,-19} {3,7:0.000} +- {4:0.000} ({5:0.0} SE)' -f $p.Setting, $p.Method, $p.Versus, $p.Difference, $p.PairedStdError, $p.Ratio }
 "done in $([Math]::Round($watch.Elapsed.TotalSeconds, 1)) s"
