@@ -102,3 +102,63 @@ Describe 'The committed task vectors on text-rules-6l support docs/results/READM
         }
     }
 }
+
+Describe 'The committed LTV length sweep on linear-d8 supports docs/results/README.md' {
+    BeforeAll {
+        $script:Sweep = @(Import-Csv (Join-Path $Results 'ltv-regression-lengths.csv'))
+        $script:Lengths = 16, 20, 24, 28, 32
+        # Error and standard error of one method (an LTV given by its training length) at prompt length K.
+        function Get-Point([string]$Method, [string]$TrainLength, [int]$K) {
+            $row = @($Sweep | Where-Object { $_.Method -eq $Method -and $_.TrainLength -eq $TrainLength -and [int]$_.PromptLength -eq $K })
+            $row | Should -HaveCount 1 -Because "$Method $TrainLength at K = $K"
+            [pscustomobject]@{ Error = Num $row[0].Error; StdError = Num $row[0].StdError }
+        }
+        # +1 where the LTV's error is below ICL's by more than 2 combined standard errors, -1 above, 0 otherwise.
+        function Compare-ToIcl([int]$TrainLength, [int]$K) {
+            $ltv = Get-Point Ltv "$TrainLength" $K
+            $icl = Get-Point Icl '' $K
+            $bound = 2 * [math]::Sqrt($ltv.StdError * $ltv.StdError + $icl.StdError * $icl.StdError)
+            if ($icl.Error - $ltv.Error -gt $bound) { 1 } elseif ($ltv.Error - $icl.Error -gt $bound) { -1 } else { 0 }
+        }
+        function Get-LongMean([string]$Method, [string]$TrainLength) {
+            (9..39 | ForEach-Object { (Get-Point $Method $TrainLength (2 * $_)).Error } | Measure-Object -Average).Average
+        }
+    }
+
+    It 'evaluates ICL, Ridge and every LTV at every even K from 2 to at least 2.4 x each training length' {
+        $Sweep | Should -HaveCount (39 * 7)
+        foreach ($k in $Lengths) {
+            $ks = @($Sweep | Where-Object { $_.Method -eq 'Ltv' -and $_.TrainLength -eq "$k" } | ForEach-Object { [int]$_.PromptLength })
+            ($ks | Measure-Object -Minimum).Minimum | Should -Be 2
+            ($ks | Measure-Object -Maximum).Maximum | Should -BeGreaterOrEqual (2.4 * $k)
+        }
+    }
+
+    It 'the LTV trained at the model''s own length (16) is within 2 SE of ICL at every K' {
+        foreach ($i in 1..39) { Compare-ToIcl 16 (2 * $i) | Should -Be 0 -Because "K = $(2 * $i)" }
+    }
+
+    It 'LTVs trained at 24, 28 and 32 beat ICL at every K from 18 to 78, the one at 20 at 26 or more of those 31' {
+        foreach ($k in 24, 28, 32) {
+            foreach ($i in 9..39) { Compare-ToIcl $k (2 * $i) | Should -Be 1 -Because "Ltv@$k at K = $(2 * $i)" }
+        }
+        @(9..39 | Where-Object { (Compare-ToIcl 20 (2 * $_)) -eq 1 }).Count | Should -BeGreaterOrEqual 26
+    }
+
+    It 'each LTV trained beyond 16 is worse than ICL at K = 16 and 10-14' {
+        foreach ($k in 20, 24, 28, 32) {
+            foreach ($points in 10, 12, 14, 16) { Compare-ToIcl $k $points | Should -Be -1 -Because "Ltv@$k at K = $points" }
+        }
+    }
+
+    It 'the mean error over K = 18-78 falls with every step of the LTV''s training length, 20 to 26 percent below ICL' {
+        $icl = Get-LongMean Icl ''
+        $means = @(20, 24, 28, 32 | ForEach-Object { Get-LongMean Ltv "$_" })
+        foreach ($i in 1..3) { $means[$i] | Should -BeLessThan $means[$i - 1] }
+        foreach ($m in $means) {
+            (1 - $m / $icl) | Should -BeGreaterThan 0.19
+            (1 - $m / $icl) | Should -BeLessThan 0.27
+        }
+        Get-LongMean Ltv '32' | Should -BeGreaterThan (5 * (Get-LongMean Ridge ''))
+    }
+}
