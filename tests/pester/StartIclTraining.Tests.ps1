@@ -231,7 +231,7 @@ Describe 'Start-IclTraining -TextFamily' {
             $second[$i].TrainAccuracy | Should -Be $rows[$i].TrainAccuracy
         }
         $model.Config.Layers | Should -Be 6
-        @($first.Verbose | Where-Object { $_.Contains('4 training and 1 held-out maps') }) | Should -HaveCount 1
+        @($first.Verbose | Where-Object { $_.Contains('Rules with 4 training and 1 held-out maps') }) | Should -HaveCount 1
         @($first.Verbose | Where-Object { $_.Contains('rules copy, successor, predecessor, perm-1; zero-shot chance among them 0.250') }) | Should -HaveCount 1
     }
 
