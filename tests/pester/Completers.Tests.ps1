@@ -9,7 +9,7 @@ BeforeAll {
         @((TabExpansion2 -inputScript $Line -cursorColumn $Column).CompletionMatches)
     }
 
-    $script:ShippedNames = @('linear-d8', 'linear-d8-pool', 'text-icl-tiny')
+    $script:ShippedNames = @('linear-d8', 'linear-d8-pool', 'text-icl-tiny', 'text-rules-6l')
 }
 
 Describe 'Get-IclModel -Name' {
@@ -29,7 +29,7 @@ Describe 'Get-IclModel -Name' {
 
     It 'narrows to the names that start with the typed word, ignoring case' {
         (Get-Completion 'Get-IclModel -Name linear-d8-').CompletionText | Should -Be @('linear-d8-pool')
-        (Get-Completion 'Get-IclModel -Name TEXT').CompletionText | Should -Be @('text-icl-tiny')
+        (Get-Completion 'Get-IclModel -Name TEXT').CompletionText | Should -Be @('text-icl-tiny', 'text-rules-6l')
         (Get-Completion 'Get-IclModel -Name linear').CompletionText | Should -Be @('linear-d8', 'linear-d8-pool')
     }
 
@@ -38,16 +38,16 @@ Describe 'Get-IclModel -Name' {
     }
 
     It 'completes a quoted word' {
-        (Get-Completion "Get-IclModel -Name 'text").CompletionText | Should -Be @('text-icl-tiny')
+        (Get-Completion "Get-IclModel -Name 'text-i").CompletionText | Should -Be @('text-icl-tiny')
     }
 
     It 'completes the next name of a list' {
-        (Get-Completion 'Get-IclModel -Name linear-d8, te').CompletionText | Should -Be @('text-icl-tiny')
+        (Get-Completion 'Get-IclModel -Name linear-d8, te').CompletionText | Should -Be @('text-icl-tiny', 'text-rules-6l')
     }
 
     It 'completes the name before a -Load that follows it' {
         $line = 'Get-IclModel -Name te -Load'
-        (Get-Completion $line -Column 'Get-IclModel -Name te'.Length).CompletionText | Should -Be @('text-icl-tiny')
+        (Get-Completion $line -Column 'Get-IclModel -Name te'.Length).CompletionText | Should -Be @('text-icl-tiny', 'text-rules-6l')
     }
 
     It 'gives each model''s kind and description as the tool tip' {

@@ -89,6 +89,49 @@ Describe 'Shipped scripts' {
         }
     }
 
+    It 'examples/ltv-regression-lengths.ps1 runs small and writes its table and one plot per training length' {
+        $folder = New-TestFolder
+        $script = Join-Path $RepositoryRoot 'examples/ltv-regression-lengths.ps1'
+        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command ("& '$script' -ResultDir '$folder' -TrainLengths 4, 6 -MaxPoints 16 -Samples 16 " +
+            '-TrainPrompts 32 -ValidationPrompts 16 -MaxEpochs 2 -Patience 1')
+        $run.Stderr | Should -BeNullOrEmpty
+        $run.ExitCode | Should -Be 0
+        $csv = Join-Path $folder 'ltv-regression-lengths.csv'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Method,TrainLength,PromptLength,Error,StdError,N'
+        $rows = @(Import-Csv $csv)
+        # K = 2..16 step 2: Icl, Ridge and one LTV per training length.
+        $rows | Should -HaveCount (8 * 4)
+        @($rows | Where-Object Method -EQ 'Ltv' | ForEach-Object TrainLength | Sort-Object -Unique) | Should -Be @('4', '6')
+        @($rows | Where-Object Method -NE 'Ltv' | ForEach-Object TrainLength | Sort-Object -Unique) | Should -Be @('')
+        foreach ($k in 4, 6) { (Get-Item (Join-Path $folder "ltv-regression-lengths-$k.png")).Length | Should -BeGreaterThan 1000 }
+        # Evaluating short of 2.4 x a training length is refused before anything is trained.
+        $short = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' -ResultDir '$folder' -TrainLengths 10 -MaxPoints 20"
+        $short.ExitCode | Should -Not -Be 0
+        $short.Stderr | Should -Match 'below 2.4 x the training length 10'
+    }
+
+    It 'examples/task-vectors-rules.ps1 runs on two rules and writes its tables and plot' {
+        $folder = New-TestFolder
+        $script = Join-Path $RepositoryRoot 'examples/task-vectors-rules.ps1'
+        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command ("& '$script' -ResultDir '$folder' -Rules 2 -MeanPrompts 16 -EffectPrompts 8 " +
+            '-AveragedPrompts 4 -LtvTrainPrompts 16 -LtvValidationPrompts 13')
+        $run.Stderr | Should -BeNullOrEmpty
+        $run.ExitCode | Should -Be 0
+        $run.Stdout | Should -Contain 'model text-rules-6l, 6 layers: the function vector goes to block 2 (layers / 3 = 2, rounded), 0-based'
+        Get-Content (Join-Path $folder 'task-vectors-rules.csv') -TotalCount 1 | Should -BeExactly 'Method,Setting,Accuracy,N,Tasks,StdError'
+        $summary = @(Import-Csv (Join-Path $folder 'task-vectors-rules.csv'))
+        $summary | Should -HaveCount (2 * 6)
+        @(Import-Csv (Join-Path $folder 'task-vectors-rules-tasks.csv')) | Should -HaveCount (2 * 2 * 6)
+        # 15 pairs of 6 methods in 2 settings; 6 layers of 2 methods for 2 rules.
+        @(Import-Csv (Join-Path $folder 'task-vectors-rules-pairs.csv')) | Should -HaveCount (2 * 15)
+        @(Import-Csv (Join-Path $folder 'task-vectors-rules-layers.csv')) | Should -HaveCount (2 * 6 * 2)
+        # The shipped model knows copy and successor: 8 clean shots beat the empty prompt.
+        $icl = ConvertTo-Double ($summary | Where-Object { $_.Method -eq 'Icl' -and $_.Setting -eq 'ZeroShot' }).Accuracy
+        $baseline = ConvertTo-Double ($summary | Where-Object { $_.Method -eq 'Baseline' -and $_.Setting -eq 'ZeroShot' }).Accuracy
+        $icl | Should -BeGreaterThan ($baseline + 0.5)
+        (Get-Item (Join-Path $folder 'task-vectors-rules.png')).Length | Should -BeGreaterThan 1000
+    }
+
     It 'examples/task-vectors-text.ps1 runs on one held-out map and writes its table and plots' {
         $folder = New-TestFolder
         $script = Join-Path $RepositoryRoot 'examples/task-vectors-text.ps1'

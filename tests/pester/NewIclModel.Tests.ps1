@@ -146,7 +146,7 @@ Describe 'New-IclModel' {
 
     It 'completes -Preset from the engine presets' {
         $completions = (TabExpansion2 -inputScript 'New-IclModel -Preset gpt2-' -cursorColumn 26).CompletionMatches.CompletionText
-        $completions | Sort-Object | Should -Be @('gpt2-mini', 'gpt2-small', 'gpt2-tiny')
+        $completions | Sort-Object | Should -Be @('gpt2-mini', 'gpt2-small', 'gpt2-tiny', 'gpt2-tiny-6l')
     }
 
     It 'prints through the IclModel table view' {

@@ -129,7 +129,7 @@ Describe 'Start-IclTraining on regression tasks, and Measure-IclRegression' {
         $completer.Type.Name | Should -Be 'PresetCompleter'
         $line = 'Start-IclTraining -TextFamily KeyedLookup -ModelPreset gpt2-'
         $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
-        $completions | Should -Be @('gpt2-mini', 'gpt2-small', 'gpt2-tiny')
+        $completions | Should -Be @('gpt2-mini', 'gpt2-small', 'gpt2-tiny', 'gpt2-tiny-6l')
     }
 }
 
@@ -199,6 +199,30 @@ Describe 'Start-IclTraining -TextFamily' {
         $run.Terminating | Should -BeNullOrEmpty
         $run.Errors | Should -HaveCount 1
         $run.Errors[0].FullyQualifiedErrorId | Should -BeExactly "$ErrorId$StartFqid"
+    }
+
+    It 'trains the Rules family on a 6-layer preset, scoring the held-out shift, and repeats with the seed' {
+        $rules = @{ TextFamily = 'Rules'; ModelPreset = 'gpt2-tiny-6l'; Alphabet = 'abcdefghijkl'; Shifts = 0, 1, -1; Permutations = 1; HeldOutShifts = 2
+                    Steps = 4; BatchSize = 4; EvaluateEvery = 2; Seed = 3; Device = 'cpu' }
+        $first = Split-Verbose @(Start-IclTraining @rules -PassThru -Verbose 4>&1)
+        $second = @(Start-IclTraining @rules)
+        $model = $first.Output[-1]
+        $rows = @($first.Output | Select-Object -SkipLast 1)
+        $rows.Step | Should -Be @(2, 4)
+        foreach ($i in 0, 1) {
+            $second[$i].Loss | Should -Be $rows[$i].Loss
+            $second[$i].TrainAccuracy | Should -Be $rows[$i].TrainAccuracy
+        }
+        $model.Config.Layers | Should -Be 6
+        @($first.Verbose | Where-Object { $_.Contains('Rules with 4 training and 1 held-out maps') }) | Should -HaveCount 1
+        @($first.Verbose | Where-Object { $_.Contains('rules copy, successor, predecessor, perm-1; zero-shot chance among them 0.250') }) | Should -HaveCount 1
+    }
+
+    It 'refuses a Rules shift that repeats another modulo the alphabet as DuplicateRule' {
+        $run = Invoke-InFreshRunspace 'Start-IclTraining -TextFamily Rules -Alphabet abcdef -Shifts 1, 7 -Steps 1'
+        $run.Errors | Should -HaveCount 1
+        $run.Errors[0].FullyQualifiedErrorId | Should -BeExactly "DuplicateRule$StartFqid"
+        $run.Errors[0].TargetObject | Should -Be 7
     }
 
     It 'does not bind regression parameters in the text set' {

@@ -61,6 +61,35 @@ Describe 'New-TaskVector' {
         @($run.Verbose | Where-Object { $_.Contains('validation loss') }) | Should -Not -BeNullOrEmpty
     }
 
+    It 'builds Hendel''s per-example vector from -Demonstrations, its layer chosen on validation queries' {
+        $shown = @($ds.Train.Items | Select-Object -First 3 | ForEach-Object { [pscustomobject]@{ Input = $_.Input; Output = $_.Output } })
+        $tv = New-TaskVector -Model $m -Dataset $ds -Method TaskVector -Demonstrations $shown -Prompts 2 -Shots 3 -ValidationPrompts 3 -Seed 1
+        $same = New-TaskVector -Model $m -Dataset $ds -Method TaskVector -Demonstrations $shown -Prompts 2 -Shots 3 -ValidationPrompts 3 -Seed 1
+        $other = New-TaskVector -Model $m -Dataset $ds -Method TaskVector -Demonstrations ($shown | Select-Object -Last 2) -Prompts 2 -Shots 3 -Layer $tv.Vectors[0].Layer -Seed 1
+
+        $tv.Provenance.Shots | Should -Be 3
+        $tv.Provenance.Prompts | Should -Be 2
+        $tv.Provenance.ValidationPrompts | Should -Be 3
+        $tv.Provenance.Settings['layer_selection'] | Should -Be 'validation'
+        $tv.Provenance.Settings['demonstrations'] | Should -BeExactly (($shown | ForEach-Object { "$($_.Input)->$($_.Output)" }) -join ';')
+        $same.Vectors[0].Values | Should -Be $tv.Vectors[0].Values
+        $other.Vectors[0].Values | Should -Not -Be $tv.Vectors[0].Values
+    }
+
+    It 'refuses -Demonstrations with -Method <Method>' -ForEach @(
+        @{ Method = 'FunctionVector' }
+        @{ Method = 'Ltv' }
+    ) {
+        $run = Invoke-InFreshRunspace -Parameters @{ m = $m; ds = $ds; method = $Method } -Script '
+            param($m, $ds, $method)
+            New-TaskVector -Model $m -Dataset $ds -Method $method -Demonstrations @([pscustomobject]@{ Input = "hot"; Output = "cold" }) -Prompts 2
+        '
+        $run.Output | Should -BeNullOrEmpty
+        $run.Errors | Should -HaveCount 1
+        $run.Errors[0].FullyQualifiedErrorId | Should -BeExactly 'InvalidTaskVectorOption,IclPs.Cmdlets.NewTaskVectorCommand'
+        $run.Errors[0].TargetObject | Should -Be $Method
+    }
+
     It 'reports -Layer outside the model as the <Method> option error' -ForEach @(
         @{ Method = 'TaskVector' }
         @{ Method = 'FunctionVector' }

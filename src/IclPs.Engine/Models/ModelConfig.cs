@@ -256,6 +256,8 @@ public sealed record ModelConfig
     public static IReadOnlyDictionary<string, ModelConfig> Presets { get; } = new Dictionary<string, ModelConfig>(StringComparer.OrdinalIgnoreCase)
     {
         ["gpt2-tiny"] = new() { Family = ModelFamily.Gpt2, VocabSize = 512, ContextLength = 256, DModel = 64, Layers = 2, Heads = 4, KvHeads = 4, MlpHidden = 256 },
+        // Six blocks at gpt2-tiny's width: deep enough that layers / 3 (Todd et al.'s injection depth) is a middle block.
+        ["gpt2-tiny-6l"] = new() { Family = ModelFamily.Gpt2, VocabSize = 512, ContextLength = 256, DModel = 64, Layers = 6, Heads = 4, KvHeads = 4, MlpHidden = 256 },
         ["gpt2-mini"] = new() { Family = ModelFamily.Gpt2, VocabSize = 512, ContextLength = 512, DModel = 128, Layers = 4, Heads = 4, KvHeads = 4, MlpHidden = 512 },
         ["gpt2-small"] = new() { Family = ModelFamily.Gpt2, VocabSize = 50257, ContextLength = 1024, DModel = 768, Layers = 12, Heads = 12, KvHeads = 12, MlpHidden = 3072 },
         ["llama-tiny"] = new() { Family = ModelFamily.Llama, VocabSize = 512, ContextLength = 256, DModel = 64, Layers = 2, Heads = 4, KvHeads = 2, MlpHidden = 176, NormEps = 1e-6, TieEmbeddings = false },

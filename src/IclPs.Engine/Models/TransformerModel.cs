@@ -280,7 +280,10 @@ public abstract class TransformerModel : nn.Module
         var causal = ones(t, t, dtype: ScalarType.Bool, device: mask.device).tril();
         var keyReal = mask.to(ScalarType.Bool).view(mask.shape[0], 1, 1, t);
         var allowed = causal.view(1, 1, t, t).logical_and(keyReal).logical_or(eye(t, dtype: ScalarType.Bool, device: mask.device).view(1, 1, t, t));
-        return zeros(allowed.shape, dtype: dtype, device: mask.device).masked_fill(allowed.logical_not(), MaskedScore(dtype));
+        // A named, disposed Scalar: an implicit temporary can be finalized while libtorch still reads it, which showed as
+        // intermittent "toFloat" range failures after thousands of calls.
+        using Scalar fill = MaskedScore(dtype);
+        return zeros(allowed.shape, dtype: dtype, device: mask.device).masked_fill(allowed.logical_not(), fill);
     }
 
     /// <summary>The additive bias of a masked-out attention score in <paramref name="dtype"/>.</summary>

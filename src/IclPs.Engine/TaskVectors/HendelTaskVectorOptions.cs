@@ -12,6 +12,13 @@ public sealed record HendelTaskVectorOptions
     /// <summary>Inject at this layer instead of choosing one on the validation split.</summary>
     public int? Layer { get; init; }
     public int BatchSize { get; init; } = 8;
+    /// <summary>
+    /// Hendel et al.'s per-example vector: every dummy-query prompt shows exactly these demonstrations (one test example's),
+    /// each with a different dummy query from the train split outside them, and the layer (unless <see cref="Layer"/> is set)
+    /// is the best on validation queries that each get the vector of their own demonstrations. Null: the per-task average,
+    /// <see cref="Prompts"/> prompts with demonstrations drawn per prompt. Text problems only.
+    /// </summary>
+    public IReadOnlyList<Data.IclExample>? Demonstrations { get; init; }
     public int Seed { get; init; }
 
     public void Validate(int layers)
@@ -24,6 +31,7 @@ public sealed record HendelTaskVectorOptions
         Require(Prompts >= 1, $"Prompts must be at least 1, got {Prompts}.", Prompts);
         Require(ValidationPrompts >= 1, $"ValidationPrompts must be at least 1, got {ValidationPrompts}.", ValidationPrompts);
         Require(BatchSize >= 1, $"BatchSize must be at least 1, got {BatchSize}.", BatchSize);
+        Require(Demonstrations is not { Count: 0 }, "Demonstrations must hold at least one example when given.", "no demonstrations");
         Require(Layer is null || (Layer >= 0 && Layer < layers), $"Layer {Layer} is outside the model's {layers} layers.", Layer ?? 0);
     }
 }

@@ -82,6 +82,43 @@ public sealed class TextTaskVectorProblem : TaskVectorProblem
         return order.Take(n).Select((item, i) => builder.Build(items[item], i)).ToArray();
     }
 
+    /// <summary>
+    /// Hendel et al.'s per-example prompts: <paramref name="demonstrations"/> as given, in order, followed by each of
+    /// <paramref name="count"/> distinct dummy queries, seeded draws from the train split items whose input is not a
+    /// demonstration's.
+    /// </summary>
+    public IReadOnlyList<IclPrompt> BuildDummyQueryPrompts(IReadOnlyList<IclExample> demonstrations, int count, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(demonstrations);
+        if (count < 1)
+            throw new IclPsException(TaskVectorErrorIds.InvalidOption, IclErrorKind.InvalidArgument, $"Prompt count must be at least 1, got {count}.", count);
+        var shown = demonstrations.Select(d => d.Input).ToHashSet(StringComparer.Ordinal);
+        var candidates = _data.Train.Items.Where(item => !shown.Contains(item.Input)).ToArray();
+        if (candidates.Length < count)
+            throw new IclPsException(TaskVectorErrorIds.NotEnoughPrompts, IclErrorKind.InvalidArgument,
+                $"{count} dummy queries need as many train items outside the {demonstrations.Count} demonstrations; {_data.Train.Name} has {candidates.Length}.", count);
+        new SeededRandom(seed, DummyQueryStream).ShuffleFront(candidates, count);
+        return candidates.Take(count).Select((query, i) => new IclPrompt(i, query, demonstrations, Format)).ToArray();
+    }
+
+    /// <summary><see cref="BuildDummyQueryPrompts"/>, encoded in batches of <paramref name="batchSize"/>; the caller disposes each batch.</summary>
+    public IEnumerable<TaskPromptBatch> DummyQueryPrompts(IReadOnlyList<IclExample> demonstrations, int count, int batchSize, int seed)
+    {
+        var prompts = BuildDummyQueryPrompts(demonstrations, count, seed);
+        if (batchSize < 1)
+            throw new IclPsException(TaskVectorErrorIds.InvalidOption, IclErrorKind.InvalidArgument, $"Batch size must be at least 1, got {batchSize}.", batchSize);
+        return prompts.Chunk(batchSize).Select(Encode);
+    }
+
+    /// <summary>One batch of the given prompts (the caller disposes it).</summary>
+    public TaskPromptBatch EncodePrompts(IReadOnlyList<IclPrompt> prompts)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        if (prompts.Count == 0)
+            throw new IclPsException(TaskVectorErrorIds.NotEnoughPrompts, IclErrorKind.InvalidArgument, "No prompts to encode.", prompts);
+        return Encode(prompts.ToArray());
+    }
+
     public override Tensor Predict(TaskPromptBatch batch, HookSet? hooks)
     {
         ArgumentNullException.ThrowIfNull(batch);

@@ -16,7 +16,9 @@ namespace IclPs.Cmdlets;
 /// manifest, so experiments run with no download and no GPU: linear-d8 (D = 8 linear regression trained on a fresh task per
 /// sequence, Ridge-like in context), linear-d8-pool (the same trained on a pool of 4 tasks, dMMSE-like: good on its pool,
 /// poor on fresh tasks) and text-icl-tiny (a tiny GPT-2 text model with a byte tokenizer, trained on keyed lookups such as
-/// "a3=x,b7=y,a5=" -> "x"; prompt it with -Template '{input}=' -TargetDelimiter '' -FewShotDelimiter ',').
+/// "a3=x,b7=y,a5=" -> "x"; prompt it with -Template '{input}=' -TargetDelimiter '' -FewShotDelimiter ',') and text-rules-6l (a
+/// six-layer one, same byte tokenizer and prompt format, trained on one-rule tasks over 52 letters, such as successor
+/// "c=d,x=y,m=" -> "n"; the demonstrations say which rule is meant).
 /// </para>
 /// <para>
 /// Without -Load, Get-IclModel writes one ShippedModelInfo per model: Name, Kind (Text or Regression), Description,
@@ -72,7 +74,7 @@ public sealed class GetIclModelCommand : IclPsCmdlet
     private readonly HashSet<string> _written = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
-    /// Names of the models to list or load (linear-d8, linear-d8-pool, text-icl-tiny); wildcards are allowed. Binds from piped
+    /// Names of the models to list or load (linear-d8, linear-d8-pool, text-icl-tiny, text-rules-6l); wildcards are allowed. Binds from piped
     /// strings and from the Name property of piped objects. Default: every model.
     /// </summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]

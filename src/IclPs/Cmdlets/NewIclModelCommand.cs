@@ -51,7 +51,8 @@ public sealed class NewIclModelCommand : IclPsCmdlet
     private const string ConfigSet = "ConfigPath";
 
     /// <summary>
-    /// The named architecture: gpt2-tiny (2 layers, d_model 64, 4 heads, context 256), gpt2-mini (4 layers, d_model 128),
+    /// The named architecture: gpt2-tiny (2 layers, d_model 64, 4 heads, context 256), gpt2-tiny-6l (the same with 6 layers),
+    /// gpt2-mini (4 layers, d_model 128),
     /// gpt2-small (GPT-2 small: 12 layers, d_model 768, vocabulary 50257) or llama-tiny (2 layers, d_model 64, 4 query and 2
     /// key/value heads). Tab completion lists them. Default: gpt2-tiny.
     /// </summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Management.Automation;
+using IclPs.Engine;
 using IclPs.Engine.TaskVectors;
 
 namespace IclPs.Cmdlets;
@@ -65,6 +66,20 @@ namespace IclPs.Cmdlets;
 /// <para>Builds Hendel's task vector and shows the layer chosen on the validation prompts and its norm.</para>
 /// </example>
 /// <example>
+/// <code>
+/// $model = New-IclModel -Preset gpt2-tiny
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// $query = $data.Test.Items[0]
+/// $shown = $data.Train.Items | Select-Object -First 5
+/// $vector = New-TaskVector $model $data -Method TaskVector -Demonstrations $shown -Prompts 2 -Shots 5 -ValidationPrompts 8
+/// [pscustomobject]@{ Input = $query.Input; Output = $query.Output } | Invoke-IclPrompt -Model $model -Dataset $data -Shots 0 -TaskVector $vector
+/// </code>
+/// <para>
+/// Hendel's per-example protocol: the vector of one query's own five demonstrations (two dummy-query prompts), injected
+/// into that query's zero-shot prompt.
+/// </para>
+/// </example>
+/// <example>
 /// <code>Get-IclModel linear-d8 -Load | New-TaskVector -Method Ltv -NoiseVariance 1 -TrainPrompts 32 -ValidationPrompts 16 -MaxEpochs 2 -Loss Huber</code>
 /// <para>
 /// Trains a learnable task vector for the shipped regression model on noisier targets than it was trained on, with a
@@ -113,6 +128,17 @@ public sealed class NewTaskVectorCommand : TaskVectorCmdlet
     /// </summary>
     [Parameter, ValidateRange(0, int.MaxValue)]
     public int? Layer { get; set; }
+
+    /// <summary>
+    /// TaskVector on a text model: Hendel et al.'s per-example vector, built from exactly these demonstrations (objects with
+    /// Input and Output, e.g. one test query's), each dummy-query prompt showing all of them in this order with a different
+    /// dummy query from the Train part outside them (-Prompts of them; the paper uses 2). Without -Layer, the layer is the
+    /// best on -ValidationPrompts validation queries that each receive the vector of -Shots demonstrations of their own.
+    /// Without -Demonstrations, TaskVector averages -Prompts prompts whose demonstrations are drawn per prompt (one vector
+    /// per task).
+    /// </summary>
+    [Parameter(ParameterSetName = TextSet), ValidateNotNullOrEmpty]
+    public object[]? Demonstrations { get; set; }
 
     /// <summary>
     /// FunctionVector: how many heads, those with the largest causal indirect effect, are summed into the vector; at least 1,
@@ -188,6 +214,9 @@ public sealed class NewTaskVectorCommand : TaskVectorCmdlet
     protected override void Process()
     {
         // -Layer is checked by the methods' option validation, before any prompt runs.
+        if (Demonstrations is not null && Method != TaskVectorMethod.TaskVector)
+            throw new IclPsException(TaskVectorErrorIds.InvalidOption, IclErrorKind.InvalidArgument,
+                $"-Demonstrations builds Hendel's per-example task vector; it needs -Method TaskVector, not {Method}.", Method);
         var problem = CreateProblem(Loss);
         var reporter = StartProgress($"New-TaskVector -Method {Method}: {problem.ModelName}");
         var progress = Progress(reporter);
@@ -241,6 +270,7 @@ public sealed class NewTaskVectorCommand : TaskVectorCmdlet
             Layer = Layer,
             BatchSize = BatchSize,
             Seed = Seed,
+            Demonstrations = Demonstrations is null ? null : QueryInput.Demonstrations(Demonstrations),
         };
     }
 

@@ -45,6 +45,13 @@ namespace IclPs.Cmdlets;
 /// writes the trained IclModel, ready for Invoke-IclPrompt and Save-IclModel.
 /// </para>
 /// <para>
+/// Text (-TextFamily Rules): the same, on one-rule tasks over single symbols whose answer is a function of the input
+/// (-Shifts through -Alphabet: copy, successor, predecessor, forward-k, back-k; and -Permutations fixed random
+/// permutations): "c=d,x=y,m=" -> "n". Every pair of every rule is trained on, so the demonstrations only say which rule is
+/// meant; -HeldOutShifts are shift rules never trained on, scored as HeldOutAccuracy. -TrainTasks, -HeldOutTasks, -Keys,
+/// -Instances and -Outputs belong to KeyedLookup and are ignored.
+/// </para>
+/// <para>
 /// -Seed fixes every random choice, so the same command gives the same numbers. With -Path, checkpoints go to
 /// step-NNNNNNNN folders (-CheckpointEvery, -KeepCheckpoints), and a regression run records its task settings in
 /// regression-task.json there, which Measure-IclRegression and Invoke-IclPrompt -Path read; a run folder used for other
@@ -103,6 +110,15 @@ namespace IclPs.Cmdlets;
 /// <para>
 /// Trains a tiny language model on keyed lookups for 10 updates (text-icl-tiny took 20000) and keeps it in $lm for
 /// Invoke-IclPrompt.
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// Start-IclTraining -TextFamily Rules -Alphabet abcdefghijkl -Shifts 0, 1, -1 -Permutations 1 -HeldOutShifts 2 -Steps 4 -BatchSize 4 -EvaluateEvery 2
+/// </code>
+/// <para>
+/// Trains for 4 updates on copy, successor, predecessor and one fixed permutation of 12 letters; forward-2 is held out
+/// (text-rules-6l took 6000 updates on the default rules).
 /// </para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Start, "IclTraining", DefaultParameterSetName = PresetSet, SupportsShouldProcess = true, HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#start-icltraining")]
@@ -166,14 +182,15 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
     [Parameter] public long TaskSeed { get; set; }
 
     /// <summary>
-    /// Trains a language model on this symbolic text task family instead of a regression model. The family: KeyedLookup.
+    /// Trains a language model on this symbolic text task family instead of a regression model: KeyedLookup (keyed category
+    /// lookups, held-out maps) or Rules (one-rule tasks over single symbols, every rule trained on).
     /// </summary>
     [Parameter(ParameterSetName = TextSet, Mandatory = true)]
-    [ValidateSet("KeyedLookup", IgnoreCase = true)]
+    [ValidateSet("KeyedLookup", "Rules", IgnoreCase = true)]
     public string TextFamily { get; set; } = "KeyedLookup";
 
     /// <summary>
-    /// The language model's architecture, a preset of New-IclModel (gpt2-tiny, gpt2-mini, gpt2-small, llama-tiny); the model
+    /// The language model's architecture, a preset of New-IclModel (gpt2-tiny, gpt2-tiny-6l, gpt2-mini, gpt2-small, llama-tiny); the model
     /// uses the byte tokenizer. Default: gpt2-tiny.
     /// </summary>
     [Parameter(ParameterSetName = TextSet), ValidatePreset, ArgumentCompleter(typeof(PresetCompleter))] public string ModelPreset { get; set; } = "gpt2-tiny";
@@ -185,6 +202,17 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
     /// KeyedLookup: the output symbols a task maps each key to; zero-shot chance is one over their count. Default: rstuvwxyz.
     /// </summary>
     [Parameter(ParameterSetName = TextSet), ValidateNotNullOrEmpty] public string Outputs { get; set; } = "rstuvwxyz";
+    /// <summary>
+    /// Rules: the symbols, one character each, in the cyclic order the shifts step through. Default: the 26 lower-case then
+    /// the 26 upper-case letters (so shift 26 swaps the case).
+    /// </summary>
+    [Parameter(ParameterSetName = TextSet), ValidateNotNullOrEmpty] public string Alphabet { get; set; } = new RuleTaskFamilyOptions().Alphabet;
+    /// <summary>Rules: the trained shift rules, x -> the symbol k places on; 0 copy, 1 successor, -1 predecessor. Default: 0, 1, -1, 2, -2, 3, -3, 26.</summary>
+    [Parameter(ParameterSetName = TextSet), ValidateNotNull] public int[] Shifts { get; set; } = [.. new RuleTaskFamilyOptions().Shifts];
+    /// <summary>Rules: fixed random permutations of the alphabet trained on, drawn from -TaskSeed, 0 or more. Default: 4.</summary>
+    [Parameter(ParameterSetName = TextSet), ValidateRange(0, 1000)] public int Permutations { get; set; } = new RuleTaskFamilyOptions().Permutations;
+    /// <summary>Rules: shift rules held out of training and scored as HeldOutAccuracy, at least one. Default: 4 (forward-4).</summary>
+    [Parameter(ParameterSetName = TextSet), ValidateNotNullOrEmpty] public int[] HeldOutShifts { get; set; } = [.. new RuleTaskFamilyOptions().HeldOutShifts];
     /// <summary>The distinct maps (tasks) trained on, at least 1. Default: 512.</summary>
     [Parameter(ParameterSetName = TextSet), ValidateRange(1, int.MaxValue)] public int TrainTasks { get; set; } = 512;
     /// <summary>
@@ -337,10 +365,7 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
     /// </summary>
     private void ProcessText()
     {
-        var family = new KeyedLookupTaskFamily(new KeyedLookupTaskFamilyOptions
-        {
-            Keys = Keys, Instances = Instances, Outputs = Outputs, TrainTasks = TrainTasks, HeldOutTasks = HeldOutTasks, TaskSeed = TaskSeed,
-        });
+        var (trainTasks, heldOutTasks, chanceNote) = TextTasks();
         var folder = RunFolder();
         var preset = ModelPreset.ToLowerInvariant();
         var model = IclModel.CreateRandom(ModelConfig.Presets[preset], Seed, Name ?? preset, TorchSelection.Device(Device), configDescription: $"preset:{preset}");
@@ -349,9 +374,9 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
         try
         {
             var sampler = new SymbolicSequenceSampler();
-            var batches = new SymbolicBatchSource(family.TrainTasks, sampler, model.Tokenizer, model.Config.ContextLength, BatchSize, Shots, TaskSeed);
+            var batches = new SymbolicBatchSource(trainTasks, sampler, model.Tokenizer, model.Config.ContextLength, BatchSize, Shots, TaskSeed);
             var source = new SymbolicTrainingSource(batches);
-            var evaluator = new SymbolicIclEvaluator(model.Tokenizer, family.TrainTasks, family.HeldOutTasks, EvaluationShots, EvaluationTasks, (int)(Seed & int.MaxValue), sampler.Format);
+            var evaluator = new SymbolicIclEvaluator(model.Tokenizer, trainTasks, heldOutTasks, EvaluationShots, EvaluationTasks, (int)(Seed & int.MaxValue), sampler.Format);
             if (folder is not null && !ShouldProcess(folder, $"Train {model.Name} for {Steps} updates on {TextFamily}, writing checkpoints")) return;
             using var runLock = LockRunFolder(folder);
             var trainer = new IclTrainer(model.Network, source, TrainingOptions(folder, initialiseModel: true))
@@ -360,11 +385,10 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
                 Evaluator = (network, step) => IsReportStep(step) ? evaluator.Evaluate(network, Cancellation) : new Dictionary<string, double>(),
             };
             WriteVerbose($"Training {model.Name} ({model.Config}, {model.Config.ParameterCount:N0} parameters, tokenizer {model.Tokenizer.Name}) on {model.Network.Device}: " +
-                $"{TextFamily} with {family.TrainTasks.Count} training and {family.HeldOutTasks.Count} held-out maps, {Shots} shots per sequence; " +
+                $"{TextFamily} with {trainTasks.Count} training and {heldOutTasks.Count} held-out maps, {Shots} shots per sequence; " +
                 $"{Steps} updates of {BatchSize}, lr {LearningRate} {Schedule}, weight decay {WeightDecay}, seed {Seed}{(folder is null ? "" : $", checkpoints in {folder}")}.");
             WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                $"Progress rows score every pair of {evaluator.TrainSubset.Count} training and {evaluator.HeldOutSubset.Count} held-out maps at {EvaluationShots} shots; " +
-                $"chance {family.Chance:0.000}, best possible {family.AccuracyCeiling(EvaluationShots):0.000}."));
+                $"Progress rows score every pair of {evaluator.TrainSubset.Count} training and {evaluator.HeldOutSubset.Count} held-out maps at {EvaluationShots} shots; {chanceNote}."));
             Run(trainer, model.Name, (e, meanLoss) => new TextTrainingProgress
             {
                 Model = model.Name, Step = e.Step, Steps = Steps, Loss = meanLoss, LearningRate = e.LearningRate, Shots = EvaluationShots,
@@ -380,6 +404,26 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
         {
             if (ownsModel) model.Dispose();
         }
+    }
+
+    /// <summary>The -TextFamily's training and held-out tasks, and a note on chance for the verbose log.</summary>
+    private (IReadOnlyList<SymbolicTask> Train, IReadOnlyList<SymbolicTask> HeldOut, string ChanceNote) TextTasks()
+    {
+        if (string.Equals(TextFamily, "Rules", StringComparison.OrdinalIgnoreCase))
+        {
+            var rules = new RuleTaskFamily(new RuleTaskFamilyOptions
+            {
+                Alphabet = Alphabet, Shifts = Shifts, Permutations = Permutations, HeldOutShifts = HeldOutShifts, TaskSeed = TaskSeed,
+            });
+            return (rules.TrainTasks, rules.HeldOutTasks, string.Create(CultureInfo.InvariantCulture,
+                $"rules {string.Join(", ", rules.TrainTasks.Select(t => t.Name))}; zero-shot chance among them {rules.Chance:0.000}"));
+        }
+        var family = new KeyedLookupTaskFamily(new KeyedLookupTaskFamilyOptions
+        {
+            Keys = Keys, Instances = Instances, Outputs = Outputs, TrainTasks = TrainTasks, HeldOutTasks = HeldOutTasks, TaskSeed = TaskSeed,
+        });
+        return (family.TrainTasks, family.HeldOutTasks, string.Create(CultureInfo.InvariantCulture,
+            $"chance {family.Chance:0.000}, best possible {family.AccuracyCeiling(EvaluationShots):0.000}"));
     }
 
     private IclRegressionModel CreatePresetModel(RegressionTaskSettings task)
