@@ -71,6 +71,19 @@ public sealed record SlurmArrayJob
         return script.ToString();
     }
 
+    /// <summary>The script's path: slurm/sweep.sbatch in the sweep folder.</summary>
+    public string ScriptPath => Path.Combine(LogFolder, "sweep.sbatch");
+
+    /// <summary>Writes <see cref="Render"/> to <see cref="ScriptPath"/> (whole or not at all) and creates the log folder.</summary>
+    public string WriteScript()
+    {
+        Directory.CreateDirectory(LogFolder);
+        using var staged = new Checkpoints.StagedFile(ScriptPath);
+        staged.WriteAllText(Render());
+        staged.Commit();
+        return ScriptPath;
+    }
+
     /// <summary>A bash single-quoted word.</summary>
     public static string ShellQuote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 

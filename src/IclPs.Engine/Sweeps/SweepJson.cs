@@ -57,8 +57,9 @@ internal static class SweepJson
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Number => value.GetRawText().IndexOfAny(['.', 'e', 'E']) >= 0
-            ? value.GetDouble()
-            : long.Parse(value.GetRawText(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture),
+            // Cast each arm: a conditional of double and long would be a double.
+            ? (object)value.GetDouble()
+            : (object)long.Parse(value.GetRawText(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture),
         _ => throw new InvalidDataException($"a parameter value is {value.ValueKind}, not a string, Boolean or number"),
     };
 
