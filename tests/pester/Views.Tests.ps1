@@ -79,6 +79,14 @@ BeforeAll {
         foreach ($group in $categorical | Group-Object { $_.GetType().FullName }) { $Samples[$group.Name] = @($group.Group) }
     }
 
+    if (Get-Command Invoke-IclSweep -Module IclPs -ErrorAction Ignore) {
+        $sweepUnits = @(New-IclSweep ([ordered]@{ M = 2, 8; Seed = 0 }))
+        $sweepFolder = Join-Path $TestDrive 'views-sweep'
+        $Samples['IclPs.Engine.Sweeps.SweepUnit'] = $sweepUnits
+        $Samples['IclPs.Engine.Sweeps.SweepUnitResult'] = @($sweepUnits | Invoke-IclSweep -Path $sweepFolder -ScriptBlock { param($M, $Seed) [pscustomobject]@{ M = $M; Seed = $Seed } })
+        $Samples['IclPs.Engine.Sweeps.SweepMergeResult'] = @(Merge-IclSweep -Path $sweepFolder -Destination (Join-Path $TestDrive 'views-sweep.csv') -PassThru)
+    }
+
     # Values a reader looks for first: each must print whole (not cut to fit its column).
     $script:KeyProperties = @{
         'IclPs.Engine.Models.IclModel'                          = 'Name'
@@ -95,6 +103,8 @@ BeforeAll {
         'IclPs.Engine.TaskVectors.TaskVector'                   = 'Method'
         'IclPs.Engine.Analysis.Comparison.ResultComparison'     = 'Metric'
         'IclPs.Engine.Prompting.IclPromptSummary'               = 'Metric', 'Mean'
+        'IclPs.Engine.Sweeps.SweepUnit'                         = 'Index', 'Id', 'Name'
+        'IclPs.Engine.Sweeps.SweepUnitResult'                   = 'Index', 'Status', 'Id'
     }
 
     # List views that print their statistics at full precision on purpose (Compare-IclResult: "a list with every number").

@@ -135,15 +135,15 @@ public sealed class InvokeIclSweepCommand : IclPsCmdlet
     public string FilePath { get; set; } = "";
 
     /// <summary>
-    /// With -Path alone: runs block TaskIndex of the plan, units TaskIndex*k to TaskIndex*k+k-1 (k = -UnitsPerTask), as an
-    /// array task does ($env:SLURM_ARRAY_TASK_ID, $env:JOB_COMPLETION_INDEX).
+    /// Runs only block TaskIndex of the plan, units TaskIndex*k to TaskIndex*k+k-1 (k = -UnitsPerTask), as an array task
+    /// does ($env:SLURM_ARRAY_TASK_ID, $env:JOB_COMPLETION_INDEX). With units given, the whole plan is still written.
     /// </summary>
-    [Parameter(ParameterSetName = FolderSet)]
+    [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int? TaskIndex { get; set; }
 
-    /// <summary>With -Path alone: runs only the units with these ids (from the plan).</summary>
-    [Parameter(ParameterSetName = FolderSet)]
+    /// <summary>Runs only the units of the plan with these ids (the shard names); with units given, the whole plan is still written.</summary>
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string[]? UnitId { get; set; }
 
