@@ -25,6 +25,10 @@
         'Measure-HiddenSimilarity'
         # Paired comparison of two result sets (McNemar / Wilcoxon, intervals)
         'Compare-IclResult'
+        # Sweeps: units with stable ids, resumable runs (local workers or Slurm), merged CSV
+        'New-IclSweep'
+        'Invoke-IclSweep'
+        'Merge-IclSweep'
         # Regression ICL: training and error curves
         'Start-IclTraining'
         'Measure-IclRegression'

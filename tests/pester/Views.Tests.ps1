@@ -21,6 +21,8 @@ BeforeDiscovery {
         'IclPs.Engine.TaskVectors.TaskVector'                   = 'Method'
         'IclPs.Engine.Analysis.Comparison.ResultComparison'     = 'Metric'
         'IclPs.Engine.Prompting.IclPromptSummary'               = 'Metric', 'Mean'
+        'IclPs.Engine.Sweeps.SweepUnit'                         = 'Index', 'Id', 'Name'
+        'IclPs.Engine.Sweeps.SweepUnitResult'                   = 'Index', 'Status', 'Id'
     }
 
     # List views that print their statistics at full precision on purpose (Compare-IclResult: "a list with every number").
@@ -94,6 +96,11 @@ BeforeAll {
     $categorical += @(Measure-IclCategorical -Model $categoricalModel -EvaluationContexts 64 -Bayes)
     $categorical += @(Test-IclCategoricalStationaryPoint -Model $categoricalModel -EvaluationContexts 64 -Directions 1 -ContinueSteps 2 -TrainContexts 64 -BatchSize 16)
     foreach ($group in $categorical | Group-Object { $_.GetType().FullName }) { $Samples[$group.Name] = @($group.Group) }
+    $sweepUnits = @(New-IclSweep ([ordered]@{ M = 2, 8; Seed = 0 }))
+    $sweepFolder = Join-Path $TestDrive 'views-sweep'
+    $Samples['IclPs.Engine.Sweeps.SweepUnit'] = $sweepUnits
+    $Samples['IclPs.Engine.Sweeps.SweepUnitResult'] = @($sweepUnits | Invoke-IclSweep -Path $sweepFolder -ScriptBlock { param($M, $Seed) [pscustomobject]@{ M = $M; Seed = $Seed } })
+    $Samples['IclPs.Engine.Sweeps.SweepMergeResult'] = @(Merge-IclSweep -Path $sweepFolder -Destination (Join-Path $TestDrive 'views-sweep.csv') -PassThru)
 
     # Properties a list view shows through other labels: the labels that carry them instead.
     $script:ShownAs = @{
