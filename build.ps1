@@ -163,7 +163,11 @@ Import-Module '$pester'
         $counts.Passed += $p.Passed; $counts.Failed += $p.Failed; $counts.Skipped += $p.Skipped
         "Module (Pester): $($p.Passed) passed, $($p.Failed) failed, $($p.Skipped) skipped"
     }
-    else { $broken += 'Pester wrote no summary' }
+    else {
+        # The Pester process died before its summary (a crash of pwsh itself): count the run as one failure.
+        $counts.Failed += 1
+        $broken += 'Pester wrote no summary'
+    }
 
     foreach ($problem in $broken) { Write-Warning $problem }
     "$($counts.Passed) passed, $($counts.Failed) failed, $($counts.Skipped) skipped"

@@ -98,9 +98,8 @@ Describe 'Export-IclResult' {
         $path = Join-Path $dir 'stopped.csv'
         [IO.File]::WriteAllText($path, "n`r`n1`r`n")
         $before = (Get-FileHash $path).Hash
-        $ps = [powershell]::Create()
+        $ps = New-ModulePowerShell
         try {
-            $null = $ps.AddCommand('Import-Module').AddParameter('Name', (Join-Path $ModuleBase 'IclPs.psd1')).AddStatement()
             $null = $ps.AddScript('param($path) 1..100000000 | ForEach-Object { [pscustomobject]@{ n = $_ } } | Export-IclResult $path').AddArgument($path)
             $running = $ps.BeginInvoke()
             # Wait until rows are being staged, then stop, as when a user presses Ctrl+C during a long export.

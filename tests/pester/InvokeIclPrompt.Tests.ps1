@@ -200,9 +200,8 @@ Describe 'Invoke-IclPrompt' {
     }
 
     It 'ends a long run early when the pipeline is stopped' {
-        $ps = [powershell]::Create()
+        $ps = New-ModulePowerShell
         try {
-            $null = $ps.AddScript("Import-Module '$((Get-Module IclPs).Path)' -ErrorAction Stop").AddStatement()
             $null = $ps.AddScript('param($m, $ds) Invoke-IclPrompt $m $ds -Shots 5 -BatchSize 1 -MaxNewTokens 8').AddParameters(@{ m = $m; ds = $ds })
             $in = [System.Management.Automation.PSDataCollection[psobject]]::new()
             $in.Complete()

@@ -129,10 +129,9 @@ Describe 'A stop that lands in a write still leaves the last checkpoint' {
     It 'writes the checkpoint of the updates done when PowerShell.Stop() hits a progress row' {
         $run = Join-Path (New-TestFolder) 'run'
         $reached = [System.Threading.ManualResetEventSlim]::new($false)
-        $ps = [powershell]::Create()
+        $ps = New-ModulePowerShell
         try {
             # Downstream of the first row the pipeline waits, so the stop surfaces inside Start-IclTraining's WriteObject.
-            $null = $ps.AddScript("Import-Module '$((Get-Module IclPs).Path)' -ErrorAction Stop").AddStatement()
             $null = $ps.AddScript({
                 param($Run, $Reached, $Settings)
                 Start-IclTraining @Settings -Steps 100000 -EvaluateEvery 1 -Path $Run |

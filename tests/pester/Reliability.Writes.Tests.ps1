@@ -202,8 +202,8 @@ Describe 'Export-IclResult: the original stays unless the whole write succeeds' 
             # Runs each script in its own runspace of this process, all at once, and waits for all.
             function Invoke-Parallel([string[]]$Scripts) {
                 $runs = foreach ($script in $Scripts) {
-                    $ps = [powershell]::Create()
-                    $null = $ps.AddCommand('Import-Module').AddParameter('Name', (Join-Path $ModuleBase 'IclPs.psd1')).AddStatement().AddScript($script)
+                    $ps = New-ModulePowerShell
+                    $null = $ps.AddScript($script)
                     [pscustomobject]@{ PowerShell = $ps; Handle = $ps.BeginInvoke() }
                 }
                 foreach ($run in $runs) {
@@ -293,9 +293,8 @@ Describe 'Start-IclTraining: one run per folder' {
         (Get-Item -Force $csvTemp).LastWriteTimeUtc = [datetime]::UtcNow.AddMinutes(-10)
 
         # -Resume: stopped (as by Ctrl+C) once it trains, which releases the folder.
-        $ps = [powershell]::Create()
+        $ps = New-ModulePowerShell
         try {
-            $null = $ps.AddCommand('Import-Module').AddParameter('Name', (Join-Path $ModuleBase 'IclPs.psd1')).AddStatement()
             $null = $ps.AddScript("Start-IclTraining $trainArgs -Resume -Verbose")
             $handle = $ps.BeginInvoke()
             Wait-Until -Because 'the resumed run should start training' {

@@ -40,3 +40,12 @@ function Invoke-InFreshRunspace([string]$Script, [hashtable]$Parameters = @{}) {
     }
     finally { $ps.Dispose() }
 }
+
+# A PowerShell whose fresh runspace has the module imported through its initial session state, for tests that invoke it
+# asynchronously and stop it: with Import-Module as a first statement the invocation is a batch, whose worker thread can
+# still touch the runspace after Stop() returns and crash the process once it is disposed.
+function New-ModulePowerShell {
+    $state = [initialsessionstate]::CreateDefault2()
+    $state.ImportPSModule([string[]]@((Get-Module IclPs).Path))
+    [powershell]::Create($state)
+}
