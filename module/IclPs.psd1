@@ -17,6 +17,9 @@
         # Checkpoints, datasets and result files.
         'Import-IclModel'
         'Save-IclModel'
+        # LoRA adapters (PEFT layout): tune and save; Import-IclModel -Adapter loads them
+        'Start-IclAdapterTraining'
+        'Save-IclAdapter'
         'Import-IclDataset'
         'Export-IclResult'
         'Export-IclPlot'

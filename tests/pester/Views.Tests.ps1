@@ -16,6 +16,7 @@ BeforeDiscovery {
         'IclPs.Engine.Analysis.HiddenSimilarityRow'             = 'ConditionA', 'ConditionB', 'MeanCosine'
         'IclPs.RegressionTrainingProgress'                      = 'Model', 'Loss', 'PretrainError', 'FreshError'
         'IclPs.TextTrainingProgress'                            = 'Model', 'Loss', 'HeldOutAccuracy'
+        'IclPs.AdapterTrainingProgress'                         = 'Model', 'Step', 'Loss'
         'IclPs.Engine.Regression.Evaluation.RegressionErrorRow' = 'Model', 'Method', 'Error'
         'IclPs.Engine.Regression.Evaluation.RegressionSummary'  = 'Model', 'TaskSource', 'ModelError', 'DeltaRidge'
         'IclPs.Engine.TaskVectors.TaskVector'                   = 'Method'
@@ -79,6 +80,7 @@ BeforeAll {
         'IclPs.Engine.Prompting.IclPromptResult'                                 = $prompts
         'IclPs.Engine.Analysis.HiddenSimilarityRow'                              = @(Measure-HiddenSimilarity $model $data -First 2)
         'IclPs.RegressionTrainingProgress'                                       = @(Start-IclTraining -Dimension 4 -Points 8 -Steps 4 -BatchSize 8 -EvaluateEvery 2 -EvaluationSamples 8 -Device cpu)
+        'IclPs.AdapterTrainingProgress'                                          = @(@([pscustomobject]@{ Input = 'a'; Output = 'b' }) | Start-IclAdapterTraining -Model (New-IclModel -Preset llama-tiny) -Steps 2 -ReportEvery 1)
         'IclPs.TextTrainingProgress'                                             = @(Start-IclTraining -TextFamily KeyedLookup -Steps 2 -BatchSize 4 -EvaluateEvery 1 -TrainTasks 8 -HeldOutTasks 4 -EvaluationTasks 2 -Device cpu)
         'IclPs.Engine.Regression.Evaluation.RegressionErrorRow'                  = @(Measure-IclRegression -Model $linear -Samples 8 -Baseline Ridge, LeastSquares, NearestNeighbours, Averaging -Device cpu | Select-Object -First 10)
         'IclPs.Engine.Regression.Evaluation.RegressionSummary'                   = @(Measure-IclRegression -Model $pool -Samples 8 -Baseline Ridge, Dmmse, LeastSquares, NearestNeighbours, Averaging -Summary -Device cpu)

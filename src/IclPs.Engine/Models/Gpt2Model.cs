@@ -1,3 +1,4 @@
+using IclPs.Engine.Adapters;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,7 +19,7 @@ public sealed class Gpt2Model : TransformerModel
     private readonly LinearNoBias? lm_head;
 
     public override Tensor HeadOutputWeights(int layer) =>
-        transformer.h[layer].attn.c_proj.Weight.view(Config.Heads, Config.DHead, Config.DModel);
+        LoraLayer.EffectiveWeight(transformer.h[layer].attn.c_proj).view(Config.Heads, Config.DHead, Config.DModel);
 
     public override Tensor HeadOutputBias(int layer) => transformer.h[layer].attn.c_proj.Bias;
 

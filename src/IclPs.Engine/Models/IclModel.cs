@@ -1,3 +1,4 @@
+using IclPs.Engine.Adapters;
 using IclPs.Engine.Checkpoints;
 using IclPs.Engine.Storage;
 using IclPs.Engine.Tokenization;
@@ -61,6 +62,10 @@ public sealed class IclModel(TransformerModel network, ITextTokenizer tokenizer,
     /// </summary>
     public void Save(string directory, long? maxShardBytes = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
+        // The weights file would silently lack the adapter; refused before the folder is touched.
+        if (Network.Adapter is not null)
+            throw new IclPsException(LoraErrorIds.AdapterNotMerged, IclErrorKind.InvalidOperation,
+                $"Model {Name} carries a LoRA adapter kept separate from its weights; merge it into the weights first, or save the adapter on its own.", Name);
         var folder = Path.GetFullPath(directory);
         var created = !Directory.Exists(folder);
         var saved = false;

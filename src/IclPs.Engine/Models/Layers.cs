@@ -1,3 +1,4 @@
+using IclPs.Engine.Adapters;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,8 +14,20 @@ internal static class ParameterFactory
         new(empty(shape, dtype: dtype, device: device));
 }
 
+/// <summary>A linear projection a LoRA adapter can target, as PEFT does (nn.Linear and GPT-2's Conv1D).</summary>
+internal interface IAdaptableProjection
+{
+    Tensor Weight { get; }
+    long InFeatures { get; }
+    long OutFeatures { get; }
+    /// <summary>True where the weight is stored [in, out] (Conv1D): PEFT's fan_in_fan_out, so a merged delta is transposed.</summary>
+    bool FanInFanOut { get; }
+    /// <summary>The adapter's pair on this projection, added to its output while attached; null when none.</summary>
+    LoraLayer? Lora { get; set; }
+}
+
 /// <summary>Hugging Face GPT-2 Conv1D: weight stored [in, out] (the transpose of Linear), y = x W + b.</summary>
-internal sealed class Conv1D : nn.Module
+internal sealed class Conv1D : nn.Module, IAdaptableProjection
 {
     private readonly Parameter weight;
     private readonly Parameter bias;
@@ -28,13 +41,21 @@ internal sealed class Conv1D : nn.Module
 
     public Tensor Weight => weight;
     public Tensor Bias => bias;
+    public long InFeatures => weight.shape[0];
+    public long OutFeatures => weight.shape[1];
+    public bool FanInFanOut => true;
+    public LoraLayer? Lora { get; set; }
 
     // x: [..., in] -> [..., out]
-    public Tensor Forward(Tensor x) => x.matmul(weight).add_(bias);
+    public Tensor Forward(Tensor x)
+    {
+        var y = x.matmul(weight).add_(bias);
+        return Lora is null ? y : y.add_(Lora.Delta(x));
+    }
 }
 
 /// <summary>Linear without bias, weight [out, in] as in LLaMA checkpoints.</summary>
-internal sealed class LinearNoBias : nn.Module
+internal sealed class LinearNoBias : nn.Module, IAdaptableProjection
 {
     private readonly Parameter weight;
 
@@ -45,7 +66,16 @@ internal sealed class LinearNoBias : nn.Module
     }
 
     public Tensor Weight => weight;
-    public Tensor Forward(Tensor x) => nn.functional.linear(x, weight);
+    public long InFeatures => weight.shape[1];
+    public long OutFeatures => weight.shape[0];
+    public bool FanInFanOut => false;
+    public LoraLayer? Lora { get; set; }
+
+    public Tensor Forward(Tensor x)
+    {
+        var y = nn.functional.linear(x, weight);
+        return Lora is null ? y : y.add_(Lora.Delta(x));
+    }
 }
 
 internal sealed class LayerNormParams : nn.Module

@@ -1,3 +1,4 @@
+using IclPs.Engine.Adapters;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,7 +30,7 @@ public sealed class LlamaModel : TransformerModel
 
     public override Tensor HeadOutputWeights(int layer) =>
         // o_proj.weight is [d_model, H*d_head]; head h's slice of W_O^T is [d_head, d_model].
-        model.layers[layer].self_attn.o_proj.Weight.t().reshape(Config.Heads, Config.DHead, Config.DModel);
+        LoraLayer.EffectiveWeight(model.layers[layer].self_attn.o_proj).t().reshape(Config.Heads, Config.DHead, Config.DModel);
 
     /// <summary>Null: LLaMA's o_proj has no bias.</summary>
     public override Tensor? HeadOutputBias(int layer) => null;

@@ -1,3 +1,4 @@
+using IclPs.Engine.Adapters;
 using IclPs.Engine.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,6 +37,22 @@ public abstract class TransformerModel : nn.Module
 
     /// <summary>Where the model came from (a checkpoint path or a preset and seed); carried into results.</summary>
     public string Identity { get; set; } = "unnamed";
+
+    /// <summary>
+    /// The LoRA adapter attached to this model's projections, kept separate from the weights (<see cref="LoraAdapter.AttachTo"/>),
+    /// or null. The model owns it and disposes it with itself.
+    /// </summary>
+    public LoraAdapter? Adapter { get; internal set; }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Adapter?.Dispose();
+            Adapter = null;
+        }
+        base.Dispose(disposing);
+    }
 
     /// <summary>Creates a model with uninitialised parameters (to be loaded) or, given a seed, GPT-2-style random initialisation.</summary>
     public static TransformerModel Create(ModelConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32, long? seed = null)

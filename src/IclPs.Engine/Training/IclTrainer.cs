@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using IclPs.Engine.Adapters;
 using IclPs.Engine.Checkpoints;
 using IclPs.Engine.Data;
 using IclPs.Engine.Models;
@@ -22,6 +23,10 @@ public sealed class IclTrainer
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        // The trainer updates the base weights; an attached adapter would go untrained and unsaved.
+        if (model.Adapter is not null)
+            throw new IclPsException(LoraErrorIds.AdapterNotMerged, IclErrorKind.InvalidOperation,
+                "The model carries a LoRA adapter kept separate; merge it before training the whole model.", model.Identity);
         (Model, Source, Options) = (model, source, options);
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Management.Automation;
 using IclPs.Engine;
+using IclPs.Engine.Adapters;
 using IclPs.Engine.Checkpoints;
 using IclPs.Engine.Models;
 using IclPs.Internal;
@@ -23,6 +24,14 @@ namespace IclPs.Cmdlets;
 /// TokenizerNotFound, SafetensorsTruncated, ...) and the others continue. A bad -Device (cuda on a CPU-only build) stops
 /// the command once, before any folder is read. -Verbose reports the shape, parameter count and load time.
 /// </para>
+/// <para>
+/// -Adapter loads a LoRA adapter in Hugging Face PEFT's layout (adapter_config.json and adapter_model.safetensors, as
+/// PEFT's save_pretrained and Save-IclAdapter write them) on top of each model: kept separate (the base weights stay as
+/// stored and each targeted projection adds (lora_alpha / r) x A^T B^T), or merged into the weights with -MergeAdapter.
+/// Every tensor name and shape is checked against the model before any is read (errors UnexpectedAdapterTensor,
+/// AdapterModuleNotFound, AdapterModuleNotTargeted, MissingAdapterTensor, AdapterShapeMismatch; UnsupportedAdapter for
+/// PEFT options IclPs does not implement, such as DoRA or bias other than none).
+/// </para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -40,6 +49,20 @@ namespace IclPs.Cmdlets;
 /// Get-ChildItem $root -Directory | Import-IclModel | Get-IclModelInfo
 /// </code>
 /// <para>Loads every checkpoint folder under a folder; each model is named after its folder (tiny-1, tiny-2).</para>
+/// </example>
+/// <example>
+/// <code>
+/// $root = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName
+/// $pairs = @([pscustomobject]@{ Input = 'hot'; Output = 'cold' }, [pscustomobject]@{ Input = 'up'; Output = 'down' })
+/// New-IclModel -Preset llama-tiny -Seed 1 | Save-IclModel -Path "$root/base"
+/// $tuned = Import-IclModel "$root/base"
+/// $pairs | Start-IclAdapterTraining -Model $tuned -Steps 5 -Path "$root/adapter" | Out-Null
+/// Import-IclModel "$root/base" -Adapter "$root/adapter" -MergeAdapter | Get-IclModelInfo
+/// </code>
+/// <para>
+/// Tunes a LoRA adapter, saves it in PEFT's layout, then loads the base model again with the adapter merged into its
+/// weights.
+/// </para>
 /// </example>
 /// <example>
 /// <code>Import-IclModel -Path (Join-Path (Get-Module IclPs).ModuleBase 'models/text-icl-tiny') -Name lookup</code>
@@ -96,9 +119,26 @@ public sealed class ImportIclModelCommand : IclPsCmdlet
     [Parameter]
     public SwitchParameter AllowNonFinite { get; set; }
 
+    /// <summary>
+    /// A LoRA adapter folder in PEFT's layout (adapter_config.json, adapter_model.safetensors) to load on top of every model;
+    /// relative paths are resolved from the current PowerShell location. The model's Source then names the adapter too.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Adapter { get; set; }
+
+    /// <summary>
+    /// Writes the -Adapter's deltas into the weights (W + (lora_alpha / r) B A, transposed for GPT-2's Conv1D) instead of
+    /// keeping the adapter separate; the model then saves with Save-IclModel like any other.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter MergeAdapter { get; set; }
+
     // Device and dtype apply to every folder, so a bad choice (CUDA on a CPU build) stops the command once, up front.
     protected override void Begin()
     {
+        if (MergeAdapter && Adapter is null)
+            Terminate(new IclPsException("MergeAdapterWithoutAdapter", IclErrorKind.InvalidArgument, "-MergeAdapter needs an -Adapter folder to merge.", null));
         _device = TorchSelection.Device(Device);
         _dtype = TorchSelection.DType(DType);
     }
@@ -132,7 +172,20 @@ public sealed class ImportIclModelCommand : IclPsCmdlet
         try
         {
             var loaded = IclModel.Load(folder, _device, _dtype, progress, Cancellation, AllowNonFinite);
-            var model = Name is null ? loaded : new IclModel(loaded.Network, loaded.Tokenizer, Name, loaded.Source);
+            var source = loaded.Source;
+            if (Adapter is not null)
+            {
+                try
+                {
+                    source = AddAdapter(loaded);
+                }
+                catch
+                {
+                    loaded.Dispose();
+                    throw;
+                }
+            }
+            var model = Name is null && source == loaded.Source ? loaded : new IclModel(loaded.Network, loaded.Tokenizer, Name ?? loaded.Name, source);
             WriteVerbose($"Loaded {model.Name} from '{folder}' ({model.Config}, {model.Config.ParameterCount:N0} parameters, tokenizer {model.Tokenizer.Name}) " +
                 $"on {model.Network.Device} as {model.Network.DType.ToString().ToLowerInvariant()} in {stopwatch.ElapsedMilliseconds} ms.");
             return model;
@@ -141,6 +194,20 @@ public sealed class ImportIclModelCommand : IclPsCmdlet
         {
             progress.Complete();
         }
+    }
+
+    /// <summary>Reads -Adapter onto the loaded network, attached or merged; returns the Source naming both.</summary>
+    private string AddAdapter(IclModel loaded)
+    {
+        var folder = ResolveFilePath(Adapter!);
+        var adapter = PeftAdapterFolder.Read(folder, loaded.Network, Cancellation);
+        adapter.AttachTo(loaded.Network);
+        if (MergeAdapter) LoraAdapter.Merge(loaded.Network);
+        WriteVerbose($"{(MergeAdapter ? "Merged" : "Attached")} the adapter in '{folder}' (r = {adapter.Settings.Rank}, lora_alpha = {adapter.Settings.Alpha}, " +
+            $"{adapter.Layers.Count} projections: {adapter.Settings.TargetsText}).");
+        var source = $"{loaded.Source} adapter:{folder}{(MergeAdapter ? " merged" : "")}";
+        loaded.Network.Identity = source;
+        return source;
     }
 
     /// <summary>A path to a checkpoint's config.json stands for its folder.</summary>

@@ -1,0 +1,151 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestSetup.ps1')
+
+    function Get-Logits($Model) {
+        $ids = [long[]]@($Model.Tokenizer.Encode('hot ->'))
+        , $Model.Network.Forward([TorchSharp.torch]::tensor($ids).unsqueeze(0)).to_type('Float32').flatten().data[float]().ToArray()
+    }
+    function Get-MaxDifference([float[]]$A, [float[]]$B) {
+        $max = 0.0
+        for ($i = 0; $i -lt $A.Length; $i++) { $max = [math]::Max($max, [math]::Abs($A[$i] - $B[$i])) }
+        $max
+    }
+    $script:Pairs = 'hot:cold', 'up:down', 'in:out', 'yes:no', 'big:small', 'wet:dry' | ForEach-Object {
+        $i, $o = $_ -split ':'; [pscustomobject]@{ Input = $i; Output = $o }
+    }
+}
+
+Describe 'Start-IclAdapterTraining' {
+    It 'tunes an adapter whose loss falls, leaving the base weights as they were' {
+        $model = New-IclModel -Preset llama-tiny -Seed 1
+        $before = Get-Logits $model
+        $weights = @($model.Network.CheckpointTensors() | ForEach-Object { , $_.Item2.clone() })
+        $rows = @($Pairs | Start-IclAdapterTraining -Model $model -Steps 30 -ReportEvery 10 -LearningRate 0.03 -TargetModule q_proj, v_proj, down_proj -Seed 4)
+        $rows.Count | Should -Be 3
+        $rows[0].PSObject.TypeNames[0] | Should -Be 'IclPs.AdapterTrainingProgress'
+        $rows.Step | Should -Be @(10, 20, 30)
+        # An untrained base with small logits: the adapter lowers the loss by about a nat in 30 updates.
+        $rows[2].Loss | Should -BeLessThan ($rows[0].Loss - 0.3)
+        $model.Network.Adapter.Layers.Count | Should -Be 6
+        $i = 0
+        foreach ($tensor in $model.Network.CheckpointTensors()) {
+            $tensor.Item2.equal($weights[$i]).all().item[bool]() | Should -BeTrue -Because "$($tensor.Item1) is frozen"
+            $i++
+        }
+        Get-MaxDifference $before (Get-Logits $model) | Should -BeGreaterThan 1e-3
+    }
+
+    It 'gives the same losses for the same seed and others for another' {
+        $run = { param($seed) $m = New-IclModel -Preset llama-tiny -Seed 1; @($Pairs | Start-IclAdapterTraining -Model $m -Steps 4 -ReportEvery 1 -Seed $seed).Loss }
+        $a = & $run 7
+        & $run 7 | Should -Be $a
+        (& $run 8) -join ',' | Should -Not -Be ($a -join ',')
+    }
+
+    It 'with zero steps leaves the logits bit-identical (B = 0)' {
+        $model = New-IclModel -Preset gpt2-tiny -Seed 2
+        $before = Get-Logits $model
+        $Pairs | Start-IclAdapterTraining -Model $model -Steps 0 | Should -BeNullOrEmpty
+        $model.Network.Adapter | Should -Not -BeNullOrEmpty
+        Get-MaxDifference $before (Get-Logits $model) | Should -Be 0
+    }
+
+    It 'saves the adapter tuned so far when the pipeline is stopped, as by Ctrl+C' {
+        $folder = Join-Path $TestDrive 'stopped'
+        $ps = New-ModulePowerShell
+        try {
+            $null = $ps.AddScript('param($folder, $pairs) $pairs | Start-IclAdapterTraining -Model (New-IclModel -Preset llama-tiny) -Steps 1000000 -ReportEvery 1 -Path $folder').AddArgument($folder).AddArgument($Pairs)
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $running = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while ($output.Count -lt 2) {
+                [datetime]::UtcNow | Should -BeLessThan $deadline -Because 'tuning should report its first updates'
+                Start-Sleep -Milliseconds 20
+            }
+            $ps.Stop()
+            $null = $ps.EndInvoke($running)
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $ps.Dispose() }
+        (Get-ChildItem $folder).Name | Sort-Object | Should -Be @('adapter_config.json', 'adapter_model.safetensors')
+        $base = Join-Path $TestDrive 'stopped-base'
+        New-IclModel -Preset llama-tiny | Save-IclModel -Path $base
+        (Import-IclModel $base -Adapter $folder).Network.Adapter.Layers.Count | Should -Be 4
+    }
+
+    It 'refuses a model that already carries an adapter, and -WhatIf does nothing' {
+        $model = New-IclModel -Preset llama-tiny -Seed 1
+        $Pairs | Start-IclAdapterTraining -Model $model -Steps 1 -WhatIf
+        $model.Network.Adapter | Should -BeNullOrEmpty
+        $Pairs | Start-IclAdapterTraining -Model $model -Steps 1 | Out-Null
+        { $Pairs | Start-IclAdapterTraining -Model $model -Steps 1 -ErrorAction Stop } | Should -Throw -ErrorId 'AdapterAlreadyAttached*'
+    }
+}
+
+Describe 'Adapters in PEFT layout' {
+    BeforeAll {
+        $root = Join-Path $TestDrive 'peft'
+        New-IclModel -Preset gpt2-tiny -Seed 5 | Save-IclModel -Path "$root/base"
+        $script:Tuned = Import-IclModel "$root/base"
+        $Pairs | Start-IclAdapterTraining -Model $Tuned -Steps 5 -LearningRate 0.03 -TargetModule c_attn, c_fc -Path "$root/adapter" | Out-Null
+        $script:TunedLogits = Get-Logits $Tuned
+        $script:Root = $root
+    }
+
+    It 'writes adapter_config.json and adapter_model.safetensors as PEFT does' {
+        (Get-ChildItem "$Root/adapter").Name | Sort-Object | Should -Be @('adapter_config.json', 'adapter_model.safetensors')
+        $config = Get-Content "$Root/adapter/adapter_config.json" -Raw | ConvertFrom-Json
+        $config.peft_type | Should -Be 'LORA'
+        $config.r | Should -Be 4
+        $config.lora_alpha | Should -Be 8
+        $config.fan_in_fan_out | Should -BeTrue
+        $config.target_modules | Should -Be @('c_attn', 'c_fc')
+        $config.task_type | Should -Be 'CAUSAL_LM'
+        $config.bias | Should -Be 'none'
+        $reader = [IclPs.Engine.Checkpoints.SafetensorsReader]::Open("$Root/adapter/adapter_model.safetensors")
+        try { $reader.Entries.Name | Should -Contain 'base_model.model.transformer.h.0.attn.c_attn.lora_A.weight' }
+        finally { $reader.Dispose() }
+    }
+
+    It 'loads back kept separate with the tuned logits, and merged within 1e-5' {
+        $separate = Import-IclModel "$Root/base" -Adapter "$Root/adapter"
+        $separate.Source | Should -BeLike '*adapter:*'
+        Get-MaxDifference $TunedLogits (Get-Logits $separate) | Should -Be 0
+        $merged = Import-IclModel "$Root/base" -Adapter "$Root/adapter" -MergeAdapter
+        $merged.Network.Adapter | Should -BeNullOrEmpty
+        Get-MaxDifference $TunedLogits (Get-Logits $merged) | Should -BeLessThan 1e-5
+        $merged | Save-IclModel -Path "$Root/merged"
+        Get-MaxDifference (Get-Logits $merged) (Get-Logits (Import-IclModel "$Root/merged")) | Should -Be 0
+    }
+
+    It 'refuses to save a model whose adapter is kept separate' {
+        $problems = @()
+        $Tuned | Save-IclModel -Path "$Root/whole" -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'AdapterNotMerged*'
+        Test-Path "$Root/whole" | Should -BeFalse
+    }
+
+    It 'Save-IclAdapter writes, refuses an existing adapter without -Force and honours -WhatIf' {
+        $Tuned | Save-IclAdapter -Path "$Root/copy" -WhatIf
+        Test-Path "$Root/copy" | Should -BeFalse
+        ($Tuned | Save-IclAdapter -Path "$Root/copy" -PassThru).Name | Should -Be 'copy'
+        $problems = @()
+        $Tuned | Save-IclAdapter -Path "$Root/copy" -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -Be 'AdapterExists,IclPs.Cmdlets.SaveIclAdapterCommand'
+        $Tuned | Save-IclAdapter -Path "$Root/copy" -Force
+        $problems = @()
+        New-IclModel | Save-IclAdapter -Path "$Root/none" -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'ModelHasNoAdapter*'
+    }
+
+    It 'names a missing or mismatched adapter with its error id' {
+        $problems = @()
+        Import-IclModel "$Root/base" -Adapter "$Root/base" -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'AdapterConfigNotFound*'
+        New-IclModel -Preset llama-tiny | Save-IclModel -Path "$Root/llama"
+        $problems = @()
+        Import-IclModel "$Root/llama" -Adapter "$Root/adapter" -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'AdapterModuleNotFound*'
+        { Import-IclModel "$Root/base" -MergeAdapter -ErrorAction Stop } | Should -Throw -ErrorId 'MergeAdapterWithoutAdapter*'
+    }
+}
