@@ -110,7 +110,7 @@ Describe 'Export-IclResult' {
             }
             Start-Sleep -Milliseconds 100
             $ps.Stop()
-            $null = $ps.EndInvoke($running)
+            $running.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(60)) | Should -BeTrue -Because 'it stops within 60 s'
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
             $ps.InvocationStateInfo.Reason | Should -BeOfType ([System.Management.Automation.PipelineStoppedException])
         }

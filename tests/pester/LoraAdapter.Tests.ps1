@@ -63,7 +63,7 @@ Describe 'Start-IclAdapterTraining' {
                 Start-Sleep -Milliseconds 20
             }
             $ps.Stop()
-            $null = $ps.EndInvoke($running)
+            $running.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(60)) | Should -BeTrue -Because 'it stops within 60 s'
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
         }
         finally { $ps.Dispose() }

@@ -214,7 +214,7 @@ public sealed class StartIclAdapterTrainingCommand : IclPsCmdlet
         }
         finally
         {
-            progress.Complete();
+            stop.Write(progress.Complete);
         }
         if (folder is not null)
         {
