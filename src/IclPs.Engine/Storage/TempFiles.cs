@@ -130,6 +130,25 @@ public static partial class TempFiles
         Directory.Delete(path, recursive: true);
     }
 
+    /// <summary>
+    /// Removes a folder that readers may list (an old checkpoint): it is first renamed to a temporary name, so a deletion
+    /// that is interrupted never leaves it listed half-deleted; what a failed deletion leaves, <see cref="RemoveStale"/>
+    /// removes when the parent is next written.
+    /// </summary>
+    internal static void RetireFolder(string path)
+    {
+        var doomed = Path.Combine(Path.GetDirectoryName(path)!, NewName(Path.GetFileName(path)));
+        Directory.Move(path, doomed);
+        try
+        {
+            DeleteFolder(doomed);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // No longer listed; removed by a later cleanup.
+        }
+    }
+
     [GeneratedRegex(@"^(\.?.+\.[0-9a-f]{32}\.tmp|\.tokenizer-\d+-[0-9a-f]{32})$")]
     private static partial Regex TempName();
 }

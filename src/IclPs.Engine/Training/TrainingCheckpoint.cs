@@ -71,26 +71,11 @@ internal static partial class TrainingCheckpoint
             .ToList();
     }
 
-    /// <summary>
-    /// Deletes all but the newest <paramref name="keep"/> checkpoints. Each is first renamed to a temporary name, so one
-    /// whose deletion is interrupted is never listed half-deleted (the leftover is removed by a later cleanup).
-    /// </summary>
+    /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints, never leaving one listed half-deleted.</summary>
     public static void Prune(string folder, int keep)
     {
         var all = List(folder);
-        foreach (var (_, path) in all.Take(Math.Max(0, all.Count - keep)))
-        {
-            var doomed = Path.Combine(Path.GetDirectoryName(path)!, TempFiles.NewName(Path.GetFileName(path)));
-            Directory.Move(path, doomed);
-            try
-            {
-                TempFiles.DeleteFolder(doomed);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // No longer listed; TempFiles.RemoveStale deletes the rest when the folder is next locked.
-            }
-        }
+        foreach (var (_, path) in all.Take(Math.Max(0, all.Count - keep))) TempFiles.RetireFolder(path);
     }
 
     /// <summary>

@@ -83,26 +83,11 @@ public static partial class CategoricalCheckpoint
             .ToList();
     }
 
-    /// <summary>
-    /// Deletes all but the newest <paramref name="keep"/> checkpoints, each first renamed to a temporary name so that one
-    /// whose deletion is interrupted is never listed half-deleted (<see cref="TempFiles.RemoveStale"/> removes the rest later).
-    /// </summary>
+    /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints, never leaving one listed half-deleted.</summary>
     internal static void Prune(string folder, int keep)
     {
         var all = List(folder);
-        foreach (var (_, path) in all.Take(Math.Max(0, all.Count - keep)))
-        {
-            var doomed = Path.Combine(Path.GetDirectoryName(path)!, TempFiles.NewName(Path.GetFileName(path)));
-            Directory.Move(path, doomed);
-            try
-            {
-                TempFiles.DeleteFolder(doomed);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // No longer listed; removed when the folder is next locked.
-            }
-        }
+        foreach (var (_, path) in all.Take(Math.Max(0, all.Count - keep))) TempFiles.RetireFolder(path);
     }
 
     /// <summary>The newest checkpoint of a run folder, or the folder itself when it is a checkpoint; an error naming the path otherwise.</summary>
