@@ -107,7 +107,7 @@ public sealed class ResultCsvWriterReliabilityTests : IDisposable
     }
 
     [Fact]
-    public void A_commit_waits_for_another_writers_commit_and_gives_up_with_FileInUse()
+    public async Task A_commit_waits_for_another_writers_commit_and_gives_up_with_FileInUse()
     {
         var path = _dir.File("results.csv", "n\r\n0\r\n");
         var saved = ResultCsvWriter.CommitLockWait;
@@ -131,7 +131,7 @@ public sealed class ResultCsvWriterReliabilityTests : IDisposable
             Thread.Sleep(300);
             Assert.False(waiting.IsCompleted);
             other.Dispose();
-            Assert.Equal(1, waiting.Result);
+            Assert.Equal(1, await waiting);
         }
         Assert.Equal("n\r\n0\r\n2\r\n", File.ReadAllText(path));
     }

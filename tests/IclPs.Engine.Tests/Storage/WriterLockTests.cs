@@ -145,7 +145,7 @@ public sealed class WriterLockTests : IDisposable
     }
 
     [Fact]
-    public void A_file_lock_waits_for_the_holder_to_let_go()
+    public async Task A_file_lock_waits_for_the_holder_to_let_go()
     {
         var file = _root.File("results.csv");
         var first = WriterLock.AcquireFile(file, "first commit");
@@ -160,6 +160,6 @@ public sealed class WriterLockTests : IDisposable
         var clock = Stopwatch.StartNew();
         using (var second = WriterLock.AcquireFile(file, "patient", TimeSpan.FromSeconds(20))) Assert.True(second.IsHeld);
         Assert.InRange(clock.ElapsedMilliseconds, 200, 19_000);
-        released.Wait();
+        await released;
     }
 }
