@@ -4,8 +4,7 @@
     scale: the GD model against depth, the trained transformer against depth and training-set size, the Bayes-optimal
     ceiling, the authors' erase head against the exact one, and the stationary-point check.
 .DESCRIPTION
-    Trains every model into its own run folder under -RunDir (Start-IclCategoricalTraining -Path ... -Resume, so an
-    interrupted sweep continues where it stopped and a finished run is not retrained), scores them all on the same
+    Trains every model into its own run folder under -RunDir (Start-IclCategoricalTraining -Path ... -Resume), scores them all on the same
     -EvaluationContexts held-out contexts (Measure-IclCategorical -Bayes) and writes, under -ResultDir:
       categorical-gd.csv             Model (Gd | Transformer | Bayes), Layers, Contexts, Seed, Accuracy, Nll, N, Kernel,
                                      Eraser, OtherTokenShare, BestStep, Steps, Samples
@@ -16,12 +15,17 @@
                                      -ManyContexts contexts
       categorical-gd-erasers.csv     the authors' erase head against the exact one at -GdAuthorsLayers: exact-trained weights
                                      scored with either head, and weights trained with the authors' head, at the same update
+    Each training part is a sweep (New-IclSweep / Invoke-IclSweep, README "Sweeps") in <RunDir>/sweeps/<part>, one unit per
+    model, whose parameters are all its settings: a finished unit is skipped, a stopped sweep resumes by running the same
+    command again (an interrupted model continues from its last checkpoint), and -ThrottleLimit N trains N models at once in
+    worker processes. Each part's training log (every evaluation of every model, in unit order) is merged into
+    <RunDir>/<part>-training.csv.
     -Part limits the run to some steps (Gd, GdMany, GdAuthors, TfFew, TfMany, Stationary, Report); the report always reads
     every run folder that exists. A run resumed with more -GdSteps keeps its previous checkpoint (two are kept), which the
     eraser comparison reads so both heads are compared after the same number of updates. The committed results were made
     in several passes (docs/results/README.md lists the commands). A quick smoke run: -Quick (tiny sizes, a temporary run
     folder, the results there too unless -ResultDir is given; about 10 s).
-        dotnet pwsh -NoProfile -c 'Import-Module ./src/IclPs/bin/Release/net8.0/IclPs.psd1; ./examples/categorical-gd.ps1'
+        dotnet pwsh -NoProfile -c 'Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./examples/categorical-gd.ps1'
 #>
 param(
     [string]$RunDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../out/categorical-gd')),
@@ -47,6 +51,8 @@ param(
     [int]$EvaluationContexts = 4096,
     [int]$StationaryContexts = 8192,
     [int]$StationaryContinueSteps = 200,
+    # Models trained at once, each in its own worker process (Invoke-IclSweep -ThrottleLimit).
+    [int]$ThrottleLimit = 1,
     [switch]$Quick
 )
 $ErrorActionPreference = 'Stop'
@@ -59,42 +65,49 @@ if ($Quick) {
 }
 $null = [IO.Directory]::CreateDirectory($RunDir)
 $null = [IO.Directory]::CreateDirectory($ResultDir)
-$common = @{ ContextPoints = $ContextPoints; BatchSize = $BatchSize; ValidationContexts = $ValidationContexts; EvaluateEvery = $EvaluateEvery; Patience = $Patience }
+# Settings every model shares; each is a unit parameter, so a worker process needs nothing else.
+$common = [ordered]@{ ContextPoints = $ContextPoints; BatchSize = $BatchSize; ValidationContexts = $ValidationContexts; EvaluateEvery = $EvaluateEvery; Patience = $Patience; RunDir = $RunDir }
 
-# One run folder per model; -Resume makes a finished run a no-op and continues an interrupted one.
-function Invoke-Run([string]$Name, [hashtable]$Settings) {
-    $path = Join-Path $RunDir $Name
+# One unit = one model in its own run folder, named from its settings as the report expects; -Resume continues a run an
+# earlier sweep left unfinished.
+$trainModel = {
+    param([string]$ModelKind, [int]$Layers, [string]$Eraser = 'Exact', [int]$TrainContexts, [int]$Seed, [int]$Steps, [double]$LearningRate,
+        [int]$ContextPoints, [int]$BatchSize, [int]$ValidationContexts, [int]$EvaluateEvery, [int]$Patience, [string]$RunDir)
+    $ErrorActionPreference = 'Stop'
+    $settings = @{
+        ModelKind = $ModelKind; Layers = $Layers; TrainContexts = $TrainContexts; Seed = $Seed; Steps = $Steps; ContextPoints = $ContextPoints
+        BatchSize = $BatchSize; ValidationContexts = $ValidationContexts; EvaluateEvery = $EvaluateEvery; Patience = $Patience
+    }
+    $name = if ($ModelKind -eq 'Gd') {
+        $settings += @{ Eraser = $Eraser; LearningRate = $LearningRate }
+        'gd-{0}-L{1}-c{2}' -f $Eraser.ToLowerInvariant(), $Layers, $TrainContexts
+    }
+    else { 'tf-L{0}-c{1}-s{2}' -f $Layers, $TrainContexts, $Seed }
     $clock = [Diagnostics.Stopwatch]::StartNew()
-    $rows = @(Start-IclCategoricalTraining @common @Settings -Path $path -Resume -Name $Name)
+    $rows = @(Start-IclCategoricalTraining @settings -Path (Join-Path $RunDir $name) -Resume -Name $name)
     $last = $rows | Select-Object -Last 1
     if ($last) {
-        '{0,-28} {1,5} updates, best validation {2:0.0000} ({3:0.000}) at {4}, {5:0}s' -f $Name, $last.Step, ($rows.ValidationLoss | Measure-Object -Minimum).Minimum,
-            ($rows | Sort-Object ValidationLoss | Select-Object -First 1).ValidationAccuracy, $last.BestStep, $clock.Elapsed.TotalSeconds
+        Write-Host ('{0,-28} {1,5} updates, best validation {2:0.0000} ({3:0.000}) at {4}, {5:0}s' -f $name, $last.Step, ($rows.ValidationLoss | Measure-Object -Minimum).Minimum,
+            ($rows | Sort-Object ValidationLoss | Select-Object -First 1).ValidationAccuracy, $last.BestStep, $clock.Elapsed.TotalSeconds)
     }
-    else { '{0,-28} already trained' -f $Name }
+    else { Write-Host ('{0,-28} already trained' -f $name) }
+    $rows | ForEach-Object {
+        [pscustomobject]@{ Name = $name; Step = $_.Step; Loss = $_.Loss; ValidationLoss = $_.ValidationLoss; ValidationAccuracy = $_.ValidationAccuracy; BestStep = $_.BestStep }
+    }
 }
 
-$gd = @{ ModelKind = 'Gd'; LearningRate = $GdLearningRate; Steps = $GdSteps; Seed = 0 }
-if ('Gd' -in $Part) {
-    foreach ($l in $GdLayers) { Invoke-Run "gd-exact-L$l-c$FewContexts" ($gd + @{ Layers = $l; Eraser = 'Exact'; TrainContexts = $FewContexts }) }
-}
-if ('GdMany' -in $Part) {
-    Invoke-Run "gd-exact-L$ContextsLayers-c$ManyContexts" ($gd + @{ Layers = $ContextsLayers; Eraser = 'Exact'; TrainContexts = $ManyContexts })
-}
-if ('GdAuthors' -in $Part) {
-    foreach ($l in $GdAuthorsLayers) { Invoke-Run "gd-authors-L$l-c$FewContexts" ($gd + @{ Layers = $l; Eraser = 'Authors'; TrainContexts = $FewContexts }) }
-}
-if ('TfFew' -in $Part) {
-    foreach ($s in $TfSeeds) {
-        foreach ($l in $TfLayers) {
-            Invoke-Run "tf-L$l-c$FewContexts-s$s" @{ ModelKind = 'Transformer'; Layers = $l; TrainContexts = $FewContexts; Steps = $TfFewSteps; Seed = $s }
-        }
-    }
-}
-if ('TfMany' -in $Part) {
-    foreach ($s in $TfSeeds) {
-        Invoke-Run "tf-L$ContextsLayers-c$ManyContexts-s$s" @{ ModelKind = 'Transformer'; Layers = $ContextsLayers; TrainContexts = $ManyContexts; Steps = $TfManySteps; Seed = $s }
-    }
+$gd = [ordered]@{ ModelKind = 'Gd'; LearningRate = $GdLearningRate; Steps = $GdSteps; Seed = 0 }
+$sweeps = [ordered]@{}
+if ('Gd' -in $Part) { $sweeps.Gd = [ordered]@{ Layers = $GdLayers; Eraser = 'Exact'; TrainContexts = $FewContexts } + $gd }
+if ('GdMany' -in $Part) { $sweeps.GdMany = [ordered]@{ Layers = $ContextsLayers; Eraser = 'Exact'; TrainContexts = $ManyContexts } + $gd }
+if ('GdAuthors' -in $Part) { $sweeps.GdAuthors = [ordered]@{ Layers = $GdAuthorsLayers; Eraser = 'Authors'; TrainContexts = $FewContexts } + $gd }
+if ('TfFew' -in $Part) { $sweeps.TfFew = [ordered]@{ Seed = $TfSeeds; Layers = $TfLayers; ModelKind = 'Transformer'; TrainContexts = $FewContexts; Steps = $TfFewSteps } }
+if ('TfMany' -in $Part) { $sweeps.TfMany = [ordered]@{ Seed = $TfSeeds; Layers = $ContextsLayers; ModelKind = 'Transformer'; TrainContexts = $ManyContexts; Steps = $TfManySteps } }
+foreach ($name in $sweeps.Keys) {
+    $sweepDir = Join-Path $RunDir "sweeps/$name"
+    New-IclSweep ($sweeps[$name] + $common) | Invoke-IclSweep -Path $sweepDir -ScriptBlock $trainModel -ThrottleLimit $ThrottleLimit |
+        ForEach-Object { '{0} unit {1} ({2}): {3}, {4:0} s' -f $name, $_.Index, (($_.Name -split ', ')[0..1] -join ', '), $_.Status, $_.Seconds }
+    Merge-IclSweep -Path $sweepDir -Destination (Join-Path $RunDir "$name-training.csv")
 }
 if ('Stationary' -in $Part) {
     # At two layers the exact eraser has an exact transformer counterpart (the E block 2 leaves never reaches the logits).

@@ -203,6 +203,24 @@ Describe 'examples/categorical-gd.ps1' {
         foreach ($column in 'Model', 'Layers', 'Contexts', 'Seed', 'Accuracy', 'Nll', 'N') { $rows[0].PSObject.Properties.Name | Should -Contain $column }
         @($rows.Model | Sort-Object -Unique) | Should -Be @('Bayes', 'Gd', 'Transformer')
         $log | Should -Match 'wrote .*categorical-gd.csv'
+        # Each training part is a sweep of one unit per model.
+        $log | Should -Match 'TfFew unit 3 \(Seed=1, Layers=2\): Completed'
+    }
+
+    It 'trains each part as a sweep: a second run skips every finished model and the training log is merged in unit order' {
+        $runs = Join-Path $TestDrive 'categorical-sweep'
+        $tiny = @{ RunDir = $runs; ResultDir = (Join-Path $runs 'results'); Part = 'Gd'; GdLayers = 1, 2; FewContexts = 128; GdSteps = 10
+            BatchSize = 64; ValidationContexts = 128; EvaluateEvery = 5 }
+        $first = & (Join-Path $RepositoryRoot 'examples/categorical-gd.ps1') @tiny 6>&1 | Out-String
+        $first | Should -Match 'Gd unit 0 \(Layers=1, Eraser=Exact\): Completed'
+        $first | Should -Match 'Gd unit 1 \(Layers=2, Eraser=Exact\): Completed'
+        $log = @(Import-Csv (Join-Path $runs 'Gd-training.csv'))
+        @($log.Name | Select-Object -Unique) | Should -Be @('gd-exact-L1-c128', 'gd-exact-L2-c128')
+        @($log | Where-Object Name -EQ 'gd-exact-L1-c128' | ForEach-Object { [int]$_.Step }) | Should -Be @(5, 10)
+        $bytes = [IO.File]::ReadAllBytes((Join-Path $runs 'Gd-training.csv'))
+        $again = & (Join-Path $RepositoryRoot 'examples/categorical-gd.ps1') @tiny 6>&1 | Out-String
+        ([regex]::Matches($again, 'Gd unit \d \([^)]*\): Skipped')).Count | Should -Be 2
+        [IO.File]::ReadAllBytes((Join-Path $runs 'Gd-training.csv')) | Should -Be $bytes
     }
 }
 

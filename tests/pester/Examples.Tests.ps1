@@ -92,11 +92,20 @@ Describe 'Shipped scripts' {
     It 'examples/ltv-regression-lengths.ps1 runs small and writes its table and one plot per training length' {
         $folder = New-TestFolder
         $script = Join-Path $RepositoryRoot 'examples/ltv-regression-lengths.ps1'
-        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command ("& '$script' -ResultDir '$folder' -TrainLengths 4, 6 -MaxPoints 16 -Samples 16 " +
+        $command = ("& '$script' -ResultDir '$folder' -RunDir '$folder/run' -TrainLengths 4, 6 -MaxPoints 16 -Samples 16 " +
             '-TrainPrompts 32 -ValidationPrompts 16 -MaxEpochs 2 -Patience 1')
+        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command $command
         $run.Stderr | Should -BeNullOrEmpty
         $run.ExitCode | Should -Be 0
+        # One sweep unit for the plain prompts and one per training length.
+        @($run.Stdout | Where-Object { $_ -match '^unit \d+ \(TrainLength=(0|4|6)\): Completed' }) | Should -HaveCount 3
         $csv = Join-Path $folder 'ltv-regression-lengths.csv'
+        $first = [IO.File]::ReadAllBytes($csv)
+        # Run again: every unit is skipped and the table is written again byte for byte from the shards.
+        $again = Invoke-ChildPwsh -WorkingDirectory $folder -Command $command
+        $again.ExitCode | Should -Be 0
+        @($again.Stdout | Where-Object { $_ -match '^unit \d+ \(TrainLength=\d+\): Skipped' }) | Should -HaveCount 3
+        [IO.File]::ReadAllBytes($csv) | Should -Be $first
         Get-Content $csv -TotalCount 1 | Should -BeExactly 'Method,TrainLength,PromptLength,Error,StdError,N'
         $rows = @(Import-Csv $csv)
         # K = 2..16 step 2: Icl, Ridge and one LTV per training length.
