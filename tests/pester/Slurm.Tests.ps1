@@ -122,15 +122,15 @@ Describe 'Invoke-IclSweep -Scheduler Slurm on a single-node cluster' -Tag Slurm 
         $units | ForEach-Object { & $unitScript -Points $_.Parameters[0].Value -Seed $_.Parameters[1].Value } | Export-IclResult -Path $serial
 
         $folder = Join-Path $TestDrive 'sweep'
-        $submission = $units | Invoke-IclSweep -Path $folder -ScriptBlock $unitScript -Scheduler Slurm -UnitsPerTask 2
+        # -Wait returns once the job has left the queue; -Timeout keeps a stuck cluster from hanging the suite.
+        $submission = $units | Invoke-IclSweep -Path $folder -ScriptBlock $unitScript -Scheduler Slurm -UnitsPerTask 2 -Wait -Timeout 240 -PollSeconds 1 -ErrorVariable waitErrors
+        $logs = Get-ChildItem (Join-Path $folder 'slurm') -Filter '*.out' | ForEach-Object { "$($_.Name):`n$(Get-Content $_ -Raw)" }
+        $waitErrors | Should -BeNullOrEmpty -Because "the job should end within 4 minutes with every unit's shard; $logs"
         $submission.PSObject.TypeNames | Should -Contain 'IclPs.Engine.Sweeps.SweepSubmission'
         $submission.JobId | Should -Match '^\d+$'
         $submission.Array | Should -Be '0-1'
         Get-Content (Join-Path $folder 'slurm/sweep.sbatch') | Should -Contain '#SBATCH --array=0-1'
-
-        $finished = Wait-Until { -not (& squeue -h -j $submission.JobId 2> $null) } 240
-        $logs = Get-ChildItem (Join-Path $folder 'slurm') -Filter '*.out' | ForEach-Object { "$($_.Name):`n$(Get-Content $_ -Raw)" }
-        $finished | Should -BeTrue -Because "the job should end within 4 minutes; $logs"
+        & squeue -h -j $submission.JobId 2> $null | Should -BeNullOrEmpty
         @(Get-ChildItem (Join-Path $folder 'slurm') -Filter "slurm-$($submission.JobId)_*.out") | Should -HaveCount 2
 
         $merged = Join-Path $TestDrive 'merged.csv'
@@ -139,5 +139,20 @@ Describe 'Invoke-IclSweep -Scheduler Slurm on a single-node cluster' -Tag Slurm 
 
         # Submitted again, every unit has its shard: nothing to submit.
         $units | Invoke-IclSweep -Path $folder -ScriptBlock $unitScript -Scheduler Slurm -UnitsPerTask 2 | Should -BeNullOrEmpty
+    }
+
+    It 'reports each unit the job left without a shard once -Wait sees the job end, naming its task log' {
+        if ($Unavailable) { Set-ItResult -Skipped -Because $Unavailable; return }
+        $folder = Join-Path $TestDrive 'failing'
+        $units = @(New-IclSweep ([ordered]@{ Value = 1, 2 }))
+        $submission = $units | Invoke-IclSweep -Path $folder -ScriptBlock { param([int]$Value) if ($Value -eq 2) { throw 'unit two fails' }; [pscustomobject]@{ Value = $Value } } `
+            -Scheduler Slurm -Wait -Timeout 240 -PollSeconds 1 -ErrorVariable waitErrors -ErrorAction SilentlyContinue
+        $submission.Tasks | Should -Be 2
+        $waitErrors | Should -HaveCount 1
+        $waitErrors[0].FullyQualifiedErrorId | Should -BeLike 'SweepShardMissing,*'
+        $waitErrors[0].TargetObject.Index | Should -Be 1
+        $waitErrors[0].Exception.Message | Should -Match "slurm-$($submission.JobId)_1\.out"
+        Get-Content (Join-Path $folder "slurm/slurm-$($submission.JobId)_1.out") -Raw | Should -Match 'unit two fails'
+        Test-Path (Join-Path $folder "shards/$($units[0].Id)/rows.csv") | Should -BeTrue
     }
 }

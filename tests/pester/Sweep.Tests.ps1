@@ -172,6 +172,13 @@ Describe 'Invoke-IclSweep in this session and Merge-IclSweep' {
         Test-Path $folder | Should -BeFalse
     }
 
+    It 'refuses -Wait and -Timeout where there is no Slurm job to wait for, before writing anything' {
+        $folder = Join-Path (New-TestFolder) 'sweep'
+        { $Units | Invoke-IclSweep -Path $folder -ScriptBlock $UnitScript -Wait } | Should -Throw -ErrorId 'SweepWaitWithoutScheduler,*'
+        { $Units | Invoke-IclSweep -Path $folder -ScriptBlock $UnitScript -Scheduler Slurm -Timeout 10 } | Should -Throw -ErrorId 'SweepTimeoutWithoutWait,*'
+        Test-Path $folder | Should -BeFalse
+    }
+
     It 'refuses to merge rows with a column the first shard lacks' {
         $folder = New-TestFolder
         $null = New-IclSweep @{ K = 1, 2 } | Invoke-IclSweep -Path $folder -ScriptBlock {

@@ -53,7 +53,10 @@ public enum SweepScheduler
 /// the plan (units i*k to i*k+k-1, k = -UnitsPerTask) with Invoke-IclSweep -Path FOLDER -TaskIndex $env:SLURM_ARRAY_TASK_ID
 /// in a fresh pwsh, and submits it with sbatch (blocks whose units all have shards are left out); it writes a SweepSubmission
 /// with the job id. -WhatIf says what would be submitted and writes nothing. The folder, the module and pwsh must be at the
-/// same paths on the compute nodes. When the job has finished, Merge-IclSweep joins the shards. The same -TaskIndex
+/// same paths on the compute nodes. -Wait then polls squeue until the job has left the queue, showing the units finished
+/// so far; each unit still without a shard after that is a SweepShardMissing error naming the task log to read, and
+/// -Timeout bounds the wait (a SlurmWaitTimedOut error; the job keeps running, as it does when Ctrl+C stops the wait).
+/// When the job has finished, Merge-IclSweep joins the shards. The same -TaskIndex
 /// mechanism serves any array scheduler (docs: a Kubernetes Indexed Job with JOB_COMPLETION_INDEX).
 /// </para>
 /// </remarks>
@@ -174,9 +177,34 @@ public sealed class InvokeIclSweepCommand : IclPsCmdlet
     [ValidateNotNull]
     public string[] SlurmOption { get; set; } = [];
 
+    /// <summary>
+    /// With -Scheduler Slurm: waits until the job has left the Slurm queue, polling squeue every -PollSeconds, then reports
+    /// each unit still without a shard as an error. Ctrl+C stops waiting, not the job.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>With -Wait: the longest wait in seconds; when it passes, a SlurmWaitTimedOut error and the job keeps running. Default: no limit.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? Timeout { get; set; }
+
+    /// <summary>With -Wait: seconds between looks at the queue and the shards; default 5.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int PollSeconds { get; set; } = 5;
+
     private SweepFolder _folder = null!;
 
-    protected override void Begin() => _folder = new SweepFolder(ResolveFilePath(Path));
+    protected override void Begin()
+    {
+        if (Scheduler != SweepScheduler.Slurm && (Wait || Timeout is not null))
+            throw new IclPsException("SweepWaitWithoutScheduler", IclErrorKind.InvalidArgument,
+                "-Wait and -Timeout wait for a Slurm job (-Scheduler Slurm); local units have run when Invoke-IclSweep returns.", Scheduler);
+        if (Timeout is not null && !Wait)
+            throw new IclPsException("SweepTimeoutWithoutWait", IclErrorKind.InvalidArgument, "-Timeout bounds -Wait; add -Wait or leave -Timeout out.", Timeout);
+        _folder = new SweepFolder(ResolveFilePath(Path));
+    }
 
     protected override void Process()
     {
@@ -550,7 +578,62 @@ public sealed class InvokeIclSweepCommand : IclPsCmdlet
                 $"sbatch exited with code {exitCode}: {errors.Trim()} The script is in '{job.ScriptPath}'.", job.ScriptPath);
         var jobId = output.Trim().Split(';')[0];
         WriteVerbose($"Submitted Slurm job {jobId}: array {array}; task output in '{job.LogFolder}'.");
-        WriteObject(new SweepSubmission("Slurm", jobId, array, tasks.Count, UnitsPerTask, missing, job.ScriptPath, _folder.Path));
+        var submission = new SweepSubmission("Slurm", jobId, array, tasks.Count, UnitsPerTask, missing, job.ScriptPath, _folder.Path);
+        if (Wait) WaitForJob(submission, manifest, job.LogFolder);
+        WriteObject(submission);
+    }
+
+    private void WaitForJob(SweepSubmission submission, SweepManifest manifest, string logFolder)
+    {
+        var pending = manifest.Units.Where(u => !_folder.HasShard(u)).ToList();
+        var progress = StartProgress($"Waiting for Slurm job {submission.JobId}");
+        var clock = Stopwatch.StartNew();
+        while (InSlurmQueue(submission.JobId!))
+        {
+            var done = pending.Count(_folder.HasShard);
+            progress.Report(done, pending.Count, $"{done} of {pending.Count} unit(s) finished, {clock.Elapsed:hh\\:mm\\:ss} waited");
+            if (Timeout is int limit && clock.Elapsed.TotalSeconds >= limit)
+            {
+                progress.Complete();
+                WriteError(IclErrorRecords.From(new IclPsException("SlurmWaitTimedOut", IclErrorKind.LimitsExceeded,
+                    $"Slurm job {submission.JobId} was still queued or running after {limit} s; it keeps running. Run Invoke-IclSweep -Path '{_folder.Path}' " +
+                    "-Scheduler Slurm again later: finished units are left out.", submission.JobId)));
+                return;
+            }
+            // Ctrl+C ends the wait at once; the job is the cluster's and keeps running.
+            if (Cancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(PollSeconds))) throw new PipelineStoppedException();
+        }
+        progress.Complete();
+        var unfinished = pending.Where(u => !_folder.HasShard(u)).ToList();
+        WriteVerbose($"Slurm job {submission.JobId} has left the queue after {clock.Elapsed.TotalSeconds:0} s: {pending.Count - unfinished.Count} of {pending.Count} unit(s) finished.");
+        foreach (var unit in unfinished)
+        {
+            var task = unit.Index / UnitsPerTask;
+            var log = System.IO.Path.Combine(logFolder, $"slurm-{submission.JobId}_{task}.out");
+            WriteError(IclErrorRecords.From(new IclPsException(SweepErrorIds.ShardMissing, IclErrorKind.ObjectNotFound,
+                $"Unit {unit.Index} ({unit.Name}) has no shard after Slurm job {submission.JobId} ended; its array task {task} wrote '{log}'.", unit)));
+        }
+    }
+
+    /// <summary>Whether squeue still lists the job (pending or running); a job Slurm no longer knows has left the queue.</summary>
+    private static bool InSlurmQueue(string jobId)
+    {
+        var info = new ProcessStartInfo("squeue") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "--noheader", "--format=%i", "--jobs", jobId }) info.ArgumentList.Add(argument);
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(info)!;
+            var errorTask = process.StandardError.ReadToEndAsync();
+            var output = process.StandardOutput.ReadToEnd();
+            _ = errorTask.Result;
+            process.WaitForExit();
+            // squeue exits non-zero with "Invalid job id" once the controller has purged a finished job.
+            return process.ExitCode == 0 && output.Trim().Length > 0;
+        }
+        catch (Win32Exception e)
+        {
+            throw new IclPsException("SlurmNotFound", IclErrorKind.ObjectNotFound, $"squeue could not be run ({e.Message}) to wait for Slurm job {jobId}.", jobId, e);
+        }
     }
 
     // ---- This module and this pwsh, for child processes ------------------------------------------------------------
