@@ -284,15 +284,16 @@ Describe 'The committed categorical results support the claims of docs/results/R
         (Get-Mean $TfFew[2] Nll) - (Num (Select-Rows Gd 2 2048 Exact)[0].Nll) | Should -BeGreaterThan 0.4
     }
 
-    It 'has 16 times more training contexts close most of that gap, without matching the GD model' {
-        $few = Get-Mean $TfFew[2]
+    It 'has 16 times more training contexts bring the transformer level with the GD model in accuracy, not in NLL' {
         $many = Get-Mean $TfMany
-        $gdMany = Num (Select-Rows Gd 2 32768 Exact)[0].Accuracy
-        ($TfMany | ForEach-Object { Num $_.Accuracy } | Measure-Object -Minimum).Minimum | Should -BeGreaterThan (($TfFew[2] | ForEach-Object { Num $_.Accuracy } | Measure-Object -Maximum).Maximum + 0.05)
-        ($gdMany - $many) | Should -BeLessThan (($Gd[2] - $few) / 3)
-        ($gdMany - $many) | Should -BeGreaterThan (2 * (Get-Sd $TfMany))
-        # Each of those runs was still improving at its last update (best validation loss at the last evaluation).
-        foreach ($r in $TfMany) { $r.BestStep | Should -Be $r.Steps }
+        $gdMany = Select-Rows Gd 2 32768 Exact
+        ($TfMany | ForEach-Object { Num $_.Accuracy } | Measure-Object -Minimum).Minimum | Should -BeGreaterThan (($TfFew[2] | ForEach-Object { Num $_.Accuracy } | Measure-Object -Maximum).Maximum + 0.1)
+        # Level: the seeds' mean within one seed sd of GD (the README: 0.624 +- 0.006 against 0.623).
+        [math]::Abs($many - (Num $gdMany[0].Accuracy)) | Should -BeLessThan (Get-Sd $TfMany)
+        [math]::Round($many, 3) | Should -Be 0.624
+        (Get-Mean $TfMany Nll) - (Num $gdMany[0].Nll) | Should -BeGreaterThan 0.03
+        # After 3000 updates, the longest run the README reports.
+        ($TfMany | ForEach-Object { [int]$_.Steps } | Measure-Object -Maximum).Maximum | Should -Be 3000
     }
 
     It 'has the transformer on 2048 contexts not improve with depth' {
