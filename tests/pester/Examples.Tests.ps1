@@ -141,6 +141,41 @@ Describe 'Shipped scripts' {
         (Get-Item (Join-Path $folder 'task-vectors-rules.png')).Length | Should -BeGreaterThan 1000
     }
 
+    It 'examples/icl-vs-it.ps1 runs on three inputs and writes its summary and its tests' {
+        $folder = New-TestFolder
+        $script = Join-Path $RepositoryRoot 'examples/icl-vs-it.ps1'
+        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' -ResultDir '$folder' -Inputs 3 -Shots 1, 2 -AdapterSteps 2"
+        $run.Stderr | Should -BeNullOrEmpty
+        $run.ExitCode | Should -Be 0
+
+        $csv = Join-Path $folder 'icl-vs-it.csv'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Layer,Pair,Shots,Labels,Demos,Adapter,MeanCosine,StdCosine,N,Model'
+        $rows = @(Import-Csv $csv)
+        # 1 shot: main, dissimilar, other map (wrong labels need two); 2 shots: all four. Two layers, three pairs each.
+        $rows | Should -HaveCount ((3 + 4) * 2 * 3)
+        $rows.N | Sort-Object -Unique | Should -Be '3'
+        $rows.Pair | Sort-Object -Unique | Should -Be @('AnchorIcl', 'AnchorIt', 'IclIt')
+        # The other-map control changes only the adapter: its anchor-ICL rows are the main sweep's.
+        foreach ($k in '1', '2') {
+            $main = @($rows | Where-Object { $_.Shots -eq $k -and $_.Pair -eq 'AnchorIcl' -and $_.Labels -eq 'Correct' -and $_.Demos -eq 'Random' -and $_.Adapter -eq 'SameMap' })
+            $other = @($rows | Where-Object { $_.Shots -eq $k -and $_.Pair -eq 'AnchorIcl' -and $_.Adapter -eq 'OtherMap' })
+            $other.MeanCosine | Should -Be $main.MeanCosine
+            $other = @($rows | Where-Object { $_.Shots -eq $k -and $_.Pair -eq 'IclIt' -and $_.Adapter -eq 'OtherMap' })
+            $main = @($rows | Where-Object { $_.Shots -eq $k -and $_.Pair -eq 'IclIt' -and $_.Labels -eq 'Correct' -and $_.Demos -eq 'Random' -and $_.Adapter -eq 'SameMap' })
+            $other.MeanCosine | Should -Not -Be $main.MeanCosine
+        }
+
+        $tests = @(Import-Csv (Join-Path $folder 'icl-vs-it-tests.csv'))
+        # Two contrasts per setting and layer, and one more per layer for each of the five varied settings.
+        $tests | Should -HaveCount (7 * 2 * 2 + 5 * 2)
+        foreach ($t in $tests) {
+            [int]$t.N + [int]$t.Zeros | Should -Be 3
+            ConvertTo-Double $t.PHolm | Should -BeGreaterOrEqual (ConvertTo-Double $t.P)
+            ConvertTo-Double $t.PHolm | Should -BeLessOrEqual 1
+        }
+        @($tests.Contrast | Sort-Object -Unique) | Should -Be @('IclIt > AnchorIcl', 'IclIt > AnchorIt', 'IclIt Dissimilar < Random', 'IclIt OtherMap < SameMap', 'IclIt Wrong vs Correct')
+    }
+
     It 'examples/task-vectors-text.ps1 runs on one held-out map and writes its table and plots' {
         $folder = New-TestFolder
         $script = Join-Path $RepositoryRoot 'examples/task-vectors-text.ps1'

@@ -136,3 +136,191 @@ Describe 'Measure-HiddenSimilarity' {
         $run.Progress[-1].RecordType | Should -Be 'Completed'
     }
 }
+
+# Duan et al.'s IT condition: one LoRA per query, tuned on the query's own demonstrations, then queried zero-shot.
+Describe 'Measure-HiddenSimilarity -Condition InstructionTuned' {
+    BeforeAll {
+        # llama-tiny as Duan et al. (LoRA on q_proj and v_proj); gpt2-tiny for the fused c_attn.
+        $script:llama = New-IclModel -Preset llama-tiny -Seed 1
+        $script:It = @{ Condition = 'ZeroShot', 'Icl', 'InstructionTuned'; AdapterSteps = 3; AdapterLearningRate = 0.05 }
+        # Per-query cosines of one pair at one layer, in query order.
+        function Get-Cosines($Rows, [string]$Pair, [int]$Layer, [string]$Property = 'Cosine') {
+            [double[]]@($Rows | Where-Object { $_.Pair -eq $Pair -and $_.Layer -eq $Layer } | Sort-Object InputIndex | ForEach-Object $Property)
+        }
+    }
+
+    It 'gives the anchor''s states bit for bit with no shots or no updates, for both families' {
+        foreach ($model in $m, $llama) {
+            # OtherModel (the same model) shows what identical states give: cos(x, x) in float64 need not be exactly 1.
+            $noShots = @(Measure-HiddenSimilarity $model $ds @It -CompareModel $model -Shots 0 -First 4 -BatchSize 3 -PerInput)
+            $noSteps = @(Measure-HiddenSimilarity $model $ds @It -CompareModel $model -Shots 3 -AdapterSteps 0 -First 4 -BatchSize 3 -PerInput)
+            foreach ($layer in 0, 1) {
+                $same = Get-Cosines $noShots 'ZeroShot-OtherModel' $layer
+                $same | Should -HaveCount 4
+                foreach ($c in $same) { [Math]::Abs($c - 1) | Should -BeLessThan 1e-12 }
+                Get-Cosines $noShots 'ZeroShot-Icl' $layer | Should -Be $same
+                Get-Cosines $noShots 'ZeroShot-InstructionTuned' $layer | Should -Be $same
+                Get-Cosines $noSteps 'ZeroShot-InstructionTuned' $layer | Should -Be (Get-Cosines $noSteps 'ZeroShot-OtherModel' $layer)
+            }
+            $model.Network.Adapter | Should -BeNullOrEmpty -Because 'every adapter is removed after its query'
+        }
+    }
+
+    It 'tunes a fresh adapter per query: the same seed gives the same rows, another seed other IT rows' {
+        $a = @(Measure-HiddenSimilarity $llama $ds @It -Shots 3 -First 4 -Seed 3)
+        $b = @(Measure-HiddenSimilarity $llama $ds @It -Shots 3 -First 4 -Seed 3)
+        $c = @(Measure-HiddenSimilarity $llama $ds @It -Shots 3 -First 4 -Seed 4)
+        @($a | ForEach-Object { "$($_.Layer):$($_.Pair)" }) | Should -Be @(
+            '0:ZeroShot-Icl', '0:ZeroShot-InstructionTuned', '0:Icl-InstructionTuned', '1:ZeroShot-Icl', '1:ZeroShot-InstructionTuned', '1:Icl-InstructionTuned')
+        foreach ($i in 0..5) { $a[$i].Equals($b[$i]) | Should -BeTrue -Because "row $i" }
+        foreach ($i in 0..5) { $a[$i].MeanCosine | Should -Not -Be $c[$i].MeanCosine -Because "row $i depends on the demonstrations or the adapter seed" }
+        @($a | Where-Object Pair -eq 'ZeroShot-InstructionTuned' | Where-Object MeanCosine -lt 0.9999) | Should -Not -BeNullOrEmpty -Because 'tuning moves the states'
+        $a[1].DescriptionB | Should -BeExactly 'llama-tiny, zero-shot, LoRA r 4, alpha 8, default targets, 3 updates at 0.05 on 3 demonstrations'
+        $llama.Network.Adapter | Should -BeNullOrEmpty
+    }
+
+    It 'writes per-query rows whose means and standard deviations are the summary rows, centred ones too' {
+        $summary = @(Measure-HiddenSimilarity $m $ds @It -Shots 2 -First 5 -Centred)
+        $inputs = @(Measure-HiddenSimilarity $m $ds @It -Shots 2 -First 5 -Centred -PerInput)
+        $inputs | Should -HaveCount (5 * 2 * 3)
+        $inputs[0].PSObject.TypeNames[0] | Should -Be 'IclPs.Engine.Analysis.HiddenSimilarityInputRow'
+        $inputs[0].Input | Should -BeExactly $ds.Test.Items[0].Input
+        foreach ($row in $summary) {
+            foreach ($measure in @{ Values = 'Cosine'; Mean = 'MeanCosine'; Sd = 'StdCosine' }, @{ Values = 'CentredCosine'; Mean = 'MeanCentredCosine'; Sd = 'StdCentredCosine' }) {
+                $values = Get-Cosines $inputs $row.Pair $row.Layer $measure.Values
+                $mean = ($values | Measure-Object -Average).Average
+                $sd = [Math]::Sqrt((($values | ForEach-Object { ($_ - $mean) * ($_ - $mean) }) | Measure-Object -Sum).Sum / 4)
+                [Math]::Abs($row.($measure.Mean) - $mean) | Should -BeLessThan 1e-12
+                [Math]::Abs($row.($measure.Sd) - $sd) | Should -BeLessThan 1e-12
+            }
+        }
+        # Centring removes the direction every state shares, so centred cosines are lower than plain ones here.
+        @($summary | Where-Object { $_.MeanCentredCosine -lt $_.MeanCosine }) | Should -Not -BeNullOrEmpty
+        # Without -Centred the centred columns are not measured.
+        [double]::IsNaN((Measure-HiddenSimilarity $m $ds -First 2 -Shots 1)[0].MeanCentredCosine) | Should -BeTrue
+    }
+
+    It 'tests a contrast per layer: W+, N and the exact p from the per-query rows by hand, Holm over the layers' {
+        $out = @(Measure-HiddenSimilarity $llama $ds @It -Shots 3 -First 6 -PerInput -Contrast IclIt, AnchorIcl)
+        $tests = @($out | Where-Object { $_ -is [IclPs.Engine.Analysis.HiddenSimilarityTest] })
+        $inputs = @($out | Where-Object { $_ -is [IclPs.Engine.Analysis.HiddenSimilarityInputRow] })
+        $tests | Should -HaveCount 2
+        $inputs | Should -HaveCount (6 * 2 * 3)
+        $p = foreach ($test in $tests) {
+            $test.PSObject.TypeNames[0] | Should -Be 'IclPs.Engine.Analysis.HiddenSimilarityTest'
+            $test.Contrast | Should -BeExactly 'Icl-InstructionTuned vs ZeroShot-Icl'
+            ($test.Measure, $test.Alternative, $test.Inputs, $test.Exact) | Should -Be @('Cosine', 'Greater', 6, $true)
+            $it = Get-Cosines $inputs 'Icl-InstructionTuned' $test.Layer
+            $icl = Get-Cosines $inputs 'ZeroShot-Icl' $test.Layer
+            $d = @(for ($i = 0; $i -lt 6; $i++) { $it[$i] - $icl[$i] }) | Where-Object { $_ -ne 0 }
+            $test.N | Should -Be $d.Count
+            # Ranks of |d| (these continuous differences have no ties), W+ over the positive ones, and the exact one-sided
+            # p-value by enumerating all 2^N sign patterns.
+            $sorted = @($d | Sort-Object { [Math]::Abs($_) })
+            $w = 0; for ($r = 0; $r -lt $sorted.Count; $r++) { if ($sorted[$r] -gt 0) { $w += $r + 1 } }
+            $test.WPlus | Should -Be $w
+            $atLeast = 0
+            for ($mask = 0; $mask -lt [Math]::Pow(2, $d.Count); $mask++) {
+                $s = 0; for ($r = 0; $r -lt $d.Count; $r++) { if ($mask -band (1 -shl $r)) { $s += $r + 1 } }
+                if ($s -ge $w) { $atLeast++ }
+            }
+            [Math]::Abs($test.PValue - $atLeast / [Math]::Pow(2, $d.Count)) | Should -BeLessThan 1e-12
+            $median = @($it | ForEach-Object -Begin { $i = 0 } -Process { $_ - $icl[$i++] } | Sort-Object)
+            [Math]::Abs($test.MedianDifference - ($median[2] + $median[3]) / 2) | Should -BeLessThan 1e-15
+            $test.PValue
+        }
+        # Holm over two layers: the smaller p doubled (capped at 1), the larger kept but never below that.
+        $low = [Math]::Min(1, 2 * [Math]::Min($p[0], $p[1]))
+        $high = [Math]::Max($low, [Math]::Max($p[0], $p[1]))
+        $expected = if ($p[0] -le $p[1]) { $low, $high } else { $high, $low }
+        foreach ($i in 0, 1) { [Math]::Abs($tests[$i].PHolm - $expected[$i]) | Should -BeLessThan 1e-15 }
+    }
+
+    It 'writes test rows that pipe to CSV, one set per measure with -Centred' {
+        $csv = Join-Path $TestDrive 'tests.csv'
+        Measure-HiddenSimilarity $m $ds @It -Shots 2 -First 4 -Centred -Contrast 'Icl-InstructionTuned', 'zeroshot-icl' -Alternative TwoSided |
+            Where-Object Contrast | Export-Csv $csv -NoTypeInformation
+        $rows = @(Import-Csv $csv)
+        @($rows | ForEach-Object { "$($_.Measure):$($_.Layer)" }) | Should -Be @('Cosine:0', 'Cosine:1', 'CentredCosine:0', 'CentredCosine:1')
+        foreach ($name in 'Contrast', 'Pair', 'ReferencePair', 'Layer', 'N', 'Zeros', 'WPlus', 'PValue', 'PHolm', 'MedianDifference', 'Alternative') {
+            $rows[0].PSObject.Properties.Name | Should -Contain $name
+        }
+        $rows[0].Alternative | Should -Be 'TwoSided'
+        $rows[0].ReferencePair | Should -BeExactly 'ZeroShot-Icl'
+    }
+
+    It 'refuses an unknown or repeated contrast pair before tuning anything' {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $record = { Measure-HiddenSimilarity $llama $ds @It -AdapterSteps 100000 -First 30 -Contrast IclIt, 'ZeroShot-OtherModel' -ErrorAction Stop } |
+            Should -Throw -ErrorId "UnknownPair$Fqid" -PassThru
+        $record.TargetObject | Should -BeExactly 'ZeroShot-OtherModel'
+        $record.Exception.Message | Should -Match 'the pairs are ZeroShot-Icl, ZeroShot-InstructionTuned, Icl-InstructionTuned'
+        { Measure-HiddenSimilarity $llama $ds -Contrast AnchorIt, IclIt -First 2 -ErrorAction Stop } | Should -Throw -ErrorId "UnknownPair$Fqid"
+        { Measure-HiddenSimilarity $llama $ds @It -Contrast IclIt, 'icl-instructiontuned' -First 2 -ErrorAction Stop } | Should -Throw -ErrorId "InvalidContrast$Fqid"
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 20 -Because 'the contrast is checked before any adapter is tuned'
+    }
+
+    It 'with -AdapterDataset tunes on another dataset''s demonstrations, changing only the IT pairs' {
+        $other = Import-IclDataset (Join-Path $DataPath 'country-capital.json')
+        $same = @(Measure-HiddenSimilarity $m $ds @It -Shots 2 -First 4 -PerInput)
+        $moved = @(Measure-HiddenSimilarity $m $ds @It -Shots 2 -First 4 -PerInput -AdapterDataset $other)
+        foreach ($layer in 0, 1) {
+            Get-Cosines $moved 'ZeroShot-Icl' $layer | Should -Be (Get-Cosines $same 'ZeroShot-Icl' $layer)
+            Get-Cosines $moved 'Icl-InstructionTuned' $layer | Should -Not -Be (Get-Cosines $same 'Icl-InstructionTuned' $layer)
+        }
+        { Measure-HiddenSimilarity $m $ds -AdapterDataset $other -First 2 -ErrorAction Stop } | Should -Throw -ErrorId "AdapterDatasetWithoutTuning$Fqid"
+    }
+
+    It 'with -ShuffleLabels gives Icl and the adapters deranged labels, leaving the zero-shot states alone' {
+        $clean = @(Measure-HiddenSimilarity $m $ds @It -CompareModel $m -Shots 3 -First 4 -PerInput)
+        $wrong = @(Measure-HiddenSimilarity $m $ds @It -CompareModel $m -Shots 3 -First 4 -PerInput -ShuffleLabels)
+        foreach ($layer in 0, 1) {
+            Get-Cosines $wrong 'ZeroShot-OtherModel' $layer | Should -Be (Get-Cosines $clean 'ZeroShot-OtherModel' $layer)
+            Get-Cosines $wrong 'ZeroShot-Icl' $layer | Should -Not -Be (Get-Cosines $clean 'ZeroShot-Icl' $layer)
+            Get-Cosines $wrong 'ZeroShot-InstructionTuned' $layer | Should -Not -Be (Get-Cosines $clean 'ZeroShot-InstructionTuned' $layer)
+        }
+    }
+
+    It 'refuses a model that already carries an adapter' {
+        $carrying = New-IclModel -Preset llama-tiny
+        @([pscustomobject]@{ Input = 'a'; Output = 'b' }) | Start-IclAdapterTraining -Model $carrying -Steps 1 | Out-Null
+        $record = { Measure-HiddenSimilarity $carrying $ds -Condition ZeroShot, InstructionTuned -First 2 -ErrorAction Stop } |
+            Should -Throw -ErrorId "AdapterAlreadyAttached$Fqid" -PassThru
+        $record.CategoryInfo.Category | Should -Be 'InvalidOperation'
+        { Measure-HiddenSimilarity $m $ds @It -AdapterTargetModule q_proj -First 2 -ErrorAction Stop } | Should -Throw -ErrorId "AdapterTargetsNoModule$Fqid"
+    }
+
+    It 'says how each adapter was tuned in verbose output and counts adapters in nested progress' {
+        $run = Invoke-InFreshRunspace -Parameters @{ m = $m; ds = $ds } -Script '
+            param($m, $ds)
+            $null = Measure-HiddenSimilarity $m $ds -Condition ZeroShot, InstructionTuned -Shots 2 -AdapterSteps 2 -First 3 -Verbose
+        '
+        $run.Errors | Should -BeNullOrEmpty
+        @($run.Verbose | Where-Object { $_ -match '^InstructionTuned, query \d: adapter tuned on 2 demonstrations, 2 updates, loss \d+\.\d{4} -> \d+\.\d{4}, \d+\.\d\d s\.$' }) |
+            Should -HaveCount 3
+        $adapters = @($run.Progress | Where-Object Activity -eq 'Tuning an adapter per query')
+        $adapters | Should -Not -BeNullOrEmpty
+        $adapters[0].ParentActivityId | Should -Be (@($run.Progress | Where-Object { $_.Activity -like 'Measure-HiddenSimilarity:*' })[0].ActivityId)
+        $adapters[-1].RecordType | Should -Be 'Completed'
+    }
+
+    It 'stops when the pipeline is stopped, as by Ctrl+C, and leaves the model without an adapter' {
+        $model = New-IclModel -Preset llama-tiny -Seed 5
+        $ps = New-ModulePowerShell
+        try {
+            $null = $ps.AddScript('param($model, $ds) Measure-HiddenSimilarity $model $ds -Condition ZeroShot, InstructionTuned -AdapterSteps 1000000 -First 3').AddArgument($model).AddArgument($ds)
+            $running = $ps.BeginInvoke()
+            $deadline = [datetime]::UtcNow.AddSeconds(60)
+            while ($null -eq $model.Network.Adapter) {
+                [datetime]::UtcNow | Should -BeLessThan $deadline -Because 'the first adapter should be attached'
+                Start-Sleep -Milliseconds 20
+            }
+            $ps.Stop()
+            $running.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(60)) | Should -BeTrue -Because 'it stops within 60 s'
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $ps.Dispose() }
+        $model.Network.Adapter | Should -BeNullOrEmpty
+        @(Measure-HiddenSimilarity $model $ds -Condition ZeroShot, InstructionTuned -AdapterSteps 1 -First 1) | Should -HaveCount 2
+    }
+}

@@ -14,6 +14,8 @@ BeforeDiscovery {
         'IclPs.Engine.Data.IclDataset'                          = 'Name', 'Partition'
         'IclPs.Engine.Prompting.IclPromptResult'                = 'Query', 'Expected', 'Predicted', 'FirstTokenCorrect', 'ExactMatch', 'ExpectedLogProb'
         'IclPs.Engine.Analysis.HiddenSimilarityRow'             = 'ConditionA', 'ConditionB', 'MeanCosine'
+        'IclPs.Engine.Analysis.HiddenSimilarityInputRow'        = 'Pair', 'Cosine'
+        'IclPs.Engine.Analysis.HiddenSimilarityTest'            = 'Pair', 'N', 'WPlus', 'PValue'
         'IclPs.RegressionTrainingProgress'                      = 'Model', 'Loss', 'PretrainError', 'FreshError'
         'IclPs.TextTrainingProgress'                            = 'Model', 'Loss', 'HeldOutAccuracy'
         'IclPs.AdapterTrainingProgress'                         = 'Model', 'Step', 'Loss'
@@ -79,6 +81,7 @@ BeforeAll {
         'IclPs.Engine.Data.IclDataset'                                           = @($data.Train, $data.Valid, $data.Test)
         'IclPs.Engine.Prompting.IclPromptResult'                                 = $prompts
         'IclPs.Engine.Analysis.HiddenSimilarityRow'                              = @(Measure-HiddenSimilarity $model $data -First 2)
+        'IclPs.Engine.Analysis.HiddenSimilarityInputRow'                         = @(Measure-HiddenSimilarity $model $data -First 2 -Centred -PerInput)
         'IclPs.RegressionTrainingProgress'                                       = @(Start-IclTraining -Dimension 4 -Points 8 -Steps 4 -BatchSize 8 -EvaluateEvery 2 -EvaluationSamples 8 -Device cpu)
         'IclPs.AdapterTrainingProgress'                                          = @(@([pscustomobject]@{ Input = 'a'; Output = 'b' }) | Start-IclAdapterTraining -Model (New-IclModel -Preset llama-tiny) -Steps 2 -ReportEvery 1)
         'IclPs.TextTrainingProgress'                                             = @(Start-IclTraining -TextFamily KeyedLookup -Steps 2 -BatchSize 4 -EvaluateEvery 1 -TrainTasks 8 -HeldOutTasks 4 -EvaluationTasks 2 -Device cpu)
@@ -90,6 +93,8 @@ BeforeAll {
         'IclPs.Engine.TaskVectors.HeadEffect'                                    = @(Measure-HeadEffect -Model $model -Dataset $data -MeanPrompts 2 -EffectPrompts 2 -Shots 2 | Select-Object -First 4)
         'IclPs.Engine.TaskVectors.TaskVectorHead'                                = @($functionVector.Heads)
     }
+    $Samples['IclPs.Engine.Analysis.HiddenSimilarityTest'] = @(Measure-HiddenSimilarity $preset $data -Condition ZeroShot, Icl, InstructionTuned -Shots 2 -First 3 `
+        -AdapterSteps 2 -Centred -Contrast IclIt, AnchorIcl | Where-Object { $_ -is [IclPs.Engine.Analysis.HiddenSimilarityTest] })
     $zeroShot = @(Invoke-IclPrompt $model $data -First 4 -MaxNewTokens 3 -Shots 0)
     $Samples['IclPs.Engine.Analysis.Comparison.ResultComparison'] = @(Compare-IclResult -Reference $zeroShot -Candidate $prompts -WarningAction Ignore)
     $Samples['IclPs.Engine.Prompting.IclPromptSummary'] = @(Invoke-IclPrompt $model $data -First 4 -MaxNewTokens 3 -DemonstrationDraws 2 -Summary)

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using IclPs.Engine.Adapters;
 using IclPs.Engine.Data;
 using IclPs.Engine.Models;
 using IclPs.Engine.Prompting;
@@ -9,11 +11,28 @@ namespace IclPs.Engine.Analysis;
 /// <summary>
 /// Per layer and per pair of conditions, the mean and standard deviation over queries of the cosine similarity between
 /// the last-token <c>blocks.{l}.hook_resid_post</c> vectors (Duan et al., ICL vs instruction tuning). Queries are processed
-/// in batches and only running statistics are kept, so memory does not grow with the number of queries.
+/// in batches; only running statistics and one cosine per query, layer and pair are kept (the states themselves only for
+/// the centred cosine), and an instruction-tuned condition's adapter is disposed once its query has run, so memory does
+/// not grow with the number of queries beyond those cosines.
 /// </summary>
 public static class HiddenSimilarity
 {
+    /// <summary>The summary rows of <see cref="Measure"/>.</summary>
     public static IReadOnlyList<HiddenSimilarityRow> Compute(
+        IReadOnlyList<SimilarityCondition> conditions,
+        IEnumerable<IclExample> queries,
+        IReadOnlyList<IclExample> demonstrationPool,
+        HiddenSimilarityOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        Measure(conditions, queries, demonstrationPool, options, cancellationToken).Rows;
+
+    /// <summary>
+    /// Runs every query under every condition and compares the last-token states of each pair of conditions, layer by
+    /// layer: one summary row per layer and pair (pairs in the order of the conditions), and one row per query, layer and
+    /// pair. Query i's demonstrations depend only on (seed, i, shots, pool), so conditions with the same shots see the same
+    /// ones, and an instruction-tuned condition's adapter learns exactly the demonstrations the Icl prompt with its shots shows.
+    /// </summary>
+    public static HiddenSimilarityResult Measure(
         IReadOnlyList<SimilarityCondition> conditions,
         IEnumerable<IclExample> queries,
         IReadOnlyList<IclExample> demonstrationPool,
@@ -22,38 +41,79 @@ public static class HiddenSimilarity
     {
         ArgumentNullException.ThrowIfNull(conditions);
         ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(demonstrationPool);
         options ??= new HiddenSimilarityOptions();
         Validate(conditions, options);
         var layers = conditions[0].Model.Config.Layers;
-        var builders = conditions.Select(c => new FewShotPromptBuilder(options.Format, demonstrationPool, c.Shots, options.Seed)).ToArray();
+        var prompts = conditions.Select(c => new FewShotPromptBuilder(options.Format, demonstrationPool, c.PromptShots, options.Seed, options.ShuffleLabels)).ToArray();
+        var tuning = conditions.Select(c => c.Tuning is null ? null
+            : new FewShotPromptBuilder(options.Format, c.Tuning.DemonstrationPool ?? demonstrationPool, c.Shots, options.Seed, options.ShuffleLabels)).ToArray();
         var encoders = conditions.Select(c => new PromptEncoder(c.Model.Tokenizer, c.Model.Config.ContextLength, c.Model.Config.VocabSize, options.AddBos, options.TruncateLongPrompts)).ToArray();
         var pairs = (from a in Enumerable.Range(0, conditions.Count) from b in Enumerable.Range(a + 1, conditions.Count - a - 1) select (a, b)).ToArray();
         var stats = new RunningStatistics[layers, pairs.Length];
         for (var l = 0; l < layers; l++)
             for (var p = 0; p < pairs.Length; p++) stats[l, p] = new RunningStatistics();
+        var inputs = new List<string>();
+        var cosines = new List<double[]>();          // per query: [layer * pairs + pair]
+        var kept = options.Centred ? new List<double[][]>() : null;   // per query: [condition][layer * d_model + j]
 
         int? total = queries switch { IReadOnlyCollection<IclExample> c => c.Count, ICollection<IclExample> c => c.Count, _ => null };
-        var completed = 0;
         foreach (var chunk in queries.Chunk(options.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            AccumulateBatch(chunk, completed, conditions, builders, encoders, pairs, stats, options.Interventions, cancellationToken);
-            completed += chunk.Length;
-            options.Progress?.Invoke(new IclRunProgress(completed, total));
+            var firstIndex = inputs.Count;
+            using (var scope = NewDisposeScope())
+            {
+                var states = BatchStates(chunk, firstIndex, conditions, prompts, tuning, encoders, options, cancellationToken);
+                var pairCosines = pairs.Select(p => RowCosines(states[p.a], states[p.b]).data<double>().ToArray()).ToArray();   // [pair][layer * batch + i]
+                var values = kept is null ? null : states.Select(s => s.permute(1, 0, 2).contiguous().data<double>().ToArray()).ToArray();   // [condition][(i * layers + l) * d + j]
+                var width = layers * (long)conditions[0].Model.Config.DModel;
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    var row = new double[layers * pairs.Length];
+                    for (var l = 0; l < layers; l++)
+                    {
+                        for (var p = 0; p < pairs.Length; p++)
+                        {
+                            var cosine = pairCosines[p][l * chunk.Length + i];
+                            row[l * pairs.Length + p] = cosine;
+                            stats[l, p].Add(cosine);
+                        }
+                    }
+                    cosines.Add(row);
+                    inputs.Add(chunk[i].Input);
+                    kept?.Add(values!.Select(v => v.AsSpan((int)(i * width), (int)width).ToArray()).ToArray());
+                }
+            }
+            options.Progress?.Invoke(new IclRunProgress(inputs.Count, total));
         }
 
+        var centred = kept is null ? null : CentredCosines(kept, pairs, layers, conditions[0].Model.Config.DModel);
         var rows = new List<HiddenSimilarityRow>(layers * pairs.Length);
+        var perInput = new List<HiddenSimilarityInputRow>(inputs.Count * layers * pairs.Length);
         for (var l = 0; l < layers; l++)
         {
             for (var p = 0; p < pairs.Length; p++)
             {
                 var (a, b) = (conditions[pairs[p].a], conditions[pairs[p].b]);
+                var pair = PairName(a.Name, b.Name);
+                var centredStats = new RunningStatistics();
+                for (var i = 0; i < inputs.Count; i++)
+                {
+                    var centredCosine = centred?[i][l * pairs.Length + p] ?? double.NaN;
+                    if (centred is not null) centredStats.Add(centredCosine);
+                    perInput.Add(new HiddenSimilarityInputRow(l, HookNames.ResidPost(l), i, inputs[i], a.Name, b.Name, pair, cosines[i][l * pairs.Length + p], centredCosine));
+                }
                 var s = stats[l, p];
-                rows.Add(new HiddenSimilarityRow(l, HookNames.ResidPost(l), a.Name, b.Name, s.Mean, s.StandardDeviation, s.Count, a.Description, b.Description));
+                rows.Add(new HiddenSimilarityRow(l, HookNames.ResidPost(l), a.Name, b.Name, pair, s.Mean, s.StandardDeviation, s.Count,
+                    centred is null ? double.NaN : centredStats.Mean, centred is null ? double.NaN : centredStats.StandardDeviation, a.Description, b.Description));
             }
         }
-        return rows;
+        return new HiddenSimilarityResult(rows, perInput);
     }
+
+    /// <summary>How rows name a pair of conditions: "A-B", e.g. Icl-InstructionTuned.</summary>
+    public static string PairName(string conditionA, string conditionB) => $"{conditionA}-{conditionB}";
 
     /// <summary>Cosine similarity of matching rows along the last axis, in float64 (NaN where a vector is zero).</summary>
     public static Tensor RowCosines(Tensor a, Tensor b)
@@ -64,38 +124,119 @@ public static class HiddenSimilarity
         return ((x * y).sum(-1) / (x.norm(-1) * y.norm(-1))).MoveToOuterDisposeScope();
     }
 
-    private static void AccumulateBatch(
-        IclExample[] chunk, int firstIndex, IReadOnlyList<SimilarityCondition> conditions, FewShotPromptBuilder[] builders,
-        PromptEncoder[] encoders, (int a, int b)[] pairs, RunningStatistics[,] stats, InterventionTally? interventions, CancellationToken cancellationToken)
+    /// <summary>
+    /// Cosines of the states minus each layer's mean state over every query and condition, per query as [layer * pairs + pair],
+    /// in plain doubles.
+    /// </summary>
+    private static double[][] CentredCosines(List<double[][]> states, (int a, int b)[] pairs, int layers, int dModel)
     {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        // states[c]: [layers, batch, d_model] on the CPU in float64.
+        var conditions = states[0].Length;
+        var mean = new double[layers * dModel];
+        foreach (var query in states)
+            foreach (var condition in query)
+                for (var j = 0; j < mean.Length; j++) mean[j] += condition[j];
+        for (var j = 0; j < mean.Length; j++) mean[j] /= states.Count * conditions;
+        return states.Select(query =>
+        {
+            var row = new double[layers * pairs.Length];
+            for (var l = 0; l < layers; l++)
+            {
+                for (var p = 0; p < pairs.Length; p++)
+                {
+                    double dot = 0, xx = 0, yy = 0;
+                    for (var j = l * dModel; j < (l + 1) * dModel; j++)
+                    {
+                        var x = query[pairs[p].a][j] - mean[j];
+                        var y = query[pairs[p].b][j] - mean[j];
+                        (dot, xx, yy) = (dot + x * y, xx + x * x, yy + y * y);
+                    }
+                    row[l * pairs.Length + p] = dot / Math.Sqrt(xx * yy);
+                }
+            }
+            return row;
+        }).ToArray();
+    }
+
+    /// <summary>Each condition's last-token states of the batch, [layers, batch, d_model] on the CPU in float64.</summary>
+    private static Tensor[] BatchStates(
+        IclExample[] chunk, int firstIndex, IReadOnlyList<SimilarityCondition> conditions, FewShotPromptBuilder[] prompts,
+        FewShotPromptBuilder?[] tuning, PromptEncoder[] encoders, HiddenSimilarityOptions options, CancellationToken cancellationToken)
+    {
         var states = new Tensor[conditions.Count];
         for (var c = 0; c < conditions.Count; c++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var model = conditions[c].Model;
-            var prompts = chunk.Select((q, i) => encoders[c].Encode(builders[c].Build(q, firstIndex + i), reserveContinuation: false)).ToArray();
-            var batch = PromptBatch.Create(prompts, model.Tokenizer.PadTokenId, model.Network.Device, withContinuations: false);
+            var encoded = chunk.Select((q, i) => encoders[c].Encode(prompts[c].Build(q, firstIndex + i), reserveContinuation: false)).ToArray();
+            var batch = PromptBatch.Create(encoded, model.Tokenizer.PadTokenId, model.Network.Device, withContinuations: false);
+            if (tuning[c] is { } demonstrations)
+            {
+                var perInput = chunk.Select((q, i) =>
+                    TunedStates(conditions[c], demonstrations.Build(q, firstIndex + i).Demonstrations, firstIndex + i, batch, options, cancellationToken)[.., i]).ToArray();
+                states[c] = stack(perInput, 1);
+                continue;
+            }
             // Left padding puts every prompt's last token in the last column, which is what PositionFilter.Last keeps
             // and where a task vector is injected.
+            using var noGrad = no_grad();
             var vector = conditions[c].TaskVector;
-            using var hooks = (vector is null ? new HookSet() : vector.CreateHooks(model.Network, -1).ReportTo(interventions))
+            using var hooks = (vector is null ? new HookSet() : vector.CreateHooks(model.Network, -1).ReportTo(options.Interventions))
                 .Capture("blocks.*.hook_resid_post", PositionFilter.Last);
             model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks, lastPositionOnly: true);
-            states[c] = stack(Enumerable.Range(0, model.Config.Layers).Select(l => hooks.Captured[HookNames.ResidPost(l)]).ToArray())
-                .to(ScalarType.Float64).cpu();
+            states[c] = LayerStates(hooks, model.Config.Layers);
         }
-        for (var p = 0; p < pairs.Length; p++)
+        return states;
+    }
+
+    /// <summary>
+    /// Input <paramref name="index"/>'s instruction-tuned states: a fresh adapter (seeded from the run's seed and the index)
+    /// attached to the base model, tuned on <paramref name="demonstrations"/>, then the batch's zero-shot prompts run through
+    /// it; [layers, batch, d_model], of which the caller keeps the input's own column. The whole batch runs so the input's
+    /// prompt is padded exactly as in the zero-shot condition: an adapter that changes nothing (no updates, or no
+    /// demonstrations to learn from) then gives bit-identical states. The adapter, its optimizer and every activation are
+    /// disposed before the next input.
+    /// </summary>
+    private static Tensor TunedStates(SimilarityCondition condition, IReadOnlyList<IclExample> demonstrations, int index, PromptBatch batch,
+        HiddenSimilarityOptions options, CancellationToken cancellationToken)
+    {
+        using var scope = NewDisposeScope();
+        var (model, tuning) = (condition.Model, condition.Tuning!);
+        var seed = InstructionTuning.AdapterSeed(options.Seed, index);
+        var adapter = LoraAdapter.Create(model.Network, tuning.SettingsFor(model), seed);
+        try
         {
-            var cosines = RowCosines(states[pairs[p].a], states[pairs[p].b]).data<double>().ToArray();   // [layers * batch]
-            for (var l = 0; l < stats.GetLength(0); l++)
+            adapter.AttachTo(model.Network);
+        }
+        catch
+        {
+            adapter.Dispose();
+            throw;
+        }
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            IReadOnlyList<double> losses = [];
+            if (demonstrations.Count > 0 && tuning.Steps > 0)
             {
-                for (var i = 0; i < chunk.Length; i++) stats[l, p].Add(cosines[l * chunk.Length + i]);
+                var trainer = new LoraTrainer(model, demonstrations, options.Format, tuning.TrainingOptions(seed), options.AddBos);
+                losses = trainer.Train(cancellationToken: cancellationToken).Losses;
+                cancellationToken.ThrowIfCancellationRequested();
             }
+            options.AdapterTuned?.Invoke(new AdapterTuned(condition.Name, index, demonstrations.Count, losses.Count,
+                losses.Count > 0 ? losses[0] : double.NaN, losses.Count > 0 ? losses[^1] : double.NaN, watch.Elapsed));
+            using var noGrad = no_grad();
+            using var hooks = new HookSet().Capture("blocks.*.hook_resid_post", PositionFilter.Last);
+            model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks, lastPositionOnly: true);
+            return LayerStates(hooks, model.Config.Layers).MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            LoraAdapter.Detach(model.Network).Dispose();
         }
     }
+
+    private static Tensor LayerStates(HookSet hooks, int layers) =>
+        stack(Enumerable.Range(0, layers).Select(l => hooks.Captured[HookNames.ResidPost(l)]).ToArray()).to(ScalarType.Float64).cpu();
 
     private static void Validate(IReadOnlyList<SimilarityCondition> conditions, HiddenSimilarityOptions options)
     {
@@ -114,10 +255,23 @@ public static class HiddenSimilarity
             if (c.Shots < 0)
                 throw new IclPsException("InvalidShots", IclErrorKind.InvalidArgument, $"Condition '{c.Name}': shots must be 0 or more, got {c.Shots}.", c);
             c.TaskVector?.Shape.CheckFits(c.Model.Config, $"Condition '{c.Name}': the {c.TaskVector.Method} task vector");
+            if (c.Tuning is not null) ValidateTuning(c);
             if (c.Model.Config.Layers != first.Model.Config.Layers || c.Model.Config.DModel != first.Model.Config.DModel)
                 throw new IclPsException("IncompatibleModels", IclErrorKind.InvalidArgument,
                     $"Condition '{c.Name}' uses {c.Model.Name} ({c.Model.Config.Layers} layers, d_model {c.Model.Config.DModel}) but '{first.Name}' uses " +
                     $"{first.Model.Name} ({first.Model.Config.Layers} layers, d_model {first.Model.Config.DModel}); hidden states must match layer for layer.", c);
         }
+    }
+
+    private static void ValidateTuning(SimilarityCondition c)
+    {
+        if (c.TaskVector is not null)
+            throw new IclPsException("InvalidCondition", IclErrorKind.InvalidArgument, $"Condition '{c.Name}' is instruction-tuned and cannot also inject a task vector.", c);
+        if (c.Model.Network.Adapter is not null)
+            throw new IclPsException(LoraErrorIds.AdapterAlreadyAttached, IclErrorKind.InvalidOperation,
+                $"Condition '{c.Name}': model {c.Model.Name} already carries a LoRA adapter kept separate, and each input's adapter is attached to the base " +
+                "model; load the model without its adapter (or merge it first).", c.Model.Name);
+        c.Tuning!.Validate(c.Model);
+        _ = LoraAdapter.Targeted(c.Model.Network, c.Tuning.SettingsFor(c.Model));
     }
 }

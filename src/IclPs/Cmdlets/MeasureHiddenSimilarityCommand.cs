@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Management.Automation;
 using IclPs.Engine;
 using IclPs.Engine.Analysis;
+using IclPs.Engine.Analysis.Statistics;
 using IclPs.Engine.Data;
 using IclPs.Engine.Models;
 using IclPs.Engine.Prompting;
@@ -14,18 +16,43 @@ namespace IclPs.Cmdlets;
 /// <para>
 /// Runs every query under each condition and compares the last-token residual stream after each block
 /// (blocks.{l}.hook_resid_post, see about_IclPs_HookNames) between every pair of conditions, as Duan et al. do to compare
-/// in-context learning with instruction tuning. Conditions: ZeroShot (the query alone) and Icl (-Shots demonstrations), as
-/// -Condition selects; OtherModel, the same queries through -CompareModel with -CompareShots demonstrations; and one
-/// condition per -TaskVector, the model with that vector injected at the query's last token (named Ltv, FunctionVector or
-/// TaskVector after its method, numbered when repeated). At least two conditions are needed (NotEnoughConditions).
+/// in-context learning with instruction tuning. Conditions: ZeroShot (the query alone: Duan et al.'s anchor), Icl (-Shots
+/// demonstrations) and InstructionTuned, as -Condition selects; OtherModel, the same queries through -CompareModel with
+/// -CompareShots demonstrations; and one condition per -TaskVector, the model with that vector injected at the query's last
+/// token (named Ltv, FunctionVector or TaskVector after its method, numbered when repeated). At least two conditions are
+/// needed (NotEnoughConditions).
 /// </para>
 /// <para>
-/// Writes one HiddenSimilarityRow per layer and pair of conditions: Layer, Hook, ConditionA, ConditionB, MeanCosine and
-/// StdCosine over the queries, N (the queries measured), DescriptionA and DescriptionB. Only running statistics are kept,
-/// so memory does not grow with the number of queries; the rows are written once every query has been seen. Queries come
-/// down the pipeline (objects with an Input property) or from the -Split part of -Dataset, with the prompt format of
-/// Invoke-IclPrompt (see about_IclPs_PromptFormat). A query whose prompt does not fit under some condition is an error for
-/// that query, and the others are measured.
+/// InstructionTuned is Duan et al.'s IT, made afresh for every query: a LoRA adapter (-AdapterRank, -AdapterAlpha on
+/// -AdapterTargetModule; by default r 4, alpha 8 on q_proj and v_proj for LLaMA, c_attn for GPT-2) attached to -Model and
+/// tuned for -AdapterSteps AdamW updates, as Start-IclAdapterTraining tunes, on exactly the -Shots demonstrations the Icl
+/// prompt shows that query, each rendered as a zero-shot item (loss on its output only); then the query's zero-shot prompt
+/// runs through the adapted model. Each adapter's seed comes from -Seed and the query's index, and the adapter, its
+/// optimizer and its activations are disposed before the next query. With -AdapterDataset the adapters learn -Shots
+/// demonstrations of another dataset's train split instead (the control: an adapter tuned on another task). No updates
+/// (-AdapterSteps 0) or no demonstrations (-Shots 0) leave the model unchanged, so the states equal ZeroShot's bit for bit.
+/// Duan et al.'s code was not found: these settings are IclPs's reading of their description. For one adapter applied
+/// to every query, load it with Import-IclModel -Adapter and give that model as -CompareModel.
+/// </para>
+/// <para>
+/// Writes one HiddenSimilarityRow per layer and pair of conditions: Layer, Hook, ConditionA, ConditionB, Pair (named
+/// "ConditionA-ConditionB", e.g. ZeroShot-Icl), MeanCosine and StdCosine over the queries, N (the queries measured),
+/// MeanCentredCosine and StdCentredCosine (with -Centred: the cosine of the states minus the layer's mean state over every
+/// query and condition, since in small models all last-token states can point the same way; NaN otherwise), DescriptionA
+/// and DescriptionB. With -PerInput it writes instead one HiddenSimilarityInputRow per query, layer and pair (Layer, Hook,
+/// InputIndex, Input, ConditionA, ConditionB, Pair, Cosine, CentredCosine) for statistics of your own. With -Contrast it
+/// also writes, after those, one HiddenSimilarityTest per layer (per measure with -Centred): the paired Wilcoxon
+/// signed-rank test of the first pair's cosine against the second's over the same queries (differences first minus
+/// second; zero differences are dropped and N counts the rest; tied magnitudes share average ranks; the p-value is exact
+/// up to N = 25 and the tie- and continuity-corrected normal approximation above), with W+ (WPlus), the median and mean
+/// difference, and PHolm, the p-value Holm-corrected over the layers.
+/// </para>
+/// <para>
+/// Memory does not grow with the number of queries beyond one cosine per query, layer and pair (and, with -Centred, each
+/// query's last-token states: queries x conditions x layers x d_model doubles); the rows are written once every query has
+/// been seen. Queries come down the pipeline (objects with an Input property) or from the -Split part of -Dataset, with the
+/// prompt format of Invoke-IclPrompt (see about_IclPs_PromptFormat). A query whose prompt does not fit under some condition
+/// is an error for that query, and the others are measured.
 /// </para>
 /// </remarks>
 /// <example>
@@ -61,26 +88,138 @@ namespace IclPs.Cmdlets;
 /// conditions.
 /// </para>
 /// </example>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset llama-tiny -Seed 1
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// $out = Measure-HiddenSimilarity -Model $model -Dataset $data -Condition ZeroShot, Icl, InstructionTuned -Shots 4 -First 8 `
+///     -AdapterSteps 10 -Centred -Contrast AnchorIcl, IclIt
+/// $out | Where-Object { $_ -is [IclPs.Engine.Analysis.HiddenSimilarityRow] } | Format-Table Layer, Pair, MeanCosine, MeanCentredCosine
+/// $out | Where-Object { $_ -is [IclPs.Engine.Analysis.HiddenSimilarityTest] }
+/// </code>
+/// <para>
+/// Duan et al.'s comparison on 8 test queries: the anchor (zero-shot), 4-shot ICL, and per query a LoRA on q_proj and v_proj
+/// tuned 10 updates on the same 4 demonstrations. The tests ask, layer by layer, whether cos(ICL, IT) is above
+/// cos(anchor, ICL), on the plain and the centred cosine.
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset gpt2-tiny
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// $csv = Join-Path ([IO.Path]::GetTempPath()) 'hidden-similarity-per-input.csv'
+/// Measure-HiddenSimilarity -Model $model -Dataset $data -Condition ZeroShot, InstructionTuned -Shots 2 -First 5 -AdapterSteps 5 -PerInput |
+///     Export-Csv $csv -NoTypeInformation
+/// Import-Csv $csv | Group-Object Layer | ForEach-Object { '{0}: {1:F4}' -f $_.Name, ($_.Group.Cosine | Measure-Object -Minimum).Minimum }
+/// </code>
+/// <para>Writes one row per query and layer to a CSV file, for statistics of your own, and prints each layer's lowest cosine.</para>
+/// </example>
 [Cmdlet(VerbsDiagnostic.Measure, "HiddenSimilarity", DefaultParameterSetName = QueryInput.DatasetSet, HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#measure-hiddensimilarity")]
-[OutputType(typeof(HiddenSimilarityRow))]
+[OutputType(typeof(HiddenSimilarityRow), typeof(HiddenSimilarityInputRow), typeof(HiddenSimilarityTest))]
 public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
 {
     private const string ZeroShotCondition = "ZeroShot";
     private const string IclCondition = "Icl";
     private const string OtherModelCondition = "OtherModel";
+    private const string InstructionTunedCondition = "InstructionTuned";
+
+    /// <summary>Duan et al.'s names of the pairs, accepted by -Contrast: the anchor is the zero-shot condition.</summary>
+    private static readonly Dictionary<string, string> PairAliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["AnchorIcl"] = HiddenSimilarity.PairName(ZeroShotCondition, IclCondition),
+        ["AnchorIt"] = HiddenSimilarity.PairName(ZeroShotCondition, InstructionTunedCondition),
+        ["IclIt"] = HiddenSimilarity.PairName(IclCondition, InstructionTunedCondition),
+    };
 
     /// <summary>
-    /// The conditions of -Model to compare: ZeroShot (no demonstrations) and/or Icl (-Shots demonstrations). Default: both.
+    /// The conditions of -Model to compare: ZeroShot (no demonstrations), Icl (-Shots demonstrations) and InstructionTuned
+    /// (zero-shot through a LoRA adapter tuned for that query on its -Shots demonstrations). Default: ZeroShot and Icl.
     /// </summary>
     [Parameter]
-    [ValidateSet(ZeroShotCondition, IclCondition, IgnoreCase = true)]
+    [ValidateSet(ZeroShotCondition, IclCondition, InstructionTunedCondition, IgnoreCase = true)]
     [ValidateNotNullOrEmpty]
     public string[] Condition { get; set; } = [ZeroShotCondition, IclCondition];
 
-    /// <summary>Demonstrations per prompt in the Icl condition, at least 1. Default: 5.</summary>
+    /// <summary>
+    /// Demonstrations per prompt in the Icl condition, and per adapter in the InstructionTuned condition (the same ones for
+    /// the same query), 0 or more (0: Icl is the zero-shot prompt, and the adapters learn nothing). Default: 5.
+    /// </summary>
     [Parameter]
-    [ValidateRange(1, int.MaxValue)]
+    [ValidateRange(0, int.MaxValue)]
     public int Shots { get; set; } = 5;
+
+    /// <summary>AdamW updates of each InstructionTuned adapter, 0 or more (0 leaves its B = 0: the model unchanged). Default: 20.</summary>
+    [Parameter]
+    [ValidateRange(0, 1_000_000)]
+    public int AdapterSteps { get; set; } = 20;
+
+    /// <summary>AdamW's learning rate for the InstructionTuned adapters, constant over each tuning. Default: 0.01.</summary>
+    [Parameter]
+    [ValidateRange(1e-12, 10.0)]
+    public double AdapterLearningRate { get; set; } = 1e-2;
+
+    /// <summary>r, the rank of each InstructionTuned adapter pair. Default: 4.</summary>
+    [Parameter]
+    [ValidateRange(1, 4096)]
+    public int AdapterRank { get; set; } = 4;
+
+    /// <summary>lora_alpha of the InstructionTuned adapters: the delta B A is scaled by alpha / r. Default: 8.</summary>
+    [Parameter]
+    [ValidateRange(1e-9, 1e9)]
+    public double AdapterAlpha { get; set; } = 8;
+
+    /// <summary>
+    /// The projections the InstructionTuned adapters adapt, matched as Start-IclAdapterTraining -TargetModule matches them
+    /// (all-linear for every projection but the output head). Default: q_proj and v_proj for LLaMA, c_attn for GPT-2.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? AdapterTargetModule { get; set; }
+
+    /// <summary>
+    /// A dataset (from Import-IclDataset) whose train split the InstructionTuned adapters draw their -Shots demonstrations
+    /// from, instead of the ones the Icl prompt shows: the control of an adapter tuned on another task (another map). Needs
+    /// the InstructionTuned condition. Default: none.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNull]
+    public IclDatasetSplit? AdapterDataset { get; set; }
+
+    /// <summary>
+    /// Wrong labels: each query's demonstrations keep their inputs but their outputs are deranged among them (no output stays
+    /// with its input; fewer than two demonstrations are left as they are), in the Icl prompts and in what the
+    /// InstructionTuned adapters learn alike.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter ShuffleLabels { get; set; }
+
+    /// <summary>
+    /// Also measures the centred cosine: of the states minus the layer's mean state over every query and condition. Keeps
+    /// every query's last-token states until the end (queries x conditions x layers x d_model doubles).
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Centred { get; set; }
+
+    /// <summary>Writes one HiddenSimilarityInputRow per query, layer and pair instead of the summary rows.</summary>
+    [Parameter]
+    public SwitchParameter PerInput { get; set; }
+
+    /// <summary>
+    /// Two pairs to test against each other at every layer: is the first pair's cosine above (-Alternative) the second's?
+    /// Pairs are named as the rows' Pair ("ConditionA-ConditionB", e.g. Icl-InstructionTuned, ZeroShot-Icl) or by Duan et
+    /// al.'s names AnchorIcl, AnchorIt and IclIt. Writes one HiddenSimilarityTest per layer after the rows. Default: none.
+    /// </summary>
+    [Parameter]
+    [ValidateCount(2, 2)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Contrast { get; set; }
+
+    /// <summary>
+    /// The alternative of the -Contrast test, on the differences first pair minus second: Greater (the first pair's cosine
+    /// tends to be higher), Less, or TwoSided. Default: Greater.
+    /// </summary>
+    [Parameter]
+    public Alternative Alternative { get; set; } = Alternative.Greater;
 
     /// <summary>
     /// A second text model (IclModel) that adds the OtherModel condition: the same queries through it with -CompareShots
@@ -111,9 +250,10 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
     public int TaskVectorShots { get; set; }
 
     private SimilarityCondition[] _conditions = [];
+    private (string Pair, string Reference)? _contrast;
     private IReadOnlyList<IclExample> _pool = [];
     private HiddenSimilarityOptions _options = null!;
-    private (FewShotPromptBuilder Builder, PromptEncoder Encoder)[] _checks = [];
+    private (FewShotPromptBuilder Builder, PromptEncoder Encoder, FewShotPromptBuilder? Tuning)[] _checks = [];
     // Query strings only: the hidden states are reduced to running statistics batch by batch inside the engine.
     private readonly List<IclExample> _queries = [];
     private bool _queriesFromInput;
@@ -125,6 +265,10 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
         var wanted = Condition.Select(c => c.ToLowerInvariant()).ToHashSet();
         if (wanted.Contains("zeroshot")) conditions.Add(SimilarityCondition.ZeroShot(Model, ZeroShotCondition));
         if (wanted.Contains("icl")) conditions.Add(SimilarityCondition.Icl(Model, Shots, IclCondition));
+        if (wanted.Contains("instructiontuned")) conditions.Add(SimilarityCondition.InstructionTuned(Model, Shots, Tuning(), InstructionTunedCondition));
+        else if (AdapterDataset is not null)
+            throw new IclPsException("AdapterDatasetWithoutTuning", IclErrorKind.InvalidArgument,
+                "-AdapterDataset gives the InstructionTuned adapters their demonstrations; add InstructionTuned to -Condition.", AdapterDataset.Train.Name);
         if (CompareModel is not null) conditions.Add(SimilarityCondition.OtherModel(CompareModel, OtherModelCondition, CompareShots));
         foreach (var (vector, i) in (TaskVector ?? []).Select((v, i) => (v, i)))
         {
@@ -139,24 +283,34 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
                 $"Similarity compares conditions in pairs but -Condition {string.Join(",", Condition)}{(CompareModel is null ? " without -CompareModel" : "")} gives {conditions.Count}; " +
                 "add a condition or -CompareModel.", conditions.Count);
         _conditions = [.. conditions];
+        if (Contrast is not null)
+        {
+            _contrast = (ResolvePair(Contrast[0]), ResolvePair(Contrast[1]));
+            if (_contrast.Value.Pair == _contrast.Value.Reference)
+                throw new IclPsException("InvalidContrast", IclErrorKind.InvalidArgument, $"-Contrast compares two different pairs, got {_contrast.Value.Pair} twice.", Contrast);
+        }
 
         var format = Format();
         format.Validate();
         string poolName;
         (_pool, poolName) = DemonstrationPool(_conditions.Max(c => c.Shots));
-        _options = new HiddenSimilarityOptions { Format = format, Seed = Seed, BatchSize = BatchSize, TruncateLongPrompts = TruncateLongPrompts };
+        _options = new HiddenSimilarityOptions
+        {
+            Format = format, Seed = Seed, BatchSize = BatchSize, TruncateLongPrompts = TruncateLongPrompts, ShuffleLabels = ShuffleLabels, Centred = Centred,
+        };
         // The engine runs every query through every condition in one call and a prompt that cannot be built fails it all,
         // so each query's prompts are built here first, exactly as the engine will build them, and a failing query is skipped.
         _checks = _conditions
-            .Select(c => (new FewShotPromptBuilder(format, _pool, c.Shots, Seed),
-                          new PromptEncoder(c.Model.Tokenizer, c.Model.Config.ContextLength, c.Model.Config.VocabSize, _options.AddBos, _options.TruncateLongPrompts)))
+            .Select(c => (new FewShotPromptBuilder(format, _pool, c.PromptShots, Seed, ShuffleLabels),
+                          new PromptEncoder(c.Model.Tokenizer, c.Model.Config.ContextLength, c.Model.Config.VocabSize, _options.AddBos, _options.TruncateLongPrompts),
+                          c.Tuning is null ? null : new FewShotPromptBuilder(format, c.Tuning.DemonstrationPool ?? _pool, c.Shots, Seed, ShuffleLabels)))
             .ToArray();
         _queriesFromInput = QueriesFromInput;
 
         WriteVerbose($"Conditions: {string.Join("; ", _conditions.Select(c => $"{c.Name} = {c.Description} ({c.Model.Source})"))}.");
         WriteVerbose($"Prompt format: description {QueryInput.Show(format.Description)}, template {QueryInput.Show(format.InputTemplate)}, " +
                      $"target delimiter {QueryInput.Show(format.TargetDelimiter)}, few-shot delimiter {QueryInput.Show(format.FewShotDelimiter)}; " +
-                     $"demonstrations from {poolName} ({_pool.Count} items), seed {Seed}, batch size {BatchSize}.");
+                     $"demonstrations from {poolName} ({_pool.Count} items){(ShuffleLabels ? " with their labels deranged" : "")}, seed {Seed}, batch size {BatchSize}.");
     }
 
     protected override void Process()
@@ -189,13 +343,16 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
             throw new IclPsException("NoQueries", IclErrorKind.InvalidArgument, "No query could be measured, so there is no similarity to report.", null);
 
         var progress = StartProgress($"Measure-HiddenSimilarity: {string.Join(" vs ", _conditions.Select(c => c.Name))}");
+        var tuned = _conditions.Count(c => c.Tuning is not null);
+        var adapters = tuned == 0 ? null : StartProgress("Tuning an adapter per query", progress.ActivityId);
+        var adaptersDone = 0;
         var stopwatch = Stopwatch.StartNew();
         var previous = 0;
         var interventions = new InterventionTally();
         var options = _options with
         {
             Interventions = interventions,
-            // Called on this thread after each batch, so writing progress and verbose records from here is allowed.
+            // Both called on this thread (after each batch, after each adapter), so writing records from here is allowed.
             Progress = p =>
             {
                 WriteVerbose($"Batch of {p.Completed - previous} queries through {_conditions.Length} conditions in {stopwatch.Elapsed.TotalSeconds:F2} s.");
@@ -203,17 +360,58 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
                 previous = p.Completed;
                 stopwatch.Restart();
             },
+            AdapterTuned = a =>
+            {
+                adaptersDone++;
+                WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                    $"{a.Condition}, query {a.InputIndex}: adapter tuned on {a.Demonstrations} demonstrations, {a.Steps} updates, loss {a.FirstLoss:0.0000} -> {a.LastLoss:0.0000}, {a.Elapsed.TotalSeconds:F2} s."));
+                adapters!.Report(adaptersDone, (long)tuned * _queries.Count, $"adapter {adaptersDone} of {tuned * _queries.Count}");
+            },
         };
-        var rows = HiddenSimilarity.Compute(_conditions, _queries, _pool, options, Cancellation);
+        var result = HiddenSimilarity.Measure(_conditions, _queries, _pool, options, Cancellation);
+        adapters?.Complete();
         progress.Complete();
         ReportInterventions(interventions, string.Join(", ", _conditions.Where(c => c.TaskVector is not null).Select(c => $"{c.Name} ({c.TaskVector})")));
-        foreach (var row in rows) WriteObject(row);
+        if (PerInput) WriteObject(result.Inputs, enumerateCollection: true);
+        else WriteObject(result.Rows, enumerateCollection: true);
+        if (_contrast is not (var pair, var reference)) return;
+        foreach (var measure in Centred ? new[] { HiddenSimilarityContrast.Cosine, HiddenSimilarityContrast.CentredCosine } : [HiddenSimilarityContrast.Cosine])
+            WriteObject(HiddenSimilarityContrast.Test(result.Inputs, pair, reference, Alternative, measure), enumerateCollection: true);
+    }
+
+    /// <summary>The InstructionTuned condition's adapters as the parameters ask; another dataset's pool must hold -Shots items.</summary>
+    private InstructionTuning Tuning()
+    {
+        var pool = AdapterDataset?.Train.Items;
+        var poolName = AdapterDataset is null ? null : $"the train split of {AdapterDataset.Train.Name}";
+        if (pool is not null) QueryInput.RequirePool(pool, Shots, poolName!);
+        return new InstructionTuning
+        {
+            Rank = AdapterRank, Alpha = AdapterAlpha, TargetModules = AdapterTargetModule, Steps = AdapterSteps, LearningRate = AdapterLearningRate,
+            DemonstrationPool = pool, DemonstrationPoolName = poolName,
+        };
+    }
+
+    /// <summary>A -Contrast pair: a Pair name of the conditions measured ("A-B", any case), or one of Duan et al.'s names for it.</summary>
+    private string ResolvePair(string name)
+    {
+        var pairs = (from a in Enumerable.Range(0, _conditions.Length)
+                     from b in Enumerable.Range(a + 1, _conditions.Length - a - 1)
+                     select HiddenSimilarity.PairName(_conditions[a].Name, _conditions[b].Name)).ToList();
+        var wanted = PairAliases.TryGetValue(name, out var alias) ? alias : name;
+        return pairs.FirstOrDefault(p => p.Equals(wanted, StringComparison.OrdinalIgnoreCase))
+            ?? throw new IclPsException("UnknownPair", IclErrorKind.InvalidArgument,
+                $"-Contrast names the pair '{name}'{(alias is null ? "" : $" ({alias})")}, which these conditions do not make; the pairs are {string.Join(", ", pairs)}.", name);
     }
 
     /// <summary>Keeps a query whose prompt builds and fits under every condition at the index the engine will give it.</summary>
     private void Accept(IclExample query)
     {
-        foreach (var (builder, encoder) in _checks) encoder.Encode(builder.Build(query, _queries.Count), reserveContinuation: false);
+        foreach (var (builder, encoder, tuning) in _checks)
+        {
+            encoder.Encode(builder.Build(query, _queries.Count), reserveContinuation: false);
+            tuning?.SampleDemonstrations(query, _queries.Count);
+        }
         _queries.Add(query);
     }
 }

@@ -1,0 +1,227 @@
+using IclPs.Engine.Adapters;
+using IclPs.Engine.Analysis;
+using IclPs.Engine.Analysis.Statistics;
+using IclPs.Engine.Data;
+using IclPs.Engine.Models;
+using IclPs.Engine.Native;
+using IclPs.Engine.Prompting;
+using IclPs.Engine.Tests.Data;
+using IclPs.Engine.Tests.Prompting;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IclPs.Engine.Tests.Analysis;
+
+/// <summary>The instruction-tuned condition of HiddenSimilarity (one LoRA per query), centred cosines and paired contrasts.</summary>
+public class InstructionTunedSimilarityTests
+{
+    private static readonly IclDatasetSplit Capitals = DatasetLoader.LoadJson(TestData.FunctionVectors("country-capital.json")).Split(0.7, 0.0, seed: 2);
+    private static readonly IclDatasetSplit Antonyms = DatasetLoader.LoadJson(TestData.FunctionVectors("antonym.json")).Split(0.7, 0.0, seed: 2);
+    private static readonly InstructionTuning Tuning = new() { Steps = 4, LearningRate = 0.05 };
+
+    public InstructionTunedSimilarityTests() => TorchNativeLoader.EnsureLoaded();
+
+    private static double[] Cosines(HiddenSimilarityResult result, string pair, int layer) =>
+        result.Inputs.Where(r => r.Pair == pair && r.Layer == layer).OrderBy(r => r.InputIndex).Select(r => r.Cosine).ToArray();
+
+    [Theory]
+    [InlineData("gpt2-tiny")]
+    [InlineData("llama-tiny")]
+    public void ZeroShotsOrZeroUpdatesGiveTheAnchorBitForBit(string preset)
+    {
+        using var model = TestModels.Tiny(1, preset);
+        var queries = Capitals.Test.Items.Take(5).ToArray();
+        // "Same" runs the anchor's prompts through the same model: its cosine with the anchor is what identical states give,
+        // bit for bit (cos(x, x) computed in float64 need not round to exactly 1).
+        var conditions = new[]
+        {
+            SimilarityCondition.ZeroShot(model), SimilarityCondition.OtherModel(model, "Same"), SimilarityCondition.Icl(model, 0),
+            SimilarityCondition.InstructionTuned(model, 0, Tuning, "ItNoShots"), SimilarityCondition.InstructionTuned(model, 3, Tuning with { Steps = 0 }, "ItNoSteps"),
+        };
+        var result = HiddenSimilarity.Measure(conditions, queries, Capitals.Train.Items, new HiddenSimilarityOptions { BatchSize = 3, Centred = true });
+        for (var l = 0; l < model.Config.Layers; l++)
+        {
+            var identical = Cosines(result, "ZeroShot-Same", l);
+            Assert.All(identical, c => Assert.Equal(1.0, c, 1e-12));
+            foreach (var pair in new[] { "ZeroShot-Icl0", "ZeroShot-ItNoShots", "ZeroShot-ItNoSteps", "Icl0-ItNoSteps" })
+                Assert.Equal(identical, Cosines(result, pair, l));
+        }
+        Assert.Null(model.Network.Adapter);
+    }
+
+    [Fact]
+    public void TunedAdaptersChangeTheStatesAndLeaveTheBaseModelAsItWas()
+    {
+        using var model = TestModels.Tiny(1, "llama-tiny");
+        var weights = model.Network.CheckpointTensors().ToDictionary(p => p.Name, p => Models.Numerics.ToDoubles(p.Tensor));
+        var tuned = new List<AdapterTuned>();
+        var conditions = new[] { SimilarityCondition.ZeroShot(model), SimilarityCondition.InstructionTuned(model, 3, Tuning) };
+        var rows = HiddenSimilarity.Compute(conditions, Capitals.Test.Items.Take(3).ToArray(), Capitals.Train.Items, new HiddenSimilarityOptions { AdapterTuned = tuned.Add });
+
+        Assert.Equal([0, 1, 2], tuned.Select(t => t.InputIndex));
+        Assert.All(tuned, t => Assert.Equal(("InstructionTuned", 3, 4), (t.Condition, t.Demonstrations, t.Steps)));
+        Assert.All(tuned, t => Assert.True(t.LastLoss < t.FirstLoss, $"loss {t.FirstLoss} -> {t.LastLoss}"));
+        Assert.Contains(rows, r => r.MeanCosine < 1 - 1e-6);
+        Assert.Null(model.Network.Adapter);
+        foreach (var (name, tensor) in model.Network.CheckpointTensors())
+            Assert.True(weights[name].SequenceEqual(Models.Numerics.ToDoubles(tensor)), $"base weight {name} changed");
+        Assert.All(model.Network.parameters(), p => Assert.True(p.requires_grad));
+        Assert.Equal("llama-tiny-1, zero-shot, LoRA r 4, alpha 8, default targets, 4 updates at 0.05 on 3 demonstrations", rows[0].DescriptionB);
+    }
+
+    [Fact]
+    public void MatchesAnAdapterTunedByHandAndCosinesInFloat64()
+    {
+        using var model = TestModels.Tiny(2, "gpt2-tiny");
+        var queries = Capitals.Test.Items.Take(3).ToArray();
+        var format = PromptFormat.QuestionAnswer;
+        const int seed = 7;
+        var conditions = new[] { SimilarityCondition.ZeroShot(model, "Anchor"), SimilarityCondition.Icl(model, 2, "Icl"), SimilarityCondition.InstructionTuned(model, 2, Tuning, "It") };
+        var result = HiddenSimilarity.Measure(conditions, queries, Capitals.Train.Items, new HiddenSimilarityOptions { Format = format, Seed = seed, BatchSize = 2, Centred = true });
+
+        // Reference: each query's prompts alone (no padding); the adapter made, tuned and attached by hand from the documented
+        // seed; the Icl prompt's own demonstrations; cosines and the centred mean in plain doubles.
+        var builder = new FewShotPromptBuilder(format, Capitals.Train.Items, 2, seed);
+        var states = queries.Select((q, i) =>
+        {
+            var prompt = builder.Build(q, i);
+            var anchor = LastTokenResiduals(model, format.FormatInput(q.Input));
+            var icl = LastTokenResiduals(model, prompt.Text);
+            var adapterSeed = InstructionTuning.AdapterSeed(seed, i);
+            LoraAdapter.Create(model.Network, new LoraSettings { Rank = 4, Alpha = 8, TargetModules = ["c_attn"] }, adapterSeed).AttachTo(model.Network);
+            new LoraTrainer(model, prompt.Demonstrations, format, new LoraTrainingOptions { Steps = 4, LearningRate = 0.05, Seed = adapterSeed }).Train();
+            var it = LastTokenResiduals(model, format.FormatInput(q.Input));
+            LoraAdapter.Detach(model.Network).Dispose();
+            return new[] { anchor, icl, it };
+        }).ToArray();
+        var layers = model.Config.Layers;
+        var mean = Enumerable.Range(0, layers).Select(l => Enumerable.Range(0, 64).Select(j => states.SelectMany(s => s).Average(c => c[l][j])).ToArray()).ToArray();
+        var pairs = new[] { ("Anchor-Icl", 0, 1), ("Anchor-It", 0, 2), ("Icl-It", 1, 2) };
+        foreach (var row in result.Inputs)
+        {
+            var (_, a, b) = pairs.Single(p => p.Item1 == row.Pair);
+            var (x, y) = (states[row.InputIndex][a][row.Layer], states[row.InputIndex][b][row.Layer]);
+            Assert.Equal(Cosine(x, y), row.Cosine, 1e-5);
+            var m = mean[row.Layer];
+            Assert.Equal(Cosine(x.Select((v, j) => v - m[j]).ToArray(), y.Select((v, j) => v - m[j]).ToArray()), row.CentredCosine, 1e-4);
+            Assert.Equal(queries[row.InputIndex].Input, row.Input);
+        }
+        Assert.Equal(3 * layers * 3, result.Inputs.Count);
+        foreach (var summary in result.Rows)
+        {
+            var values = result.Inputs.Where(r => r.Layer == summary.Layer && r.Pair == summary.Pair).Select(r => r.CentredCosine).ToArray();
+            Assert.Equal(values.Average(), summary.MeanCentredCosine, 1e-12);
+            Assert.Equal(Math.Sqrt(values.Sum(v => (v - values.Average()) * (v - values.Average())) / 2), summary.StdCentredCosine, 1e-12);
+        }
+        // Tuning really moved the states (else the comparison above would be trivial).
+        Assert.Contains(result.Inputs, r => r.Pair == "Anchor-It" && r.Cosine < 1 - 1e-4);
+    }
+
+    [Fact]
+    public void TheSameSeedGivesTheSameNumbersAndAnotherPoolOthers()
+    {
+        using var model = TestModels.Tiny(1);
+        var queries = Capitals.Test.Items.Take(3).ToArray();
+        IReadOnlyList<HiddenSimilarityInputRow> Run(int seed, InstructionTuning tuning) => HiddenSimilarity.Measure(
+            [SimilarityCondition.ZeroShot(model), SimilarityCondition.Icl(model, 2, "Icl"), SimilarityCondition.InstructionTuned(model, 2, tuning)],
+            queries, Capitals.Train.Items, new HiddenSimilarityOptions { Seed = seed }).Inputs;
+        var a = Run(1, Tuning);
+        Assert.Equal(a, Run(1, Tuning));
+        Assert.NotEqual(a.Where(r => r.Pair == "ZeroShot-InstructionTuned").Select(r => r.Cosine), Run(2, Tuning).Where(r => r.Pair == "ZeroShot-InstructionTuned").Select(r => r.Cosine));
+        // The same pool given explicitly changes nothing; another map's demonstrations change only the tuned condition's pairs.
+        Assert.Equal(a, Run(1, Tuning with { DemonstrationPool = Capitals.Train.Items }));
+        var other = Run(1, Tuning with { DemonstrationPool = Antonyms.Train.Items, DemonstrationPoolName = "antonyms" });
+        Assert.Equal(a.Where(r => r.Pair == "ZeroShot-Icl"), other.Where(r => r.Pair == "ZeroShot-Icl"));
+        Assert.NotEqual(a.Where(r => r.Pair == "Icl-InstructionTuned").Select(r => r.Cosine), other.Where(r => r.Pair == "Icl-InstructionTuned").Select(r => r.Cosine));
+    }
+
+    [Fact]
+    public void AdaptersAndActivationsAreFreedAfterEveryQuery()
+    {
+        using var model = TestModels.Tiny(1, "llama-tiny");
+        var conditions = new[] { SimilarityCondition.ZeroShot(model), SimilarityCondition.InstructionTuned(model, 2, Tuning with { Steps = 2 }) };
+        HiddenSimilarity.Compute(conditions, Capitals.Test.Items.Take(1).ToArray(), Capitals.Train.Items);   // lazily made buffers
+        long Live(int queries)
+        {
+            var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            var liveDuring = new List<long>();
+            HiddenSimilarity.Measure(conditions, Capitals.Test.Items.Take(queries).ToArray(), Capitals.Train.Items,
+                new HiddenSimilarityOptions { BatchSize = 2, AdapterTuned = _ => liveDuring.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount) });
+            // Within a run the count at each adapter's end may differ only by the batch's own tensors, never grow with queries.
+            Assert.InRange(liveDuring.Max() - liveDuring.Min(), 0, 40);
+            return DisposeScopeManager.Statistics.ThreadTotalLiveCount - before;
+        }
+        Assert.Equal(0, Live(2));
+        Assert.Equal(0, Live(6));
+    }
+
+    [Fact]
+    public void RefusesAModelThatAlreadyCarriesAnAdapterAndTargetsItLacks()
+    {
+        using var model = TestModels.Tiny(1);
+        var queries = Capitals.Test.Items.Take(1).ToArray();
+        string Error(InstructionTuning tuning) => Assert.Throws<IclPsException>(() => HiddenSimilarity.Compute(
+            [SimilarityCondition.ZeroShot(model), SimilarityCondition.InstructionTuned(model, 1, tuning)], queries, Capitals.Train.Items)).ErrorId;
+        Assert.Equal(LoraErrorIds.NoTargetedModules, Error(Tuning with { TargetModules = ["q_proj"] }));
+        Assert.Equal(LoraErrorIds.InvalidAdapterSettings, Error(Tuning with { Rank = 0 }));
+        LoraAdapter.Create(model.Network, new LoraSettings { Rank = 2, Alpha = 2, TargetModules = ["c_attn"] }, 1).AttachTo(model.Network);
+        Assert.Equal(LoraErrorIds.AdapterAlreadyAttached, Error(Tuning));
+    }
+
+    [Fact]
+    public void ContrastIsWilcoxonPerLayerWithHolmAcrossLayers()
+    {
+        // Layer 0: differences {1, 2, 3, -4, 5} (W+ = 11, n = 5, exact one-sided p = 7/32); layer 1: one zero difference
+        // dropped and the rest positive (W+ = 10, n = 4, p = 1/16).
+        double[] reference = [0.5, 0.4, 0.3, 0.9, 0.1];
+        double[][] differences = [[1, 2, 3, -4, 5], [0, 1, 2, 3, 4]];
+        var rows = new List<HiddenSimilarityInputRow>();
+        for (var l = 0; l < 2; l++)
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                rows.Add(new(l, HookNames.ResidPost(l), i, $"q{i}", "ZeroShot", "Icl", "ZeroShot-Icl", reference[i], double.NaN));
+                rows.Add(new(l, HookNames.ResidPost(l), i, $"q{i}", "Icl", "It", "Icl-It", reference[i] + differences[l][i] / 10, double.NaN));
+            }
+        }
+        var tests = HiddenSimilarityContrast.Test(rows, "Icl-It", "ZeroShot-Icl");
+        Assert.Equal(2, tests.Count);
+        var (first, second) = (tests[0], tests[1]);
+        Assert.Equal(("Icl-It vs ZeroShot-Icl", 0, 5, 5, 0), (first.Contrast, first.Layer, first.Inputs, first.N, first.Zeros));
+        Assert.Equal(11, first.WPlus);
+        Assert.Equal(7.0 / 32, first.PValue, 1e-12);
+        Assert.True(first.Exact);
+        Assert.Equal(0.2, first.MedianDifference, 1e-12);
+        Assert.Equal(0.14, first.MeanDifference, 1e-12);
+        Assert.Equal((4, 1, 10.0), (second.N, second.Zeros, second.WPlus));
+        Assert.Equal(1.0 / 16, second.PValue, 1e-12);
+        // Holm over two layers: the smaller p doubled, the larger kept (and never below the first).
+        Assert.Equal(2.0 / 16, second.PHolm, 1e-12);
+        Assert.Equal(7.0 / 32, first.PHolm, 1e-12);
+        Assert.Equal(Alternative.Greater, first.Alternative);
+        // Less: P(W+ <= 11) = 1 - P(W+ >= 12) = 1 - (7 - 2) / 32, two of the 32 sign patterns giving exactly 11.
+        Assert.Equal(27.0 / 32, HiddenSimilarityContrast.Test(rows, "Icl-It", "ZeroShot-Icl", Alternative.Less)[0].PValue, 1e-12);
+
+        Assert.Equal("UnknownPair", Assert.Throws<IclPsException>(() => HiddenSimilarityContrast.Test(rows, "Icl-IT", "ZeroShot-Icl")).ErrorId);
+        Assert.Equal("InvalidContrast", Assert.Throws<IclPsException>(() => HiddenSimilarityContrast.Test(rows, "Icl-It", "Icl-It")).ErrorId);
+        Assert.Equal("NoMeasure", Assert.Throws<IclPsException>(() => HiddenSimilarityContrast.Test(rows, "Icl-It", "ZeroShot-Icl", measure: HiddenSimilarityContrast.CentredCosine)).ErrorId);
+    }
+
+    private static double[][] LastTokenResiduals(IclModel model, string text)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var ids = model.Tokenizer.Encode(text, addBos: true).Select(x => (long)x).ToArray();
+        using var hooks = new HookSet().Capture("blocks.*.hook_resid_post", PositionFilter.Last);
+        model.Network.Forward(tensor(ids, new long[] { 1, ids.Length }), hooks: hooks);
+        return Enumerable.Range(0, model.Config.Layers)
+            .Select(l => hooks.Captured[HookNames.ResidPost(l)][0].to(ScalarType.Float64).data<double>().ToArray()).ToArray();
+    }
+
+    private static double Cosine(double[] x, double[] y)
+    {
+        double dot = 0, xx = 0, yy = 0;
+        for (var i = 0; i < x.Length; i++) { dot += x[i] * y[i]; xx += x[i] * x[i]; yy += y[i] * y[i]; }
+        return dot / Math.Sqrt(xx * yy);
+    }
+}
