@@ -39,14 +39,10 @@ public static class PromptBench
 
         List<IclPromptResult> Invoke(IclRunOptions runOptions)
         {
-            var run = new DemonstrationDrawRun(model, runOptions, draws, pool, (_, _) => { }, CancellationToken.None);
+            var run = new DemonstrationDrawRun(model, runOptions, draws, pool, CancellationToken.None);
             var results = new List<IclPromptResult>(queries * draws);
-            foreach (var query in stream)
-            {
-                run.Add(query);
-                results.AddRange(run.FullBatches());
-            }
-            results.AddRange(run.Rest());
+            foreach (var query in stream) run.Add(run.Encode(query), (batch, _) => results.AddRange(batch));
+            run.Flush((batch, _) => results.AddRange(batch));
             return results;
         }
 
