@@ -13,7 +13,8 @@ namespace IclPs.Bench;
 /// text-icl-tiny with the layout it was trained on: --queries queries of one held-out keyed-lookup map, --shots
 /// demonstrations each from that map's examples, batches of --batch (the cmdlet's default 8), and -MaxNewTokens of
 /// --new-tokens: 1, as the model is meant to be prompted, and the cmdlet's default 16, where generation dominates. Reported in queries per second, with a digest of the results so runs of two builds can be checked
-/// to compute the same numbers.
+/// to compute the same numbers, and the time that building and encoding the prompts alone takes ("encode only") as a share
+/// of each call.
 /// </summary>
 public static class PromptBench
 {
@@ -58,12 +59,20 @@ public static class PromptBench
                          $"sum of ExpectedLogProb {check.Sum(r => r.ExpectedLogProb):R}, Predicted digest {Fnv(string.Join('\n', check.Select(r => r.Predicted)))}.");
             cases.Add(new BenchCase(name, () => Invoke(runOptions)));
         }
+        // The part of a call that building and encoding the prompts takes: each query's prompts, once per draw, not queued.
+        var encoding = new DemonstrationDrawRun(model, new IclRunOptions { Format = format, Shots = shots, BatchSize = batch }, draws, pool, CancellationToken.None);
+        cases.Add(new BenchCase("encode only", () =>
+        {
+            foreach (var query in stream) encoding.Encode(query);
+        }));
         var timings = StopwatchHarness.Interleaved(cases, warmup, reps);
+        var encode = timings[^1];
         foreach (var t in timings)
         {
             session.Add(t.Name, "median", t.Median * 1e3, "ms");
             session.Add(t.Name, "spread", t.Spread * 100, "%");
             session.Add(t.Name, "queries/s", queries * draws / t.Median, "q/s");
+            if (t != encode) session.Add(t.Name, "encoding share (paired)", encode.PairedRatio(t) * 100, "%");
         }
         session.Note($"model: {model.Name} ({model.Config}, {model.Config.ParameterCount:N0} parameters) from {model.Source}.");
         session.Note($"one call = {queries} queries x {draws} draw(s) of the held-out map {task.Name}, {shots}-shot, batch {batch}, " +
