@@ -24,8 +24,6 @@ internal sealed class DemonstrationDrawRun
             .ToArray();
     }
 
-    public int Draws => _queues.Length;
-
     /// <summary>The seed of draw <paramref name="draw"/> (0-based) of a run with seed <paramref name="seed"/>: seed + draw.</summary>
     public static int DrawSeed(int seed, int draw) =>
         (long)seed + draw is var s && s <= int.MaxValue
