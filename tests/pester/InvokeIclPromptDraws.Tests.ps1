@@ -31,6 +31,15 @@ Describe 'Invoke-IclPrompt -DemonstrationDraws' {
         }
     }
 
+    It 'streams each draw''s batch as it completes, draw by draw, as piped queries arrive' {
+        $log = [System.Collections.Generic.List[string]]::new()
+        $Pairs[0..4] | ForEach-Object { $log.Add("in $($_.Input)"); $_ } |
+            Invoke-IclPrompt -Model $Text -Demonstrations $Pairs -Shots 3 -Seed 10 -DemonstrationDraws 2 -BatchSize 2 -MaxNewTokens 1 @Format |
+            ForEach-Object { $log.Add("out $($_.Seed):$($_.QueryIndex)") }
+        $log -join ', ' | Should -BeExactly ('in a1, in a2, out 10:0, out 10:1, out 11:0, out 11:1, in a3, in a4, out 10:2, out 10:3, out 11:2, out 11:3, ' +
+            'in a5, out 10:4, out 11:4')
+    }
+
     It 'draws from a dataset''s train part the same way' {
         $model = New-IclModel -Preset gpt2-tiny -Seed 1
         $data = Import-IclDataset $AntonymPath -Seed 0

@@ -26,20 +26,23 @@ public sealed class IclPromptRunner
         _options = options;
     }
 
+    internal IclModel Model => _model;
+    internal IclRunOptions Options => _options;
+
     /// <summary>
-    /// Streams results in query order. <paramref name="demonstrationPool"/> (normally the train split) supplies the
+    /// Streams results in query order, pulling one batch of queries at a time (<see cref="IclPromptQueue"/> fed from
+    /// <paramref name="queries"/>). <paramref name="demonstrationPool"/> (normally the train split) supplies the
     /// demonstrations. Cancellation is checked before every forward pass and surfaces as <see cref="OperationCanceledException"/>.
     /// </summary>
     public IEnumerable<IclPromptResult> Run(IEnumerable<IclExample> queries, IReadOnlyList<IclExample> demonstrationPool, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queries);
-        // Built here so a bad format or pool fails at the call, not at the first MoveNext.
-        var builder = new FewShotPromptBuilder(_options.Format, demonstrationPool, _options.Shots, _options.Seed, _options.ShuffleLabels);
-        var encoder = new PromptEncoder(_model.Tokenizer, _model.Config.ContextLength, _model.Config.VocabSize, _options.AddBos, _options.TruncateLongPrompts);
-        return Stream(queries, builder, encoder, cancellationToken);
+        // Made here so a bad format or pool fails at the call, not at the first MoveNext.
+        var queue = new IclPromptQueue(this, demonstrationPool, cancellationToken);
+        return Stream(queries, queue);
     }
 
-    private IEnumerable<IclPromptResult> Stream(IEnumerable<IclExample> queries, FewShotPromptBuilder builder, PromptEncoder encoder, CancellationToken cancellationToken)
+    private IEnumerable<IclPromptResult> Stream(IEnumerable<IclExample> queries, IclPromptQueue queue)
     {
         int? total = queries switch
         {
@@ -48,19 +51,25 @@ public sealed class IclPromptRunner
             _ => null,
         };
         var completed = 0;
-        foreach (var chunk in queries.Chunk(_options.BatchSize))
+        IEnumerable<IclPromptResult> Report(IReadOnlyList<IclPromptResult> batch)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var prompts = chunk.Select((q, i) => encoder.Encode(builder.Build(q, completed + i))).ToArray();
-            // Computed in a separate method so no_grad and the dispose scope never stay open while the caller holds a result.
-            var results = RunBatch(prompts, cancellationToken);
-            completed += results.Length;
+            if (batch.Count == 0) return batch;
+            completed += batch.Count;
             _options.Progress?.Invoke(new IclRunProgress(completed, total));
-            foreach (var result in results) yield return result;
+            return batch;
         }
+        foreach (var query in queries)
+        {
+            foreach (var result in Report(queue.Add(query))) yield return result;
+        }
+        foreach (var result in Report(queue.Flush())) yield return result;
     }
 
-    private IclPromptResult[] RunBatch(EncodedPrompt[] prompts, CancellationToken cancellationToken)
+    /// <summary>
+    /// One batch through the model: the Score pass, then generation. Computed apart from any iterator so no_grad and the
+    /// dispose scope never stay open while the caller holds a result.
+    /// </summary>
+    internal IclPromptResult[] RunBatch(EncodedPrompt[] prompts, CancellationToken cancellationToken)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();

@@ -20,7 +20,7 @@ public sealed record IclRunOptions
     public bool TruncateLongPrompts { get; init; }
     /// <summary>Prepend the tokenizer's beginning-of-sequence token when it has one.</summary>
     public bool AddBos { get; init; } = true;
-    /// <summary>Called on the enumerating thread after each batch.</summary>
+    /// <summary>Called by <see cref="IclPromptRunner.Run"/> on the enumerating thread after each batch.</summary>
     public Action<IclRunProgress>? Progress { get; init; }
     /// <summary>
     /// Optional hooks for every forward pass (e.g. injecting a task vector). Called once per pass; the runner disposes the

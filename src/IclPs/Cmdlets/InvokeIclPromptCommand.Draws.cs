@@ -51,7 +51,7 @@ public sealed partial class InvokeIclPromptCommand
 
     private DemonstrationDrawRun CreateRun(IclRunOptions options, IReadOnlyList<IclExample> pool)
     {
-        var run = new DemonstrationDrawRun(Model, options, DemonstrationDraws, pool, BatchFinished, Cancellation);
+        var run = new DemonstrationDrawRun(Model, options, DemonstrationDraws, pool, Cancellation);
         if (DemonstrationDraws > 1)
         {
             WriteVerbose($"{DemonstrationDraws} demonstration draws, seeds {Seed} to {DemonstrationDrawRun.DrawSeed(Seed, DemonstrationDraws - 1)}.");

@@ -196,15 +196,15 @@ public sealed partial class InvokeIclPromptCommand : FewShotCmdlet
         }
         if (!_queriesFromInput || _seen >= First) return;
         _seen++;
-        // A bad query is this item's error; the queries before and after it still run.
-        _run.Add(QueryInput.Query(Input, Output, outputRequired: true));
+        // A query that cannot run is this item's error (nothing is queued); the queries before and after it still run.
+        var prompts = _run.Encode(QueryInput.Query(Input, Output, outputRequired: true));
         try
         {
-            WriteResults(_run.FullBatches());
+            _run.Add(prompts, WriteBatch);
         }
         catch (IclPsException e)
         {
-            // The runner's enumeration ends with its exception, so no later query could run.
+            // A failed batch took its queued queries with it; going on would leave gaps in the results.
             Terminate(e);
         }
     }
@@ -223,37 +223,36 @@ public sealed partial class InvokeIclPromptCommand : FewShotCmdlet
                     "With -Demonstrations, pipe the queries in (objects with Input and Output properties) or give -Input and -Output.", null);
             foreach (var query in QueryInput.Part(Dataset, Split).Items.Take(First))
             {
+                EncodedPrompt[] prompts;
                 try
                 {
-                    _run.Add(query);
+                    prompts = _run.Encode(query);
                 }
                 catch (IclPsException e)
                 {
                     WriteItemError(e);
                     continue;
                 }
-                WriteResults(_run.FullBatches());
+                _run.Add(prompts, WriteBatch);
             }
         }
-        WriteResults(_run.Rest());
+        _run.Flush(WriteBatch);
         _progress.Complete();
         WriteSummary();
         ReportInterventions(_interventions, TaskVector);
     }
 
-    private void WriteResults(IEnumerable<IclPromptResult> results)
+    /// <summary>A batch that has run: verbose timing and progress first, then its results, which leave at once.</summary>
+    private void WriteBatch(IReadOnlyList<IclPromptResult> results, TimeSpan elapsed)
     {
+        var size = results.Count;
+        WriteVerbose($"Batch of {size} queries in {elapsed.TotalSeconds:F2} s ({elapsed.TotalSeconds / size:F3} s per query).");
+        var done = _done + size;
+        _progress.Report(done, _total, _total > 0 ? $"{done} of {_total} queries" : $"{done} queries");
         foreach (var result in results)
         {
             Emit(result);
             _done++;
         }
-    }
-
-    private void BatchFinished(int size, TimeSpan elapsed)
-    {
-        WriteVerbose($"Batch of {size} queries in {elapsed.TotalSeconds:F2} s ({elapsed.TotalSeconds / size:F3} s per query).");
-        var done = _done + size;
-        _progress.Report(done, _total, _total > 0 ? $"{done} of {_total} queries" : $"{done} queries");
     }
 }
