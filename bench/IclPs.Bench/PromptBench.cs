@@ -1,4 +1,3 @@
-using IclPs.Cmdlets;
 using IclPs.Engine.Data;
 using IclPs.Engine.Models;
 using IclPs.Engine.Models.Shipped;

@@ -2,16 +2,15 @@ using System.Diagnostics;
 using IclPs.Engine;
 using IclPs.Engine.Data;
 using IclPs.Engine.Models;
-using IclPs.Engine.Prompting;
 
-namespace IclPs.Cmdlets;
+namespace IclPs.Engine.Prompting;
 
 /// <summary>
 /// The same queries run under K demonstration draws: one <see cref="IclPromptQueue"/> per draw, draw k with seed
 /// <see cref="DrawSeed"/>(seed, k), so each draw picks and orders its demonstrations afresh and draw k alone is exactly the
 /// run with -Seed (seed + k). A query is queued in every draw or in none, so all draws hold the same queries.
 /// </summary>
-internal sealed class DemonstrationDrawRun
+public sealed class DemonstrationDrawRun
 {
     private readonly IclPromptQueue[] _queues;
 
