@@ -19,14 +19,13 @@ public sealed class IclModel(TransformerModel network, ITextTokenizer tokenizer,
     public ModelConfig Config => Network.Config;
 
     /// <summary>
-    /// A randomly initialised preset or config. A GPT-2 model with GPT-2's vocabulary size (gpt2-small) gets GPT-2's own
-    /// BPE (<see cref="Gpt2Vocabulary"/>), so its ids mean what they mean to GPT-2 and a saved folder loads in Hugging Face
-    /// as a whole; every other model gets the byte-level tokenizer (every preset's vocabulary holds its 260 ids).
+    /// A randomly initialised preset or config with <paramref name="tokenizer"/>, by default <see cref="DefaultTokenizer"/>.
     /// </summary>
-    public static IclModel CreateRandom(ModelConfig config, long seed, string? name = null, Device? device = null, ScalarType dtype = ScalarType.Float32, string? configDescription = null)
+    public static IclModel CreateRandom(ModelConfig config, long seed, string? name = null, Device? device = null, ScalarType dtype = ScalarType.Float32,
+        string? configDescription = null, ITextTokenizer? tokenizer = null)
     {
         ArgumentNullException.ThrowIfNull(config);
-        ITextTokenizer tokenizer = Gpt2Vocabulary.Fits(config) ? Gpt2Vocabulary.CreateTokenizer() : SimpleTokenizer.Bytes();
+        tokenizer ??= DefaultTokenizer(config);
         CheckVocabulary(tokenizer, config, configDescription ?? config.ToString());
         device ??= TransformerModel.DefaultDevice();
         config.Validate(configDescription);
@@ -36,6 +35,15 @@ public sealed class IclModel(TransformerModel network, ITextTokenizer tokenizer,
         network.Identity = source;
         return new IclModel(network, tokenizer, name ?? configDescription ?? config.Family.ToString(), source);
     }
+
+    /// <summary>
+    /// The tokenizer of a random model of <paramref name="config"/>: a GPT-2 model with GPT-2's vocabulary size
+    /// (gpt2-small) gets GPT-2's own BPE (<see cref="Gpt2Vocabulary"/>), so its ids mean what they mean to GPT-2 and a saved
+    /// folder loads in Hugging Face as a whole; every other model gets the byte-level tokenizer (every preset's vocabulary
+    /// holds its 260 ids).
+    /// </summary>
+    public static ITextTokenizer DefaultTokenizer(ModelConfig config) =>
+        Gpt2Vocabulary.Fits(config) ? Gpt2Vocabulary.CreateTokenizer() : SimpleTokenizer.Bytes();
 
     /// <summary>
     /// Loads a Hugging Face style checkpoint folder: config.json, safetensors weights and tokenizer files. Weights holding
