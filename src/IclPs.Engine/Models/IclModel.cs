@@ -43,7 +43,7 @@ public sealed class IclModel(TransformerModel network, ITextTokenizer tokenizer,
     /// holds its 260 ids).
     /// </summary>
     public static ITextTokenizer DefaultTokenizer(ModelConfig config) =>
-        Gpt2Vocabulary.Fits(config) ? Gpt2Vocabulary.CreateTokenizer() : SimpleTokenizer.Bytes();
+        Gpt2Vocabulary.Fits(config) ? Gpt2Vocabulary.GetTokenizer() : SimpleTokenizer.Bytes();
 
     /// <summary>
     /// Loads a Hugging Face style checkpoint folder: config.json, safetensors weights and tokenizer files. Weights holding

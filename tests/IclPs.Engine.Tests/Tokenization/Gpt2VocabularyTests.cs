@@ -25,7 +25,7 @@ public sealed class Gpt2VocabularyTests : IDisposable
     [InlineData(" t", new[] { 256 })]
     public void EncodesKnownGpt2Ids(string text, int[] expected)
     {
-        var tok = Gpt2Vocabulary.CreateTokenizer();
+        var tok = Gpt2Vocabulary.GetTokenizer();
         Assert.Equal(expected, tok.Encode(text));
         Assert.Equal(text, tok.Decode(expected));
     }
@@ -33,7 +33,7 @@ public sealed class Gpt2VocabularyTests : IDisposable
     [Fact]
     public void HasGpt2sSizeAndSpecials()
     {
-        var tok = Gpt2Vocabulary.CreateTokenizer();
+        var tok = Gpt2Vocabulary.GetTokenizer();
         Assert.Equal(50257, tok.VocabSize);
         Assert.Equal("gpt2-bpe (50257)", tok.Name);
         Assert.Equal(50256, tok.BosTokenId);
@@ -46,14 +46,14 @@ public sealed class Gpt2VocabularyTests : IDisposable
     [InlineData("😀😃😄 emoji only 🧑‍🤝‍🧑")]
     public void DecodeOfEncodeGivesTheTextBack(string text)
     {
-        var tok = Gpt2Vocabulary.CreateTokenizer();
+        var tok = Gpt2Vocabulary.GetTokenizer();
         Assert.Equal(text, tok.Decode(tok.Encode(text)));
     }
 
     [Fact]
     public void MergesAreGpt2sFiftyThousandInRankOrder()
     {
-        Gpt2Vocabulary.CreateTokenizer().Save(_folder.Path);
+        Gpt2Vocabulary.GetTokenizer().Save(_folder.Path);
         var lines = File.ReadAllText(_folder.File("merges.txt"), Encoding.UTF8).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("#version: 0.2", lines[0]);
         Assert.Equal(50_001, lines.Length);
@@ -73,7 +73,7 @@ public sealed class Gpt2VocabularyTests : IDisposable
     [Fact]
     public void WrittenFilesEncodeLikeTheDataPackagesOwnEncoder()
     {
-        Gpt2Vocabulary.CreateTokenizer().Save(_folder.Path, modelMaxLength: 1024);
+        Gpt2Vocabulary.GetTokenizer().Save(_folder.Path, modelMaxLength: 1024);
         var loaded = TokenizerLoader.Load(_folder.Path);
         Assert.IsType<Gpt2BpeTokenizer>(loaded);
         var reference = TiktokenTokenizer.CreateForModel("gpt2");
@@ -93,7 +93,7 @@ public sealed class Gpt2VocabularyTests : IDisposable
     [Fact]
     public void WrittenTokenizerJsonEncodesLikeHuggingFaceTokenizers()
     {
-        var tok = Gpt2Vocabulary.CreateTokenizer();
+        var tok = Gpt2Vocabulary.GetTokenizer();
         tok.Save(_folder.Path, modelMaxLength: 1024);
         using var hf = new Tokenizers.DotNet.Tokenizer(vocabPath: _folder.File("tokenizer.json"));
         foreach (var text in VariedStrings(400, seed: 34).Append("Hello world<|endoftext|> the"))
@@ -108,7 +108,7 @@ public sealed class Gpt2VocabularyTests : IDisposable
     [Fact]
     public void WritesHuggingFaceTokenizerDescriptions()
     {
-        Gpt2Vocabulary.CreateTokenizer().Save(_folder.Path, modelMaxLength: 1024);
+        Gpt2Vocabulary.GetTokenizer().Save(_folder.Path, modelMaxLength: 1024);
         Assert.Equal(["merges.txt", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "vocab.json"],
             Directory.GetFiles(_folder.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
