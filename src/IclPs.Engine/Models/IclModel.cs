@@ -72,8 +72,9 @@ public sealed class IclModel(TransformerModel network, ITextTokenizer tokenizer,
     /// loadable. Tokenizer files of other kinds left from an earlier save are removed in the same step, so loading finds
     /// this one; so are Hugging Face's descriptions of a GPT-2 BPE (tokenizer_config.json, special_tokens_map.json,
     /// tokenizer.json) when the vocab.json they describe is replaced by another kind. A GPT-2 BPE writes them afresh,
-    /// with the model's context length as model_max_length. The folder is locked for the save (<see cref="WriterLock"/>: a second writer gets FolderInUse), and
-    /// leftovers of writers that died in it are removed first; both are reported to <paramref name="progress"/>.
+    /// with the model's context length as model_max_length. The folder is locked for the save (<see cref="WriterLock"/>:
+    /// a second writer gets FolderInUse), and leftovers of writers that died in it are removed first; both are reported
+    /// to <paramref name="progress"/>.
     /// </summary>
     public void Save(string directory, long? maxShardBytes = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {

@@ -36,7 +36,8 @@ public static class Gpt2Vocabulary
 
     /// <summary>
     /// GPT-2's tokenizer, as <see cref="Gpt2BpeTokenizer.Load"/> would read it from GPT-2's vocab.json and merges.txt.
-    /// Built on first use (about a second) and shared by every caller: the tokenizer is immutable and safe across threads.
+    /// Built on first use (one to two seconds) and shared by every caller: the tokenizer is immutable and safe across
+    /// threads.
     /// </summary>
     /// <exception cref="IclPsException">Gpt2TokenizerDataUnreadable (ReadError) when the data package is missing or damaged.</exception>
     public static Gpt2BpeTokenizer GetTokenizer()
@@ -45,7 +46,7 @@ public static class Gpt2Vocabulary
         {
             return Shared.Value;
         }
-        catch (Exception e) when (e is IOException or BadImageFormatException or InvalidDataException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or BadImageFormatException or InvalidDataException or InvalidOperationException or ArgumentException)
         {
             throw new IclPsException("Gpt2TokenizerDataUnreadable", IclErrorKind.ReadError,
                 $"GPT-2's tokenizer data ({DataAssemblyName}, part of the module) cannot be read: {e.Message} Reinstalling IclPs restores it.", DataAssemblyName, e);
