@@ -97,6 +97,32 @@ public sealed class IclModelStoreTests
     }
 
     [Fact]
+    public void CancelledSaveOverAGpt2BpeLeavesEveryTokenizerFileAsItWas()
+    {
+        using var folder = new TempFolder();
+        using (var gpt2 = IclModel.CreateRandom(ModelConfig.Presets["gpt2-tiny"] with { VocabSize = Gpt2Vocabulary.Size }, seed: 3))
+            gpt2.Save(folder.Path);
+        var before = Directory.GetFiles(folder.Path).Order(StringComparer.Ordinal).ToDictionary(f => f, File.ReadAllBytes);
+
+        using var bytes = IclModel.CreateRandom(ModelConfig.Presets["gpt2-tiny"], seed: 3);
+        using var cts = new CancellationTokenSource();
+        // Cancelled at the first progress report, while the new checkpoint is being staged.
+        var progress = new CancelOnReport(cts);
+        Assert.ThrowsAny<OperationCanceledException>(() => bytes.Save(folder.Path, progress: progress, cancellationToken: cts.Token));
+
+        var after = Directory.GetFiles(folder.Path).Order(StringComparer.Ordinal).ToDictionary(f => f, File.ReadAllBytes);
+        Assert.Equal(before.Keys, after.Keys);
+        foreach (var (file, content) in before) Assert.Equal(content, after[file]);
+        using var loaded = IclModel.Load(folder.Path);
+        Assert.IsType<Gpt2BpeTokenizer>(loaded.Tokenizer);
+    }
+
+    private sealed class CancelOnReport(CancellationTokenSource cts) : IProgress<string>
+    {
+        public void Report(string value) => cts.Cancel();
+    }
+
+    [Fact]
     public void ATokenizerConfigOfAnotherKindIsLeftAlone()
     {
         // Without a vocab.json beside it, it does not describe a GPT-2 BPE (a LLaMA folder's, say), so it is not IclPs's to remove.
