@@ -126,6 +126,76 @@ Describe 'Save-IclModel' {
     }
 }
 
+Describe 'Save-IclModel and Import-IclModel with GPT-2''s vocabulary' {
+    BeforeAll {
+        # A tiny GPT-2 whose config.json has GPT-2's vocabulary size: the gpt2-small rule at a size tests can afford.
+        $configFolder = New-TestFolder
+        New-IclModel | Save-IclModel -Path $configFolder
+        $configPath = Join-Path $configFolder 'config.json'
+        $config = Get-Content $configPath -Raw | ConvertFrom-Json
+        $config.vocab_size = 50257
+        $config | ConvertTo-Json | Set-Content $configPath
+        $texts = @('Hello world', ' the', 'hot -> cold; big ->', "naïve café 👋🏽`n`tdone  ", 'a<|endoftext|>b')
+    }
+
+    It 'gives gpt2-small GPT-2''s own BPE: known GPT-2 ids, end-of-text as BOS and EOS' {
+        $model = New-IclModel -Preset gpt2-small
+        try {
+            $model.Tokenizer.Name | Should -Be 'gpt2-bpe (50257)'
+            ($model | Get-IclModelInfo).Tokenizer | Should -Be 'gpt2-bpe (50257)'
+            $model.Tokenizer.Encode('Hello world') | Should -Be @(15496, 995)
+            $model.Tokenizer.Encode(' the') | Should -Be @(262)
+            $model.Tokenizer.Encode('<|endoftext|>') | Should -Be @(50256)
+            $model.Tokenizer.EosTokenId | Should -Be 50256
+        }
+        finally { $model.Dispose() }
+    }
+
+    It 'saves vocab.json, merges.txt and Hugging Face''s tokenizer files, and imports the same tokenizer and logits' {
+        $folder = Join-Path (New-TestFolder) 'gpt2-vocab'
+        $model = New-IclModel -ConfigPath $configPath -Seed 2
+        $model.Tokenizer.Name | Should -Be 'gpt2-bpe (50257)'
+        $model | Save-IclModel -Path $folder
+
+        @(Get-ChildItem $folder -File | ForEach-Object Name | Sort-Object) | Should -Be @(
+            'config.json', 'merges.txt', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.json' | Sort-Object)
+        $tokenizerConfig = Get-Content (Join-Path $folder 'tokenizer_config.json') -Raw | ConvertFrom-Json
+        $tokenizerConfig.tokenizer_class | Should -Be 'GPT2Tokenizer'
+        $tokenizerConfig.model_max_length | Should -Be $model.Config.ContextLength
+        $tokenizerConfig.add_prefix_space | Should -BeFalse
+        foreach ($name in 'bos_token', 'eos_token', 'unk_token') { $tokenizerConfig.$name | Should -Be '<|endoftext|>' }
+        # System.Text.Json: PowerShell's JSON objects fold keys that differ only in case ("The", "the").
+        $fast = [System.Text.Json.JsonDocument]::Parse([IO.File]::ReadAllText((Join-Path $folder 'tokenizer.json')))
+        try {
+            $fastModel = $fast.RootElement.GetProperty('model')
+            $fastModel.GetProperty('type').GetString() | Should -Be 'BPE'
+            $vocabSize = 0
+            foreach ($entry in $fastModel.GetProperty('vocab').EnumerateObject()) { $vocabSize++ }
+            $vocabSize | Should -Be 50257
+            $fastModel.GetProperty('merges').GetArrayLength() | Should -Be 50000
+            $fast.RootElement.GetProperty('pre_tokenizer').GetProperty('type').GetString() | Should -Be 'ByteLevel'
+        }
+        finally { $fast.Dispose() }
+
+        $loaded = Import-IclModel $folder
+        $loaded.Tokenizer.Name | Should -Be 'gpt2-bpe (50257)'
+        foreach ($text in $texts) {
+            $ids = $loaded.Tokenizer.Encode($text)
+            $ids | Should -Be $model.Tokenizer.Encode($text) -Because "'$text' encodes the same after the round trip"
+            $loaded.Tokenizer.Decode($ids) | Should -BeExactly $text
+        }
+        Test-SameValues (Get-Logits $model) (Get-Logits $loaded) | Should -BeTrue
+    }
+
+    It 'removes the Hugging Face tokenizer files when a byte-tokenizer model replaces the checkpoint' {
+        $folder = New-TestFolder
+        New-IclModel -ConfigPath $configPath | Save-IclModel -Path $folder
+        New-IclModel | Save-IclModel -Path $folder -Force
+        @(Get-ChildItem $folder -File | ForEach-Object Name | Sort-Object) | Should -Be @('config.json', 'iclps_tokenizer.json', 'model.safetensors' | Sort-Object)
+        (Import-IclModel $folder).Tokenizer.Name | Should -Be 'simple-byte (260)'
+    }
+}
+
 Describe 'Import-IclModel' {
     BeforeEach {
         $dir = New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))

@@ -18,10 +18,14 @@ public sealed class IclModel(TransformerModel network, ITextTokenizer tokenizer,
     public string Source { get; } = source;
     public ModelConfig Config => Network.Config;
 
-    /// <summary>A randomly initialised preset or config with the byte-level tokenizer (every preset's vocabulary holds its 260 ids).</summary>
-    public static IclModel CreateRandom(ModelConfig config, long seed, string? name = null, Device? device = null, ScalarType dtype = ScalarType.Float32, string? configDescription = null)
+    /// <summary>
+    /// A randomly initialised preset or config with <paramref name="tokenizer"/>, by default <see cref="DefaultTokenizer"/>.
+    /// </summary>
+    public static IclModel CreateRandom(ModelConfig config, long seed, string? name = null, Device? device = null, ScalarType dtype = ScalarType.Float32,
+        string? configDescription = null, ITextTokenizer? tokenizer = null)
     {
-        var tokenizer = SimpleTokenizer.Bytes();
+        ArgumentNullException.ThrowIfNull(config);
+        tokenizer ??= DefaultTokenizer(config);
         CheckVocabulary(tokenizer, config, configDescription ?? config.ToString());
         device ??= TransformerModel.DefaultDevice();
         config.Validate(configDescription);
@@ -31,6 +35,15 @@ public sealed class IclModel(TransformerModel network, ITextTokenizer tokenizer,
         network.Identity = source;
         return new IclModel(network, tokenizer, name ?? configDescription ?? config.Family.ToString(), source);
     }
+
+    /// <summary>
+    /// The tokenizer of a random model of <paramref name="config"/>: a GPT-2 model with GPT-2's vocabulary size
+    /// (gpt2-small) gets GPT-2's own BPE (<see cref="Gpt2Vocabulary"/>), so its ids mean what they mean to GPT-2 and a saved
+    /// folder loads in Hugging Face as a whole; every other model gets the byte-level tokenizer (every preset's vocabulary
+    /// holds its 260 ids).
+    /// </summary>
+    public static ITextTokenizer DefaultTokenizer(ModelConfig config) =>
+        Gpt2Vocabulary.Fits(config) ? Gpt2Vocabulary.GetTokenizer() : SimpleTokenizer.Bytes();
 
     /// <summary>
     /// Loads a Hugging Face style checkpoint folder: config.json, safetensors weights and tokenizer files. Weights holding
@@ -57,8 +70,11 @@ public sealed class IclModel(TransformerModel network, ITextTokenizer tokenizer,
     /// Writes config, weights and tokenizer into <paramref name="directory"/> (created if missing) as one set: all of them
     /// are put in place or none is (<see cref="StagedFileSet"/>), so a failed or cancelled save leaves the previous checkpoint
     /// loadable. Tokenizer files of other kinds left from an earlier save are removed in the same step, so loading finds
-    /// this one. The folder is locked for the save (<see cref="WriterLock"/>: a second writer gets FolderInUse), and
-    /// leftovers of writers that died in it are removed first; both are reported to <paramref name="progress"/>.
+    /// this one; so are Hugging Face's descriptions of a GPT-2 BPE (tokenizer_config.json, special_tokens_map.json,
+    /// tokenizer.json) when the vocab.json they describe is replaced by another kind. A GPT-2 BPE writes them afresh,
+    /// with the model's context length as model_max_length. The folder is locked for the save (<see cref="WriterLock"/>:
+    /// a second writer gets FolderInUse), and leftovers of writers that died in it are removed first; both are reported
+    /// to <paramref name="progress"/>.
     /// </summary>
     public void Save(string directory, long? maxShardBytes = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -76,9 +92,11 @@ public sealed class IclModel(TransformerModel network, ITextTokenizer tokenizer,
             foreach (var cleaned in TempFiles.RemoveStale(folder)) progress?.Report(cleaned.Message);
             using var set = StagedFileSet.Begin(folder, "checkpoint");
             HfCheckpoint.WriteInto(set, Network, maxShardBytes, progress, cancellationToken);
-            Tokenizer.Save(set.Folder);
+            Tokenizer.Save(set.Folder, Config.ContextLength);
             var written = Directory.GetFiles(set.Folder).Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
-            foreach (var stale in TokenizerLoader.TokenizerFileNames.Where(f => !written.Contains(f))) set.Remove(stale);
+            var replacesGpt2Bpe = !written.Contains(Gpt2BpeTokenizer.VocabFileName) && File.Exists(Path.Combine(folder, Gpt2BpeTokenizer.VocabFileName));
+            var owned = replacesGpt2Bpe ? TokenizerLoader.TokenizerFileNames.Concat(Gpt2BpeTokenizer.HfDescriptionFileNames) : TokenizerLoader.TokenizerFileNames;
+            foreach (var stale in owned.Where(f => !written.Contains(f))) set.Remove(stale);
             cancellationToken.ThrowIfCancellationRequested();
             set.Commit(cancellationToken);
             saved = true;

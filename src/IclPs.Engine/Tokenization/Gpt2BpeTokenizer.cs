@@ -9,6 +9,8 @@ namespace IclPs.Engine.Tokenization;
 /// GPT-2 byte-level BPE from a checkpoint folder's <c>vocab.json</c> + <c>merges.txt</c>: GPT-2's regex pre-tokenizer,
 /// UTF-8 bytes shown as GPT-2's byte characters (a leading space is 'Ġ'), then the ranked merges.
 /// "&lt;|endoftext|&gt;", when the vocabulary has it, is both BOS and EOS and is matched as one token inside text.
+/// Models with GPT-2's own vocabulary get it from <see cref="Gpt2Vocabulary"/>. <see cref="Save"/> writes the files
+/// Hugging Face's GPT2Tokenizer and GPT2TokenizerFast read, so a saved folder loads in transformers as a whole.
 /// </summary>
 /// <remarks>
 /// Encoding runs on Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> with <see cref="BpeOptions.ByteLevel"/>;
@@ -20,6 +22,12 @@ public sealed class Gpt2BpeTokenizer : ITextTokenizer
     public const string VocabFileName = "vocab.json";
     public const string MergesFileName = "merges.txt";
     public const string EndOfTextToken = "<|endoftext|>";
+    public const string TokenizerConfigFileName = "tokenizer_config.json";
+    public const string SpecialTokensMapFileName = "special_tokens_map.json";
+    public const string TokenizerJsonFileName = "tokenizer.json";
+
+    /// <summary>Hugging Face's files that describe a GPT-2 BPE beside vocab.json and merges.txt; <see cref="Save"/> writes them.</summary>
+    public static IReadOnlyList<string> HfDescriptionFileNames { get; } = [TokenizerConfigFileName, SpecialTokensMapFileName, TokenizerJsonFileName];
 
     // GPT-2's pre-tokenizer pattern (OpenAI encoder.py): contractions, letter runs, digit runs, other symbols, whitespace.
     private static readonly Regex PreTokenizerPattern = new(
@@ -27,6 +35,8 @@ public sealed class Gpt2BpeTokenizer : ITextTokenizer
         RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     private readonly BpeTokenizer _bpe;
+    private readonly IReadOnlyDictionary<string, int> _vocab;
+    private readonly IReadOnlyList<string> _merges;
     private readonly HashSet<int> _ids;
     private readonly byte[] _vocabFile;
     private readonly byte[] _mergesFile;
@@ -34,9 +44,11 @@ public sealed class Gpt2BpeTokenizer : ITextTokenizer
     private readonly bool[] _missingByte;
     private readonly bool _anyByteMissing;
 
-    private Gpt2BpeTokenizer(BpeTokenizer bpe, IReadOnlyDictionary<string, int> vocab, byte[] vocabFile, byte[] mergesFile)
+    private Gpt2BpeTokenizer(BpeTokenizer bpe, IReadOnlyDictionary<string, int> vocab, IReadOnlyList<string> merges, byte[] vocabFile, byte[] mergesFile)
     {
         _bpe = bpe;
+        _vocab = vocab;
+        _merges = merges;
         _vocabFile = vocabFile;
         _mergesFile = mergesFile;
         _ids = [.. vocab.Values];
@@ -68,10 +80,20 @@ public sealed class Gpt2BpeTokenizer : ITextTokenizer
     {
         var vocabPath = Path.Combine(directory, VocabFileName);
         var mergesPath = Path.Combine(directory, MergesFileName);
-        var vocabFile = TokenizerErrors.ReadFile(vocabPath);
-        var mergesFile = TokenizerErrors.ReadFile(mergesPath);
-        var vocab = ParseVocab(vocabFile, vocabPath);
-        var merges = ParseMerges(mergesFile, mergesPath, vocab);
+        return FromFiles(TokenizerErrors.ReadFile(vocabPath), TokenizerErrors.ReadFile(mergesPath), vocabPath, mergesPath);
+    }
+
+    /// <summary>
+    /// The tokenizer of a vocab.json and merges.txt given as bytes; <paramref name="vocabSource"/> and
+    /// <paramref name="mergesSource"/> name them in errors.
+    /// </summary>
+    /// <exception cref="IclPsException">TokenizerFileInvalid for unparsable or inconsistent files.</exception>
+    public static Gpt2BpeTokenizer FromFiles(byte[] vocabFile, byte[] mergesFile, string vocabSource, string mergesSource)
+    {
+        ArgumentNullException.ThrowIfNull(vocabFile);
+        ArgumentNullException.ThrowIfNull(mergesFile);
+        var vocab = ParseVocab(vocabFile, vocabSource);
+        var merges = ParseMerges(mergesFile, mergesSource, vocab);
 
         var specials = vocab.ContainsKey(EndOfTextToken)
             ? new Dictionary<string, int> { [EndOfTextToken] = vocab[EndOfTextToken] }
@@ -90,9 +112,9 @@ public sealed class Gpt2BpeTokenizer : ITextTokenizer
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
         {
-            throw TokenizerErrors.FileInvalid(mergesPath, e.Message, e);
+            throw TokenizerErrors.FileInvalid(mergesSource, e.Message, e);
         }
-        return new Gpt2BpeTokenizer(bpe, vocab, vocabFile, mergesFile);
+        return new Gpt2BpeTokenizer(bpe, vocab, merges, vocabFile, mergesFile);
     }
 
     public IReadOnlyList<int> Encode(string text, bool addBos = false)
@@ -115,11 +137,21 @@ public sealed class Gpt2BpeTokenizer : ITextTokenizer
         return _bpe.Decode(list, considerSpecialTokens: true);
     }
 
-    /// <summary>Writes the vocab.json and merges.txt this tokenizer was read from, byte for byte.</summary>
-    public void Save(string directory)
+    /// <summary>
+    /// Writes the vocab.json and merges.txt this tokenizer was read from, byte for byte, and Hugging Face's description of
+    /// them: tokenizer_config.json (GPT2Tokenizer, no prefix space, "&lt;|endoftext|&gt;" as BOS, EOS and unknown token
+    /// when the vocabulary has it, model_max_length = <paramref name="modelMaxLength"/> when given),
+    /// special_tokens_map.json, and tokenizer.json (the fast tokenizer: BPE model, byte-level pre-tokenizer and decoder,
+    /// the same vocabulary and merges).
+    /// </summary>
+    public void Save(string directory, int? modelMaxLength = null)
     {
+        var endOfText = BosTokenId is null ? null : EndOfTextToken;
         AtomicFile.WriteAllBytes(Path.Combine(directory, VocabFileName), _vocabFile);
         AtomicFile.WriteAllBytes(Path.Combine(directory, MergesFileName), _mergesFile);
+        AtomicFile.WriteAllBytes(Path.Combine(directory, TokenizerConfigFileName), Gpt2HfTokenizerFiles.TokenizerConfig(endOfText, BosTokenId, modelMaxLength));
+        AtomicFile.WriteAllBytes(Path.Combine(directory, SpecialTokensMapFileName), Gpt2HfTokenizerFiles.SpecialTokensMap(endOfText));
+        AtomicFile.WriteAllBytes(Path.Combine(directory, TokenizerJsonFileName), Gpt2HfTokenizerFiles.TokenizerJson(_vocab, _merges, endOfText, BosTokenId));
     }
 
     private void RequireEncodable(string text)

@@ -21,5 +21,10 @@ public interface ITextTokenizer
     string Decode(IEnumerable<int> ids);
 
     /// <summary>Writes the tokenizer's files into a checkpoint folder (files only it owns; atomic per file).</summary>
-    void Save(string directory);
+    /// <param name="directory">The checkpoint folder.</param>
+    /// <param name="modelMaxLength">
+    /// The context length of the model the tokenizer feeds, for formats that record it (Hugging Face's
+    /// tokenizer_config.json, written with <see cref="Gpt2BpeTokenizer"/>); formats without such a field ignore it.
+    /// </param>
+    void Save(string directory, int? modelMaxLength = null);
 }

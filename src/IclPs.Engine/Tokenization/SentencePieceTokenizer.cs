@@ -80,8 +80,8 @@ public sealed class SentencePieceTokenizer : ITextTokenizer
         return _sp.Decode(list, considerSpecialTokens: true);
     }
 
-    /// <summary>Writes the tokenizer.model this tokenizer was read from, byte for byte.</summary>
-    public void Save(string directory)
+    /// <summary>Writes the tokenizer.model this tokenizer was read from, byte for byte (it records no context length).</summary>
+    public void Save(string directory, int? modelMaxLength = null)
     {
         AtomicFile.WriteAllBytes(Path.Combine(directory, ModelFileName), _modelFile);
     }

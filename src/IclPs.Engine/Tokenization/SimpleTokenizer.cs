@@ -173,8 +173,8 @@ public sealed class SimpleTokenizer : ITextTokenizer
         return string.Join(Level == SimpleTokenizerLevel.Word ? " " : "", parts);
     }
 
-    /// <summary>Writes <c>iclps_tokenizer.json</c> in the format described on this class.</summary>
-    public void Save(string directory)
+    /// <summary>Writes <c>iclps_tokenizer.json</c> in the format described on this class (it records no context length).</summary>
+    public void Save(string directory, int? modelMaxLength = null)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))

@@ -3,7 +3,10 @@ namespace IclPs.Engine.Tokenization;
 /// <summary>Finds and reads the tokenizer of a checkpoint folder.</summary>
 public static class TokenizerLoader
 {
-    /// <summary>Every file a tokenizer of any supported kind may own in a checkpoint folder.</summary>
+    /// <summary>
+    /// Every file a tokenizer of any supported kind is read from in a checkpoint folder (a GPT-2 BPE also writes
+    /// <see cref="Gpt2BpeTokenizer.HfDescriptionFileNames"/>, which loading does not need).
+    /// </summary>
     public static IReadOnlyList<string> TokenizerFileNames { get; } =
         [SimpleTokenizer.FileName, SentencePieceTokenizer.ModelFileName, Gpt2BpeTokenizer.VocabFileName, Gpt2BpeTokenizer.MergesFileName];
 

@@ -16,6 +16,14 @@ namespace IclPs.Cmdlets;
 /// loads the folder back with the same weights, and Hugging Face transformers can read it.
 /// </para>
 /// <para>
+/// The tokenizer files: a GPT-2 BPE (gpt2-small, a model with GPT-2's vocabulary, or a GPT-2 folder imported with
+/// vocab.json and merges.txt) is written as vocab.json and merges.txt with Hugging Face's tokenizer_config.json
+/// (GPT2Tokenizer, model_max_length = the model's context length), special_tokens_map.json and tokenizer.json, so
+/// transformers' AutoTokenizer loads the folder as it loads AutoModel; a LLaMA SentencePiece as tokenizer.model; the
+/// byte, character or word tokenizer of models IclPs makes as iclps_tokenizer.json, which only IclPs reads. Tokenizer
+/// files of another kind left in the folder by an earlier save are removed in the same step.
+/// </para>
+/// <para>
 /// Every file is staged under a temporary name and renamed into place only when all are written, so a failed or stopped
 /// (Ctrl+C) save leaves the folder as it was. The files are put in place as one set: if one cannot be replaced (a
 /// CheckpointWriteFailed error naming it), those already moved are moved back, and the previous checkpoint stays

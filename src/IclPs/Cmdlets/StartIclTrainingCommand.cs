@@ -191,7 +191,7 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
 
     /// <summary>
     /// The language model's architecture, a preset of New-IclModel (gpt2-tiny, gpt2-tiny-6l, gpt2-mini, gpt2-small, llama-tiny); the model
-    /// uses the byte tokenizer. Default: gpt2-tiny.
+    /// uses the byte tokenizer, gpt2-small too. Default: gpt2-tiny.
     /// </summary>
     [Parameter(ParameterSetName = TextSet), ValidatePreset, ArgumentCompleter(typeof(PresetCompleter))] public string ModelPreset { get; set; } = "gpt2-tiny";
     /// <summary>KeyedLookup: the key characters; an input is a key then an instance, e.g. "a3". Default: abc.</summary>
@@ -368,7 +368,9 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
         var (trainTasks, heldOutTasks, chanceNote) = TextTasks();
         var folder = RunFolder();
         var preset = ModelPreset.ToLowerInvariant();
-        var model = IclModel.CreateRandom(ModelConfig.Presets[preset], Seed, Name ?? preset, TorchSelection.Device(Device), configDescription: $"preset:{preset}");
+        // The byte tokenizer for every preset, gpt2-small included: the text families are laid out and scored in its tokens.
+        var model = IclModel.CreateRandom(ModelConfig.Presets[preset], Seed, Name ?? preset, TorchSelection.Device(Device), configDescription: $"preset:{preset}",
+            tokenizer: SimpleTokenizer.Bytes());
         UseThreadsFor(model.Config.ParameterCount);
         var ownsModel = true;
         try

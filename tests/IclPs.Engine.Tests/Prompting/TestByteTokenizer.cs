@@ -26,5 +26,5 @@ public sealed class TestByteTokenizer : ITextTokenizer
 
     public string Decode(IEnumerable<int> ids) => Encoding.UTF8.GetString(ids.Where(i => i < 256).Select(i => (byte)i).ToArray());
 
-    public void Save(string directory) => File.WriteAllText(Path.Combine(directory, "test-bytes.txt"), Name);
+    public void Save(string directory, int? modelMaxLength = null) => File.WriteAllText(Path.Combine(directory, "test-bytes.txt"), Name);
 }

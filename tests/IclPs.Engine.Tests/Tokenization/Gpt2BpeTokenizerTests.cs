@@ -1,3 +1,4 @@
+using System.Text.Json;
 using IclPs.Engine.Tokenization;
 
 namespace IclPs.Engine.Tests.Tokenization;
@@ -65,9 +66,31 @@ public sealed class Gpt2BpeTokenizerTests : IDisposable
         tok.Save(target);
         Assert.Equal(File.ReadAllBytes(_folder.File("vocab.json")), File.ReadAllBytes(Path.Combine(target, "vocab.json")));
         Assert.Equal(File.ReadAllBytes(_folder.File("merges.txt")), File.ReadAllBytes(Path.Combine(target, "merges.txt")));
-        Assert.Equal(["merges.txt", "vocab.json"], Directory.GetFiles(target).Select(Path.GetFileName).Order());
+        Assert.Equal(["merges.txt", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "vocab.json"],
+            Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         var reloaded = Gpt2BpeTokenizer.Load(target);
         Assert.Equal(new[] { 13, 8, 18, 9 }, reloaded.Encode("hello, world!"));
+    }
+
+    [Fact]
+    public void WithoutEndOfTextTheHuggingFaceFilesNameNoSpecialTokens()
+    {
+        using var source = new TempFolder();
+        Gpt2Fixture.Write(source.Path, withEndOfText: false);
+        using var target = new TempFolder();
+        Gpt2BpeTokenizer.Load(source.Path).Save(target.Path);
+
+        using var config = JsonDocument.Parse(File.ReadAllBytes(target.File("tokenizer_config.json")));
+        foreach (var name in new[] { "bos_token", "eos_token", "unk_token" })
+            Assert.Equal(JsonValueKind.Null, config.RootElement.GetProperty(name).ValueKind);
+        Assert.Empty(config.RootElement.GetProperty("added_tokens_decoder").EnumerateObject());
+        // No context length given: HF then applies no limit.
+        Assert.False(config.RootElement.TryGetProperty("model_max_length", out _));
+        using var map = JsonDocument.Parse(File.ReadAllBytes(target.File("special_tokens_map.json")));
+        Assert.Empty(map.RootElement.EnumerateObject());
+        using var fast = JsonDocument.Parse(File.ReadAllBytes(target.File("tokenizer.json")));
+        Assert.Empty(fast.RootElement.GetProperty("added_tokens").EnumerateArray());
+        Assert.Equal(9, fast.RootElement.GetProperty("model").GetProperty("merges").GetArrayLength());
     }
 
     [Fact]
