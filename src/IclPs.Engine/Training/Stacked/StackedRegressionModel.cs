@@ -40,11 +40,8 @@ public sealed class StackedRegressionModel : IDisposable
         using var noGrad = no_grad();
         var names = first.CheckpointTensors().Select(p => p.Name).ToArray();
         var perModel = models.Select(m => m.CheckpointTensors().ToDictionary(p => p.Name, p => p.Tensor)).ToArray();
-        _byName = names.ToDictionary(n => n, n =>
-        {
-            using var scope = NewDisposeScope();
-            return new Parameter(stack(perModel.Select(t => t[n]).ToArray(), 0).contiguous().MoveToOuterDisposeScope(), requires_grad: true);
-        });
+        // As the models' own layers make theirs: no scope of its own, which would release the parameters with it.
+        _byName = names.ToDictionary(n => n, n => new Parameter(stack(perModel.Select(t => t[n]).ToArray(), 0), requires_grad: true));
         _parameters = names.Select(n => (n, (Tensor)_byName[n])).ToArray();
     }
 

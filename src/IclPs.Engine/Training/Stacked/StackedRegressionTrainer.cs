@@ -170,7 +170,7 @@ public sealed class StackedRegressionTrainer
     /// model's gradients scaled by maxNorm / (norm + 1e-6), as <see cref="AdamWOptimizer.ClipGradNorm"/> does for one model.
     /// Nothing is scaled when any norm is not finite (the update is refused then).
     /// </summary>
-    internal static double[] ClipGradNorms(StackedRegressionModel model, double? maxNorm)
+    public static double[] ClipGradNorms(StackedRegressionModel model, double? maxNorm)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();

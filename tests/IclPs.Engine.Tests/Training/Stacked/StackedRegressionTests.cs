@@ -212,6 +212,19 @@ public sealed class StackedRegressionTests : IDisposable
     }
 
     [Fact]
+    public void Run_folders_at_different_updates_are_refused()
+    {
+        var folders = new[] { Path.Combine(_folder.Path, "ahead"), Path.Combine(_folder.Path, "fresh") };
+        using (var ahead = NewModel(ScalarType.Float32)) new IclTrainer(ahead, Source(0), Options(1, 6, folders[0])).Train();
+        using var a = NewModel(ScalarType.Float32);
+        using var b = NewModel(ScalarType.Float32);
+        var error = Assert.Throws<IclPsException>(() =>
+            new StackedRegressionTrainer([a, b], [Source(0), Source(1)], [Options(1, 6, folders[0]), Options(2, 6, folders[1])]).Train());
+        Assert.Equal(StackedTrainingErrorIds.ResumeOutOfStep, error.ErrorId);
+        Assert.Contains("6, 0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Options_that_differ_beyond_seed_and_folder_are_refused()
     {
         using var a = NewModel(ScalarType.Float32);
