@@ -15,6 +15,7 @@ var commands = new Dictionary<string, Func<string[], int>>(StringComparer.Ordina
     ["categorical-step"] = CategoricalStepBench.Run,
     ["generate"] = GenerateBench.Run,
     ["prompt"] = PromptBench.Run,
+    ["stacked-train"] = StackedTrainBench.Run,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))

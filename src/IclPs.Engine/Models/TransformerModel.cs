@@ -304,7 +304,7 @@ public abstract class TransformerModel : nn.Module
     }
 
     /// <summary>The additive bias of a masked-out attention score in <paramref name="dtype"/>.</summary>
-    private static double MaskedScore(ScalarType dtype) => dtype switch { ScalarType.Float16 => -65504.0, ScalarType.BFloat16 => -3.38e38, _ => -3.4e38 };
+    internal static double MaskedScore(ScalarType dtype) => dtype switch { ScalarType.Float16 => -65504.0, ScalarType.BFloat16 => -3.38e38, _ => -3.4e38 };
 
     /// <summary>Scaled dot-product attention over [b, H, t, d_head]; the explicit form runs only when the pattern is hooked.</summary>
     private protected static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor attnBias, HookSet? hooks, string patternHook)

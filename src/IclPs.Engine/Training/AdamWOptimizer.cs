@@ -29,7 +29,7 @@ public sealed class AdamWOptimizer : IDisposable
     public double WeightDecay { get; }
 
     /// <summary>Updates taken so far (t of the bias corrections).</summary>
-    public long StepCount { get; private set; }
+    public long StepCount { get; internal set; }
 
     /// <summary>
     /// The global L2 norm of all gradients (the norm of the per-tensor norms, as torch's clip_grad_norm_ computes it);
