@@ -190,7 +190,7 @@ Describe 'Preset parameters' {
     }
 
     It 'completes Start-IclTraining -ModelPreset with the text presets' {
-        (Get-Completion 'Start-IclTraining -TextFamily KeyedLookup -ModelPreset ll').CompletionText | Should -Be @('llama-tiny')
+        (Get-Completion 'Start-IclTraining -TextFamily KeyedLookup -ModelPreset ll').CompletionText | Should -Be @('llama-tiny', 'llama-tiny-4l')
     }
 
     It 'completes Start-IclTraining -Preset with the regression presets' {

@@ -10,6 +10,8 @@ namespace IclPs;
 public sealed class TextTrainingProgress
 {
     public required string Model { get; init; }
+    /// <summary>The task family the accuracies are of (KeyedLookup, Rules or Transduction); a mixture writes one row per family.</summary>
+    public required string Family { get; init; }
     public required int Step { get; init; }
     public required int Steps { get; init; }
     public required double Loss { get; init; }
@@ -19,5 +21,5 @@ public sealed class TextTrainingProgress
     public required double HeldOutAccuracy { get; init; }
     public required TimeSpan Elapsed { get; init; }
 
-    public override string ToString() => $"{Model} step {Step}/{Steps}: loss {Loss:0.0000}, {Shots}-shot accuracy train {TrainAccuracy:0.000}, held-out {HeldOutAccuracy:0.000}";
+    public override string ToString() => $"{Model} step {Step}/{Steps} ({Family}): loss {Loss:0.0000}, {Shots}-shot accuracy train {TrainAccuracy:0.000}, held-out {HeldOutAccuracy:0.000}";
 }
