@@ -9,7 +9,7 @@ BeforeAll {
         @((TabExpansion2 -inputScript $Line -cursorColumn $Column).CompletionMatches)
     }
 
-    $script:ShippedNames = @('linear-d8', 'linear-d8-pool', 'text-icl-tiny', 'text-rules-6l')
+    $script:ShippedNames = @('linear-d8', 'linear-d8-pool', 'llama-tiny-4l-mix', 'text-icl-tiny', 'text-rules-6l')
 }
 
 Describe 'Get-IclModel -Name' {

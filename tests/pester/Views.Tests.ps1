@@ -15,7 +15,7 @@ BeforeDiscovery {
         'IclPs.Engine.Prompting.IclPromptResult'                = 'Query', 'Expected', 'Predicted', 'FirstTokenCorrect', 'ExactMatch', 'ExpectedLogProb'
         'IclPs.Engine.Analysis.HiddenSimilarityRow'             = 'ConditionA', 'ConditionB', 'MeanCosine'
         'IclPs.RegressionTrainingProgress'                      = 'Model', 'Loss', 'PretrainError', 'FreshError'
-        'IclPs.TextTrainingProgress'                            = 'Model', 'Loss', 'HeldOutAccuracy'
+        'IclPs.TextTrainingProgress'                            = 'Model', 'Family', 'Loss', 'HeldOutAccuracy'
         'IclPs.AdapterTrainingProgress'                         = 'Model', 'Step', 'Loss'
         'IclPs.Engine.Regression.Evaluation.RegressionErrorRow' = 'Model', 'Method', 'Error'
         'IclPs.Engine.Regression.Evaluation.RegressionSummary'  = 'Model', 'TaskSource', 'ModelError', 'DeltaRidge'

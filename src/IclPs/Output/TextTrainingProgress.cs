@@ -4,8 +4,8 @@ namespace IclPs;
 /// One evaluation during Start-IclTraining -TextFamily (PSTypeName IclPs.TextTrainingProgress): after <see cref="Step"/> of
 /// <see cref="Steps"/> updates, the mean training loss (next-token cross-entropy on answer tokens) since the previous row,
 /// the learning rate of the last update, the first-token accuracy at <see cref="Shots"/> demonstrations on a fixed subset
-/// of training tasks and of held-out tasks (measured as Invoke-IclPrompt measures it), and the wall time since this
-/// session of the run began.
+/// of training tasks and of held-out tasks of <see cref="Family"/> (measured as Invoke-IclPrompt measures it), and the
+/// wall time since this session of the run began. A run on a mixture of families writes one row per family per report.
 /// </summary>
 public sealed class TextTrainingProgress
 {
