@@ -101,7 +101,7 @@ $series = foreach ($c in $curve) {
 }
 $series += foreach ($k in $ShotCounts) { [pscustomobject]@{ Shots = $k; Accuracy = $families.KeyedLookup.Chance; Series = 'chance (both)' } }
 $series | Export-IclPlot -Path $png -X Shots -Y Accuracy -Series Series -XLabel 'demonstrations (shots)' -YLabel 'first-token accuracy' `
-    -Title "Held-out maps, $Preset on a keyed-lookup + transduction mixture ($Steps x $BatchSize)"
+    -Title "Held-out maps, $Preset on a two-family mixture"
 foreach ($c in $curve) { '{0,-12} shots {1}: accuracy {2:0.000} (N = {3}; chance {4:0.000}, best possible {5:0.000})' -f $c.Family, $c.Shots, $c.Accuracy, $c.N, $c.Chance, $c.Ceiling }
 
 # The manifest entry of the shipped model (the headline metrics first: Get-IclModel shows the first three).
