@@ -34,7 +34,7 @@ Describe 'Get-IclModel -Name' {
     }
 
     It 'honours a wildcard in the typed word' {
-        (Get-Completion 'Get-IclModel -Name *tiny').CompletionText | Should -Be @('text-icl-tiny')
+        (Get-Completion 'Get-IclModel -Name *tiny').CompletionText | Should -Be @('llama-tiny-4l-mix', 'text-icl-tiny')
     }
 
     It 'completes a quoted word' {
