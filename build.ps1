@@ -132,6 +132,11 @@ function Invoke-Test {
             $counts.Skipped += [int]$counters.notExecuted
             "Engine (xunit): $($counters.passed) passed, $($counters.failed) failed, $($counters.notExecuted) skipped"
         }
+        else {
+            # No results at all (the test project did not compile, or the host died): count the run as one failure.
+            $counts.Failed += 1
+            $broken += 'the engine tests wrote no results'
+        }
         if ($LASTEXITCODE -ne 0) { $broken += "dotnet test exited $LASTEXITCODE" }
     }
 

@@ -21,5 +21,5 @@ internal sealed class CountingTokenizer(ITextTokenizer inner) : ITextTokenizer
 
     public string Decode(IEnumerable<int> ids) => inner.Decode(ids);
 
-    public void Save(string directory) => inner.Save(directory);
+    public void Save(string directory, int? modelMaxLength = null) => inner.Save(directory, modelMaxLength);
 }
