@@ -24,6 +24,11 @@
                              tests across the inputs. Within a setting: IclIt > AnchorIcl and IclIt > AnchorIt. Across
                              settings, IclIt paired by input: Wrong vs Correct (two-sided: is it not lower?), Dissimilar
                              < Random, OtherMap < SameMap.
+        icl-vs-it-accuracy.csv  Condition (Anchor | Icl | It), Shots, Labels, Demos, Adapter, Accuracy, StdError, N, Model:
+                             the share of the inputs whose greedy first token after the prompt is the first token of the
+                             query's expected output (FirstTokenCorrectA/B of the per-input rows: the very forward passes
+                             whose states are compared), with its binomial standard error sqrt(p (1 - p) / N). Wrong
+                             labels are scored against the query's true output.
     The LoRA settings are IclPs's (Duan et al.'s code was not found). The centred cosine needs every input's states in one
     run of Measure-HiddenSimilarity, and here every input has its own map and demonstration pool, so it is not reported.
     Run it in pwsh with the module imported. From a clone, build the module first (dotnet pwsh ./build.ps1 lays it out
@@ -74,6 +79,8 @@ $settings = foreach ($k in $Shots) {
 
 # One row per input, setting, layer and pair.
 $perInput = [Collections.Generic.List[object]]::new()
+# One row per input, setting and condition (Anchor, Icl, It): is its greedy first token the expected output's?
+$answers = [Collections.Generic.List[object]]::new()
 try {
     $data = @(for ($m = 0; $m -lt $maps; $m++) { Import-IclDataset -Path $paths[$m] -Seed ($SplitSeed + $m + 1) })
     for ($j = 0; $j -lt $Inputs; $j++) {
@@ -87,7 +94,21 @@ try {
                 AdapterSteps = $AdapterSteps; AdapterLearningRate = $AdapterLearningRate; ShuffleLabels = $s.Labels -eq 'Wrong'; PerInput = $true
             } + $format
             if ($s.Adapter -eq 'OtherMap') { $run.AdapterDataset = $data[($j + 1) % $maps] }
-            foreach ($row in @($query | Measure-HiddenSimilarity @run)) {
+            $rows = @($query | Measure-HiddenSimilarity @run)
+            # Each condition's first-token correctness rides on the rows of its pairs (the same at every layer).
+            $firstLayer = @($rows | Where-Object Layer -EQ 0)
+            $answered = @{
+                Anchor = ($firstLayer | Where-Object Pair -EQ 'ZeroShot-Icl').FirstTokenCorrectA
+                Icl    = ($firstLayer | Where-Object Pair -EQ 'ZeroShot-Icl').FirstTokenCorrectB
+                It     = ($firstLayer | Where-Object Pair -EQ 'ZeroShot-InstructionTuned').FirstTokenCorrectB
+            }
+            foreach ($condition in 'Anchor', 'Icl', 'It') {
+                $answers.Add([pscustomobject]@{
+                    Input = $j; Condition = $condition; Correct = [bool]$answered[$condition]
+                    Shots = $s.Shots; Labels = $s.Labels; Demos = $s.Demos; Adapter = $s.Adapter
+                })
+            }
+            foreach ($row in $rows) {
                 $perInput.Add([pscustomobject]@{
                     Input = $j; Map = $map.Train.Name; Query = $query.Input; Layer = $row.Layer; Pair = $pairNames[$row.Pair]; Cosine = $row.Cosine
                     Shots = $s.Shots; Labels = $s.Labels; Demos = $s.Demos; Adapter = $s.Adapter
@@ -113,6 +134,17 @@ $summary = foreach ($group in $perInput | Group-Object { SettingKey $_ }, Layer,
     [pscustomobject]@{
         Layer = $first.Layer; Pair = $first.Pair; Shots = $first.Shots; Labels = $first.Labels; Demos = $first.Demos; Adapter = $first.Adapter
         MeanCosine = $mean; StdCosine = $sd; N = $values.Count; Model = $ModelName
+    }
+}
+
+# Task accuracy on the same inputs: the share of inputs whose first token is right, with its binomial standard error.
+$accuracy = foreach ($group in $answers | Group-Object { SettingKey $_ }, Condition) {
+    $first = $group.Group[0]
+    $n = $group.Count
+    $p = @($group.Group | Where-Object Correct).Count / $n
+    [pscustomobject]@{
+        Condition = $first.Condition; Shots = $first.Shots; Labels = $first.Labels; Demos = $first.Demos; Adapter = $first.Adapter
+        Accuracy = $p; StdError = [Math]::Sqrt($p * (1 - $p) / $n); N = $n; Model = $ModelName
     }
 }
 
@@ -148,8 +180,12 @@ $tests = foreach ($s in $settings) {
 
 $summary | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, 'icl-vs-it.csv'))
 $tests | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, 'icl-vs-it-tests.csv'))
+$accuracy | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, 'icl-vs-it-accuracy.csv'))
 $last = ($summary | Measure-Object Layer -Maximum).Maximum
 foreach ($r in $summary | Where-Object { $_.Layer -eq $last -and $_.Labels -eq 'Correct' -and $_.Demos -eq 'Random' -and $_.Adapter -eq 'SameMap' }) {
     '{0}-shot, last layer: {1,-9} {2:0.000} +- {3:0.000} (N = {4})' -f $r.Shots, $r.Pair, $r.MeanCosine, $r.StdCosine, $r.N
 }
-"$($summary.Count) summary rows and $(@($tests).Count) tests written to $ResultDir in $([Math]::Round($watch.Elapsed.TotalSeconds, 1)) s"
+foreach ($r in $accuracy | Where-Object { $_.Labels -eq 'Correct' -and $_.Demos -eq 'Random' -and $_.Adapter -eq 'SameMap' }) {
+    '{0}-shot accuracy: {1,-6} {2:0.000} +- {3:0.000} (N = {4})' -f $r.Shots, $r.Condition, $r.Accuracy, $r.StdError, $r.N
+}
+"$($summary.Count) summary rows, $(@($tests).Count) tests and $(@($accuracy).Count) accuracy rows written to $ResultDir in $([Math]::Round($watch.Elapsed.TotalSeconds, 1)) s"

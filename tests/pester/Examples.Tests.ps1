@@ -141,7 +141,7 @@ Describe 'Shipped scripts' {
         (Get-Item (Join-Path $folder 'task-vectors-rules.png')).Length | Should -BeGreaterThan 1000
     }
 
-    It 'examples/icl-vs-it.ps1 runs on three inputs and writes its summary and its tests' {
+    It 'examples/icl-vs-it.ps1 runs on three inputs and writes its summary, its tests and its accuracies' {
         $folder = New-TestFolder
         $script = Join-Path $RepositoryRoot 'examples/icl-vs-it.ps1'
         $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' -ResultDir '$folder' -Inputs 3 -Shots 1, 2 -AdapterSteps 2"
@@ -174,6 +174,24 @@ Describe 'Shipped scripts' {
             ConvertTo-Double $t.PHolm | Should -BeLessOrEqual 1
         }
         @($tests.Contrast | Sort-Object -Unique) | Should -Be @('IclIt > AnchorIcl', 'IclIt > AnchorIt', 'IclIt Dissimilar < Random', 'IclIt OtherMap < SameMap', 'IclIt Wrong vs Correct')
+
+        $csv = Join-Path $folder 'icl-vs-it-accuracy.csv'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Condition,Shots,Labels,Demos,Adapter,Accuracy,StdError,N,Model'
+        $accuracy = @(Import-Csv $csv)
+        # Anchor, ICL and IT in each of the seven settings, on the same three inputs.
+        $accuracy | Should -HaveCount (7 * 3)
+        $accuracy.N | Sort-Object -Unique | Should -Be '3'
+        foreach ($r in $accuracy) {
+            $p = ConvertTo-Double $r.Accuracy
+            [Math]::Round($p * 3, 9) | Should -Be ([Math]::Round($p * 3))
+            [Math]::Abs((ConvertTo-Double $r.StdError) - [Math]::Sqrt($p * (1 - $p) / 3)) | Should -BeLessThan 1e-12
+        }
+        # The anchor is the same zero-shot prompt in every setting, and the other-map adapter leaves the ICL prompt alone.
+        @($accuracy | Where-Object Condition -EQ 'Anchor' | ForEach-Object Accuracy | Sort-Object -Unique) | Should -HaveCount 1
+        foreach ($k in '1', '2') {
+            $main = $accuracy | Where-Object { $_.Shots -eq $k -and $_.Condition -eq 'Icl' -and $_.Labels -eq 'Correct' -and $_.Demos -eq 'Random' -and $_.Adapter -eq 'SameMap' }
+            ($accuracy | Where-Object { $_.Shots -eq $k -and $_.Condition -eq 'Icl' -and $_.Adapter -eq 'OtherMap' }).Accuracy | Should -Be $main.Accuracy
+        }
     }
 
     It 'examples/task-vectors-text.ps1 runs on one held-out map and writes its table and plots' {
