@@ -9,7 +9,7 @@ BeforeAll {
         @((TabExpansion2 -inputScript $Line -cursorColumn $Column).CompletionMatches)
     }
 
-    $script:ShippedNames = @('linear-d8', 'linear-d8-pool', 'text-icl-tiny', 'text-rules-6l')
+    $script:ShippedNames = @('linear-d8', 'linear-d8-pool', 'llama-tiny-4l-mix', 'text-icl-tiny', 'text-rules-6l')
 }
 
 Describe 'Get-IclModel -Name' {
@@ -34,7 +34,7 @@ Describe 'Get-IclModel -Name' {
     }
 
     It 'honours a wildcard in the typed word' {
-        (Get-Completion 'Get-IclModel -Name *tiny').CompletionText | Should -Be @('text-icl-tiny')
+        (Get-Completion 'Get-IclModel -Name *tiny').CompletionText | Should -Be @('llama-tiny-4l-mix', 'text-icl-tiny')
     }
 
     It 'completes a quoted word' {
@@ -193,7 +193,7 @@ Describe 'Preset parameters' {
     }
 
     It 'completes Start-IclTraining -ModelPreset with the text presets' {
-        (Get-Completion 'Start-IclTraining -TextFamily KeyedLookup -ModelPreset ll').CompletionText | Should -Be @('llama-tiny')
+        (Get-Completion 'Start-IclTraining -TextFamily KeyedLookup -ModelPreset ll').CompletionText | Should -Be @('llama-tiny', 'llama-tiny-4l')
     }
 
     It 'completes Start-IclTraining -Preset with the regression presets' {

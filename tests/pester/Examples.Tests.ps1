@@ -217,4 +217,25 @@ Describe 'Shipped scripts' {
             (Get-Item (Join-Path $folder $png)).Length | Should -BeGreaterThan 1000 -Because $png
         }
     }
+
+    It 'examples/text-icl-mixture-shots.ps1 runs small and writes its per-family table, plot and model manifest' {
+        $folder = New-TestFolder
+        $modelDir = Join-Path $folder 'mix-small'
+        $script = Join-Path $RepositoryRoot 'examples/text-icl-mixture-shots.ps1'
+        $arguments = "-Name mix-small -ModelDir '$modelDir' -ResultDir '$folder' -Preset llama-tiny -Steps 4 -BatchSize 4 -TrainingShots 4 -EvaluateEvery 2 -TrainTasks 8 -HeldOutTasks 2 -Seeds 1 -ShotCounts 0, 2"
+        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' $arguments 6>`$null"
+        $run.Stderr | Should -BeNullOrEmpty
+        $run.ExitCode | Should -Be 0
+
+        $csv = Join-Path $folder 'mix-small-shots.csv'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Family,Shots,Accuracy,N,Chance,Ceiling'
+        $rows = @(Import-Csv $csv)
+        @($rows | ForEach-Object { "$($_.Family):$($_.Shots):$($_.N)" }) | Should -Be @('KeyedLookup:0:54', 'KeyedLookup:2:54', 'Transduction:0:162', 'Transduction:2:162')
+        (Get-Item (Join-Path $folder 'mix-small-shots.png')).Length | Should -BeGreaterThan 1000
+        $manifest = Get-Content (Join-Path $modelDir 'iclps-model.json') -Raw | ConvertFrom-Json
+        $manifest.name | Should -Be 'mix-small'
+        $manifest.families.name | Should -Be @('KeyedLookup', 'Transduction')
+        $manifest.metrics.PSObject.Properties.Name | Should -Contain 'heldOutAccuracy0ShotTransduction'
+        (Import-IclModel -Path $modelDir).Config.Family.ToString() | Should -Be 'Llama'
+    }
 }

@@ -23,6 +23,20 @@ Describe 'Get-IclModel' {
         }
     }
 
+    It 'ships llama-tiny-4l-mix, the LLaMA-family mixture model, and loads it for Invoke-IclPrompt' {
+        $info = Get-IclModel llama-tiny-4l-mix
+        $info.Kind.ToString() | Should -Be 'Text'
+        $info.Command | Should -BeLike '*./examples/text-icl-mixture-shots.ps1*'
+        $info.KeyMetrics | Should -BeLike '*heldOutAccuracy8ShotKeyedLookup=*heldOutAccuracy8ShotTransduction=*'
+        $model = Get-IclModel llama-tiny-4l-mix -Load
+        $model.Config.Family.ToString() | Should -Be 'Llama'
+        $model.Config.Layers | Should -Be 4
+        $words = @([pscustomobject]@{ Input = 'AB'; Output = 'KL' }, [pscustomobject]@{ Input = 'BA'; Output = 'LK' })
+        $answers = @($words | Invoke-IclPrompt -Model $model -Demonstrations $words -Shots 1 -MaxNewTokens 2 -Template '{input}=' -TargetDelimiter '' -FewShotDelimiter ',')
+        $answers | Should -HaveCount 2
+        $answers.Predicted | ForEach-Object { $_ | Should -MatchExactly '^[J-R]' }
+    }
+
     It 'filters names with wildcards, case-insensitively, and binds them from the pipeline' {
         (Get-IclModel -Name 'linear-d8*').Name | Should -Be @('linear-d8', 'linear-d8-pool')
         (Get-IclModel 'LINEAR-D8').Name | Should -Be @('linear-d8')

@@ -164,6 +164,38 @@ Describe 'Text ICL (text-icl-shots.csv)' {
     }
 }
 
+Describe 'Mixture model (llama-tiny-4l-mix-shots.csv)' {
+    BeforeAll {
+        $rows = Read-Result 'llama-tiny-4l-mix-shots.csv'
+        function Get-Family([string]$Family) { @($rows | Where-Object Family -eq $Family | Sort-Object { [int]$_.Shots }) }
+    }
+
+    It 'reports shots 0, 1, 2, 4 and 8 for both families' {
+        foreach ($family in 'KeyedLookup', 'Transduction') { (Get-Family $family).Shots | Should -Be @('0', '1', '2', '4', '8') }
+    }
+
+    It 'learns held-out transductions in context: chance at 0 shots, rising with every shot to 0.479 at 8 (ceiling 0.948)' {
+        $t = Get-Family 'Transduction'
+        [math]::Abs((Num $t[0].Accuracy) - (Num $t[0].Chance)) | Should -BeLessThan 0.02
+        for ($i = 1; $i -lt $t.Count; $i++) { Num $t[$i].Accuracy | Should -BeGreaterThan ((Num $t[$i - 1].Accuracy) + 0.05) -Because "$($t[$i].Shots) shots" }
+        [math]::Round((Num $t[-1].Accuracy), 3) | Should -Be 0.479
+        [math]::Round((Num $t[-1].Ceiling), 3) | Should -Be 0.948
+    }
+
+    It 'on held-out keyed lookups reaches the ceiling at 1 shot (0.389) and then stays flat (0.350 at 8 shots, ceiling 0.975)' {
+        $k = Get-Family 'KeyedLookup'
+        [math]::Abs((Num $k[0].Accuracy) - (Num $k[0].Chance)) | Should -BeLessThan 0.02
+        [math]::Round((Num $k[1].Accuracy), 3) | Should -Be 0.389
+        [math]::Abs((Num $k[1].Accuracy) - (Num $k[1].Ceiling)) | Should -BeLessThan 0.01
+        foreach ($r in $k[2..4]) {
+            [math]::Abs((Num $r.Accuracy) - (Num $k[1].Accuracy)) | Should -BeLessThan 0.045 -Because "$($r.Shots) shots"
+            Num $r.Accuracy | Should -BeGreaterThan (3 * (Num $r.Chance)) -Because "$($r.Shots) shots"
+        }
+        [math]::Round((Num $k[4].Accuracy), 3) | Should -Be 0.350
+        [math]::Round((Num $k[4].Ceiling), 3) | Should -Be 0.975
+    }
+}
+
 Describe 'Task vectors on text (task-vectors-text.csv)' {
     BeforeAll {
         $rows = Read-Result 'task-vectors-text.csv'

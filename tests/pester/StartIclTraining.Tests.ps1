@@ -225,6 +225,43 @@ Describe 'Start-IclTraining -TextFamily' {
         $run.Errors[0].TargetObject | Should -Be 7
     }
 
+    It 'trains one LLaMA-family model on a KeyedLookup + Transduction mixture: a row per family per report, repeatable with the seed' {
+        $mix = @{ TextFamily = 'KeyedLookup', 'Transduction'; FamilyWeight = 3, 1; ModelPreset = 'llama-tiny'; TrainTasks = 16; HeldOutTasks = 4
+                  Steps = 4; BatchSize = 8; Shots = 4; EvaluationShots = 4; EvaluateEvery = 2; EvaluationTasks = 1; Seed = 5; Device = 'cpu' }
+        $first = Split-Verbose @(Start-IclTraining @mix -PassThru -Verbose 4>&1)
+        $second = @(Start-IclTraining @mix)
+        $model = $first.Output[-1]
+        $rows = @($first.Output | Select-Object -SkipLast 1)
+
+        $rows.Step | Should -Be @(2, 2, 4, 4)
+        $rows.Family | Should -Be @('KeyedLookup', 'Transduction', 'KeyedLookup', 'Transduction')
+        # One loss per report: the mixture's.
+        $rows[0].Loss | Should -Be $rows[1].Loss
+        foreach ($i in 0..3) {
+            foreach ($name in 'Family', 'Loss', 'TrainAccuracy', 'HeldOutAccuracy') { $second[$i].$name | Should -Be $rows[$i].$name -Because "$name of row $i" }
+            $rows[$i].PSObject.TypeNames[0] | Should -Be 'IclPs.TextTrainingProgress'
+        }
+        $model.Config.Family | Should -Be 'Llama'
+        @($first.Verbose | Where-Object { $_.Contains('Mixture: KeyedLookup 0.75, Transduction 0.25 of the training sequences.') }) | Should -HaveCount 1
+        @($first.Verbose | Where-Object { $_.Contains('Transduction with 16 training and 4 held-out maps') }) | Should -HaveCount 1
+        $words = @([pscustomobject]@{ Input = 'AB'; Output = 'CD' }, [pscustomobject]@{ Input = 'BA'; Output = 'DC' })
+        $answers = @($words | Invoke-IclPrompt -Model $model -Demonstrations $words -Shots 1 -Template '{input}=' -TargetDelimiter '' -FewShotDelimiter ',')
+        # BOS + "BA=DC," + "AB=".
+        $answers[0].PromptTokens | Should -Be (1 + 6 + 3)
+    }
+
+    It 'reports a mixture with <Case> as <ErrorId>' -ForEach @(
+        @{ Case = 'a weight per family missing'; ErrorId = 'TrainingInvalidOption'; Script = 'Start-IclTraining -TextFamily KeyedLookup, Transduction -FamilyWeight 1 -Steps 1' }
+        @{ Case = 'a zero weight'; ErrorId = 'TrainingInvalidOption'; Script = 'Start-IclTraining -TextFamily KeyedLookup, Transduction -FamilyWeight 1, 0 -Steps 1' }
+        @{ Case = 'a family named twice'; ErrorId = 'TrainingInvalidOption'; Script = 'Start-IclTraining -TextFamily Transduction, transduction -Steps 1' }
+        @{ Case = 'words longer than the limit'; ErrorId = 'InvalidWordLength'; Script = 'Start-IclTraining -TextFamily Transduction -WordLength 5 -Steps 1' }
+    ) {
+        $run = Invoke-InFreshRunspace $Script
+        $run.Terminating | Should -BeNullOrEmpty
+        $run.Errors | Should -HaveCount 1
+        $run.Errors[0].FullyQualifiedErrorId | Should -BeExactly "$ErrorId$StartFqid"
+    }
+
     It 'does not bind regression parameters in the text set' {
         { Start-IclTraining -TextFamily KeyedLookup -Dimension 4 -Steps 1 } | Should -Throw -ErrorId 'AmbiguousParameterSet*'
     }

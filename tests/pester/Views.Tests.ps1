@@ -17,7 +17,7 @@ BeforeDiscovery {
         'IclPs.Engine.Analysis.HiddenSimilarityInputRow'        = 'Pair', 'Cosine'
         'IclPs.Engine.Analysis.HiddenSimilarityTest'            = 'Pair', 'N', 'WPlus', 'PValue'
         'IclPs.RegressionTrainingProgress'                      = 'Model', 'Loss', 'PretrainError', 'FreshError'
-        'IclPs.TextTrainingProgress'                            = 'Model', 'Loss', 'HeldOutAccuracy'
+        'IclPs.TextTrainingProgress'                            = 'Model', 'Family', 'Loss', 'HeldOutAccuracy'
         'IclPs.AdapterTrainingProgress'                         = 'Model', 'Step', 'Loss'
         'IclPs.Engine.Regression.Evaluation.RegressionErrorRow' = 'Model', 'Method', 'Error'
         'IclPs.Engine.Regression.Evaluation.RegressionSummary'  = 'Model', 'TaskSource', 'ModelError', 'DeltaRidge'

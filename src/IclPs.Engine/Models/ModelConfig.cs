@@ -261,6 +261,8 @@ public sealed record ModelConfig
         ["gpt2-mini"] = new() { Family = ModelFamily.Gpt2, VocabSize = 512, ContextLength = 512, DModel = 128, Layers = 4, Heads = 4, KvHeads = 4, MlpHidden = 512 },
         ["gpt2-small"] = new() { Family = ModelFamily.Gpt2, VocabSize = 50257, ContextLength = 1024, DModel = 768, Layers = 12, Heads = 12, KvHeads = 12, MlpHidden = 3072 },
         ["llama-tiny"] = new() { Family = ModelFamily.Llama, VocabSize = 512, ContextLength = 256, DModel = 64, Layers = 2, Heads = 4, KvHeads = 2, MlpHidden = 176, NormEps = 1e-6, TieEmbeddings = false },
+        // Four blocks at llama-tiny's width: the size of the shipped mixture model, whose q_proj and v_proj take LoRA adapters.
+        ["llama-tiny-4l"] = new() { Family = ModelFamily.Llama, VocabSize = 512, ContextLength = 256, DModel = 64, Layers = 4, Heads = 4, KvHeads = 2, MlpHidden = 176, NormEps = 1e-6, TieEmbeddings = false },
     };
 
     /// <summary>model_type of the regression family's config.json.</summary>

@@ -21,4 +21,6 @@ public enum SymbolicTaskKind
     Affine,
     /// <summary>Key + instance words -> the output of the word's key (see <see cref="KeyedLookupTaskFamily"/>).</summary>
     KeyedLookup,
+    /// <summary>A word -> the word with each symbol replaced by its image under a random permutation (see <see cref="TransductionTaskFamily"/>).</summary>
+    Transduction,
 }

@@ -15,10 +15,12 @@ namespace IclPs.Cmdlets;
 /// IclPs ships small trained models in the models folder of the module, one subfolder per model with an iclps-model.json
 /// manifest, so experiments run with no download and no GPU: linear-d8 (D = 8 linear regression trained on a fresh task per
 /// sequence, Ridge-like in context), linear-d8-pool (the same trained on a pool of 4 tasks, dMMSE-like: good on its pool,
-/// poor on fresh tasks) and text-icl-tiny (a tiny GPT-2 text model with a byte tokenizer, trained on keyed lookups such as
-/// "a3=x,b7=y,a5=" -> "x"; prompt it with -Template '{input}=' -TargetDelimiter '' -FewShotDelimiter ',') and text-rules-6l (a
+/// poor on fresh tasks), text-icl-tiny (a tiny GPT-2 text model with a byte tokenizer, trained on keyed lookups such as
+/// "a3=x,b7=y,a5=" -> "x"; prompt it with -Template '{input}=' -TargetDelimiter '' -FewShotDelimiter ','), text-rules-6l (a
 /// six-layer one, same byte tokenizer and prompt format, trained on one-rule tasks over 52 letters, such as successor
-/// "c=d,x=y,m=" -> "n"; the demonstrations say which rule is meant).
+/// "c=d,x=y,m=" -> "n"; the demonstrations say which rule is meant) and llama-tiny-4l-mix (a four-layer LLaMA-family model,
+/// same tokenizer and prompt format, trained on a mixture of keyed lookups and per-symbol transductions such as
+/// "BD=KM,DB=MK,BB=" -> "KK", each with held-out maps).
 /// </para>
 /// <para>
 /// Without -Load, Get-IclModel writes one ShippedModelInfo per model: Name, Kind (Text or Regression), Description,
@@ -74,7 +76,7 @@ public sealed class GetIclModelCommand : IclPsCmdlet
     private readonly HashSet<string> _written = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
-    /// Names of the models to list or load (linear-d8, linear-d8-pool, text-icl-tiny, text-rules-6l); wildcards are allowed. Binds from piped
+    /// Names of the models to list or load (linear-d8, linear-d8-pool, llama-tiny-4l-mix, text-icl-tiny, text-rules-6l); wildcards are allowed. Binds from piped
     /// strings and from the Name property of piped objects. Default: every model.
     /// </summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]

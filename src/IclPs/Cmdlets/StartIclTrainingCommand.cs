@@ -52,6 +52,19 @@ namespace IclPs.Cmdlets;
 /// -Instances and -Outputs belong to KeyedLookup and are ignored.
 /// </para>
 /// <para>
+/// Text (-TextFamily Transduction): per-symbol transduction, a toy analogue of translation: an input is a word of
+/// -WordLength symbols of -TransductionAlphabet ("BD"), and a task, a one-to-one map of the alphabet onto
+/// -TransductionOutputs in a random order (a random permutation), rewrites each symbol ("BD=KM,DB=MK,BB=" -> "KK");
+/// -TrainTasks permutations are trained on and -HeldOutTasks others held out. Every answer token is trained; the rows
+/// score the first.
+/// </para>
+/// <para>
+/// Several -TextFamily values train one model on a mixture: each training sequence comes from one family, drawn with
+/// probabilities proportional to -FamilyWeight (equal by default), and each family keeps its own training and held-out
+/// maps (-TrainTasks and -HeldOutTasks apply to each). Each report then writes one row per family, its Family property
+/// naming it; Loss is the mixture's.
+/// </para>
+/// <para>
 /// -Seed fixes every random choice, so the same command gives the same numbers. With -Path, checkpoints go to
 /// step-NNNNNNNN folders (-CheckpointEvery, -KeepCheckpoints), and a regression run records its task settings in
 /// regression-task.json there, which Measure-IclRegression and Invoke-IclPrompt -Path read; a run folder used for other
@@ -110,6 +123,16 @@ namespace IclPs.Cmdlets;
 /// <para>
 /// Trains a tiny language model on keyed lookups for 10 updates (text-icl-tiny took 20000) and keeps it in $lm for
 /// Invoke-IclPrompt.
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// Start-IclTraining -TextFamily KeyedLookup, Transduction -FamilyWeight 1, 1 -ModelPreset llama-tiny -Steps 4 -BatchSize 8 -EvaluateEvery 2 -TrainTasks 32 -HeldOutTasks 4 -EvaluationTasks 2 |
+///     Format-Table Step, Family, Loss, HeldOutAccuracy
+/// </code>
+/// <para>
+/// Trains one LLaMA-family model on a half-and-half mixture of keyed lookups and transductions for 4 updates and shows the
+/// held-out accuracy of each family (llama-tiny-4l-mix took 12000 updates; see its Command in Get-IclModel).
 /// </para>
 /// </example>
 /// <example>
@@ -183,14 +206,30 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
 
     /// <summary>
     /// Trains a language model on this symbolic text task family instead of a regression model: KeyedLookup (keyed category
-    /// lookups, held-out maps) or Rules (one-rule tasks over single symbols, every rule trained on).
+    /// lookups, held-out maps), Rules (one-rule tasks over single symbols, every rule trained on) or Transduction (words
+    /// rewritten symbol by symbol by a permutation, held-out permutations). Several families train one model on their
+    /// mixture (see -FamilyWeight).
     /// </summary>
     [Parameter(ParameterSetName = TextSet, Mandatory = true)]
-    [ValidateSet("KeyedLookup", "Rules", IgnoreCase = true)]
-    public string TextFamily { get; set; } = "KeyedLookup";
+    [ValidateSet("KeyedLookup", "Rules", "Transduction", IgnoreCase = true), ValidateCount(1, 3)]
+    public string[] TextFamily { get; set; } = ["KeyedLookup"];
+    /// <summary>
+    /// With several -TextFamily values: their relative weights, one per family in the same order, each above 0; a training
+    /// sequence comes from a family with probability its weight over the sum. Default: equal weights.
+    /// </summary>
+    [Parameter(ParameterSetName = TextSet), ValidateNotNullOrEmpty] public double[]? FamilyWeight { get; set; }
+    /// <summary>Transduction: the symbols each task permutes, one character each, at least 2. Default: ABCDEFGHI.</summary>
+    [Parameter(ParameterSetName = TextSet), ValidateNotNullOrEmpty] public string TransductionAlphabet { get; set; } = new TransductionTaskFamilyOptions().Alphabet;
+    /// <summary>
+    /// Transduction: the symbols translations are spelled in, as many as -TransductionAlphabet (the same string permutes the
+    /// alphabet itself); zero-shot chance is one over their count. Default: JKLMNOPQR.
+    /// </summary>
+    [Parameter(ParameterSetName = TextSet), ValidateNotNullOrEmpty] public string TransductionOutputs { get; set; } = new TransductionTaskFamilyOptions().Outputs;
+    /// <summary>Transduction: the symbols per input word, at least 1 (at most 10000 words per task). Default: 2.</summary>
+    [Parameter(ParameterSetName = TextSet), ValidateRange(1, 64)] public int WordLength { get; set; } = new TransductionTaskFamilyOptions().WordLength;
 
     /// <summary>
-    /// The language model's architecture, a preset of New-IclModel (gpt2-tiny, gpt2-tiny-6l, gpt2-mini, gpt2-small, llama-tiny); the model
+    /// The language model's architecture, a preset of New-IclModel (gpt2-tiny, gpt2-tiny-6l, gpt2-mini, gpt2-small, llama-tiny, llama-tiny-4l); the model
     /// uses the byte tokenizer. Default: gpt2-tiny.
     /// </summary>
     [Parameter(ParameterSetName = TextSet), ValidatePreset, ArgumentCompleter(typeof(PresetCompleter))] public string ModelPreset { get; set; } = "gpt2-tiny";
@@ -213,11 +252,11 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
     [Parameter(ParameterSetName = TextSet), ValidateRange(0, 1000)] public int Permutations { get; set; } = new RuleTaskFamilyOptions().Permutations;
     /// <summary>Rules: shift rules held out of training and scored as HeldOutAccuracy, at least one. Default: 4 (forward-4).</summary>
     [Parameter(ParameterSetName = TextSet), ValidateNotNullOrEmpty] public int[] HeldOutShifts { get; set; } = [.. new RuleTaskFamilyOptions().HeldOutShifts];
-    /// <summary>The distinct maps (tasks) trained on, at least 1. Default: 512.</summary>
+    /// <summary>KeyedLookup and Transduction: the distinct maps (tasks) of each family trained on, at least 1. Default: 512.</summary>
     [Parameter(ParameterSetName = TextSet), ValidateRange(1, int.MaxValue)] public int TrainTasks { get; set; } = 512;
     /// <summary>
-    /// The distinct maps held out of training (none equals a training map) and scored at each progress row, at least 1.
-    /// Default: 64.
+    /// KeyedLookup and Transduction: the distinct maps of each family held out of training (none equals a training map) and
+    /// scored at each progress row, at least 1. Default: 64.
     /// </summary>
     [Parameter(ParameterSetName = TextSet), ValidateRange(1, int.MaxValue)] public int HeldOutTasks { get; set; } = 64;
     /// <summary>
@@ -365,7 +404,8 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
     /// </summary>
     private void ProcessText()
     {
-        var (trainTasks, heldOutTasks, chanceNote) = TextTasks();
+        var families = TextFamilies();
+        var weights = FamilyWeights(families.Count);
         var folder = RunFolder();
         var preset = ModelPreset.ToLowerInvariant();
         var model = IclModel.CreateRandom(ModelConfig.Presets[preset], Seed, Name ?? preset, TorchSelection.Device(Device), configDescription: $"preset:{preset}");
@@ -374,26 +414,34 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
         try
         {
             var sampler = new SymbolicSequenceSampler();
-            var batches = new SymbolicBatchSource(trainTasks, sampler, model.Tokenizer, model.Config.ContextLength, BatchSize, Shots, TaskSeed);
-            var source = new SymbolicTrainingSource(batches);
-            var evaluator = new SymbolicIclEvaluator(model.Tokenizer, trainTasks, heldOutTasks, EvaluationShots, EvaluationTasks, (int)(Seed & int.MaxValue), sampler.Format);
-            if (folder is not null && !ShouldProcess(folder, $"Train {model.Name} for {Steps} updates on {TextFamily}, writing checkpoints")) return;
+            var components = families.Select((f, i) => new MixtureComponent(f.Name,
+                new SymbolicBatchSource(f.Train, sampler, model.Tokenizer, model.Config.ContextLength, BatchSize, Shots, TaskSeed), weights[i])).ToArray();
+            IBatchSource source = components.Length == 1 ? new SymbolicTrainingSource(components[0].Source) : new MixtureTrainingSource(components);
+            var evaluators = families.Select(f =>
+                (f.Name, Evaluator: new SymbolicIclEvaluator(model.Tokenizer, f.Train, f.HeldOut, EvaluationShots, EvaluationTasks, (int)(Seed & int.MaxValue), sampler.Format))).ToArray();
+            var familyNames = string.Join(" + ", families.Select(f => f.Name));
+            if (folder is not null && !ShouldProcess(folder, $"Train {model.Name} for {Steps} updates on {familyNames}, writing checkpoints")) return;
             using var runLock = LockRunFolder(folder);
             var trainer = new IclTrainer(model.Network, source, TrainingOptions(folder, initialiseModel: true))
             {
                 FolderLock = runLock,
-                Evaluator = (network, step) => IsReportStep(step) ? evaluator.Evaluate(network, Cancellation) : new Dictionary<string, double>(),
+                Evaluator = (network, step) => IsReportStep(step) ? EvaluateFamilies(evaluators, network) : new Dictionary<string, double>(),
             };
             WriteVerbose($"Training {model.Name} ({model.Config}, {model.Config.ParameterCount:N0} parameters, tokenizer {model.Tokenizer.Name}) on {model.Network.Device}: " +
-                $"{TextFamily} with {trainTasks.Count} training and {heldOutTasks.Count} held-out maps, {Shots} shots per sequence; " +
+                $"{string.Join("; ", families.Select(f => $"{f.Name} with {f.Train.Count} training and {f.HeldOut.Count} held-out maps"))}, {Shots} shots per sequence; " +
                 $"{Steps} updates of {BatchSize}, lr {LearningRate} {Schedule}, weight decay {WeightDecay}, seed {Seed}{(folder is null ? "" : $", checkpoints in {folder}")}.");
-            WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                $"Progress rows score every pair of {evaluator.TrainSubset.Count} training and {evaluator.HeldOutSubset.Count} held-out maps at {EvaluationShots} shots; {chanceNote}."));
-            Run(trainer, model.Name, (e, meanLoss) => new TextTrainingProgress
+            if (source is MixtureTrainingSource mixture)
+                WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                    $"Mixture: {string.Join(", ", families.Select((f, i) => $"{f.Name} {mixture.Probabilities[i]:0.###}"))} of the training sequences."));
+            foreach (var (f, e) in families.Zip(evaluators))
+                WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                    $"{f.Name} progress rows score every pair of {e.Evaluator.TrainSubset.Count} training and {e.Evaluator.HeldOutSubset.Count} held-out maps at {EvaluationShots} shots; {f.ChanceNote}."));
+            Run(trainer, model.Name, (e, meanLoss) => families.Select(f => new TextTrainingProgress
             {
-                Model = model.Name, Step = e.Step, Steps = Steps, Loss = meanLoss, LearningRate = e.LearningRate, Shots = EvaluationShots,
-                TrainAccuracy = e.Metrics[SymbolicIclEvaluator.TrainAccuracy], HeldOutAccuracy = e.Metrics[SymbolicIclEvaluator.HeldOutAccuracy], Elapsed = e.Elapsed,
-            });
+                Model = model.Name, Family = f.Name, Step = e.Step, Steps = Steps, Loss = meanLoss, LearningRate = e.LearningRate, Shots = EvaluationShots,
+                TrainAccuracy = e.Metrics[MetricKey(f.Name, SymbolicIclEvaluator.TrainAccuracy)],
+                HeldOutAccuracy = e.Metrics[MetricKey(f.Name, SymbolicIclEvaluator.HeldOutAccuracy)], Elapsed = e.Elapsed,
+            }).ToArray());
             if (PassThru)
             {
                 WriteObject(model);
@@ -406,24 +454,68 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
         }
     }
 
-    /// <summary>The -TextFamily's training and held-out tasks, and a note on chance for the verbose log.</summary>
-    private (IReadOnlyList<SymbolicTask> Train, IReadOnlyList<SymbolicTask> HeldOut, string ChanceNote) TextTasks()
+    private static string MetricKey(string family, string metric) => $"{family}/{metric}";
+
+    /// <summary>Each family's training and held-out accuracy, under "family/metric".</summary>
+    private Dictionary<string, double> EvaluateFamilies((string Name, SymbolicIclEvaluator Evaluator)[] evaluators, TransformerModel network)
     {
-        if (string.Equals(TextFamily, "Rules", StringComparison.OrdinalIgnoreCase))
+        var metrics = new Dictionary<string, double>();
+        foreach (var (name, evaluator) in evaluators)
+            foreach (var (metric, value) in evaluator.Evaluate(network, Cancellation)) metrics[MetricKey(name, metric)] = value;
+        return metrics;
+    }
+
+    /// <summary>-FamilyWeight checked against the families: one finite weight above 0 per family; equal when not given.</summary>
+    private double[] FamilyWeights(int families)
+    {
+        if (FamilyWeight is null) return Enumerable.Repeat(1.0, families).ToArray();
+        if (FamilyWeight.Length != families)
+            throw new IclPsException(TrainingErrorIds.InvalidOption, IclErrorKind.InvalidArgument,
+                $"-FamilyWeight needs one weight per -TextFamily ({families}), got {FamilyWeight.Length}.", FamilyWeight);
+        var bad = FamilyWeight.Where(w => !(w > 0) || !double.IsFinite(w)).Select(w => (double?)w).FirstOrDefault();
+        if (bad is not null)
+            throw new IclPsException(TrainingErrorIds.InvalidOption, IclErrorKind.InvalidArgument,
+                string.Create(CultureInfo.InvariantCulture, $"Every -FamilyWeight must be a finite number above 0, got {bad}."), bad);
+        return FamilyWeight;
+    }
+
+    /// <summary>Each -TextFamily, in the order given (named as ValidateSet spells it), with its training and held-out tasks and a note on chance for the verbose log.</summary>
+    private List<(string Name, IReadOnlyList<SymbolicTask> Train, IReadOnlyList<SymbolicTask> HeldOut, string ChanceNote)> TextFamilies()
+    {
+        var names = TextFamily.Select(f => new[] { "KeyedLookup", "Rules", "Transduction" }.First(n => string.Equals(n, f, StringComparison.OrdinalIgnoreCase))).ToArray();
+        var twice = names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
+            throw new IclPsException(TrainingErrorIds.InvalidOption, IclErrorKind.InvalidArgument, $"-TextFamily names {twice.Key} twice.", twice.Key);
+        return names.Select(TextTasks).ToList();
+    }
+
+    /// <summary>The training and held-out tasks of the family <paramref name="name"/>, and a note on chance for the verbose log.</summary>
+    private (string Name, IReadOnlyList<SymbolicTask> Train, IReadOnlyList<SymbolicTask> HeldOut, string ChanceNote) TextTasks(string name)
+    {
+        switch (name)
         {
-            var rules = new RuleTaskFamily(new RuleTaskFamilyOptions
-            {
-                Alphabet = Alphabet, Shifts = Shifts, Permutations = Permutations, HeldOutShifts = HeldOutShifts, TaskSeed = TaskSeed,
-            });
-            return (rules.TrainTasks, rules.HeldOutTasks, string.Create(CultureInfo.InvariantCulture,
-                $"rules {string.Join(", ", rules.TrainTasks.Select(t => t.Name))}; zero-shot chance among them {rules.Chance:0.000}"));
+            case "Rules":
+                var rules = new RuleTaskFamily(new RuleTaskFamilyOptions
+                {
+                    Alphabet = Alphabet, Shifts = Shifts, Permutations = Permutations, HeldOutShifts = HeldOutShifts, TaskSeed = TaskSeed,
+                });
+                return (name, rules.TrainTasks, rules.HeldOutTasks, string.Create(CultureInfo.InvariantCulture,
+                    $"rules {string.Join(", ", rules.TrainTasks.Select(t => t.Name))}; zero-shot chance among them {rules.Chance:0.000}"));
+            case "Transduction":
+                var words = new TransductionTaskFamily(new TransductionTaskFamilyOptions
+                {
+                    Alphabet = TransductionAlphabet, Outputs = TransductionOutputs, WordLength = WordLength, TrainTasks = TrainTasks, HeldOutTasks = HeldOutTasks, TaskSeed = TaskSeed,
+                });
+                return (name, words.TrainTasks, words.HeldOutTasks, string.Create(CultureInfo.InvariantCulture,
+                    $"chance {words.Chance:0.000}, best possible {words.AccuracyCeiling(EvaluationShots, 10_000):0.000}"));
+            default:
+                var family = new KeyedLookupTaskFamily(new KeyedLookupTaskFamilyOptions
+                {
+                    Keys = Keys, Instances = Instances, Outputs = Outputs, TrainTasks = TrainTasks, HeldOutTasks = HeldOutTasks, TaskSeed = TaskSeed,
+                });
+                return (name, family.TrainTasks, family.HeldOutTasks, string.Create(CultureInfo.InvariantCulture,
+                    $"chance {family.Chance:0.000}, best possible {family.AccuracyCeiling(EvaluationShots):0.000}"));
         }
-        var family = new KeyedLookupTaskFamily(new KeyedLookupTaskFamilyOptions
-        {
-            Keys = Keys, Instances = Instances, Outputs = Outputs, TrainTasks = TrainTasks, HeldOutTasks = HeldOutTasks, TaskSeed = TaskSeed,
-        });
-        return (family.TrainTasks, family.HeldOutTasks, string.Create(CultureInfo.InvariantCulture,
-            $"chance {family.Chance:0.000}, best possible {family.AccuracyCeiling(EvaluationShots):0.000}"));
     }
 
     private IclRegressionModel CreatePresetModel(RegressionTaskSettings task)
@@ -546,7 +638,7 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
                 (lossSum, lossCount) = (lossSum + e.Loss, lossCount + 1);
                 progress.Report(e.Step, Steps, string.Create(CultureInfo.InvariantCulture, $"Update {e.Step}/{Steps}, loss {e.Loss:0.0000}"));
                 if (!IsReportStep(e.Step)) return;
-                WriteObject(row(e, lossSum / lossCount));
+                WriteObject(row(e, lossSum / lossCount), enumerateCollection: true);
                 (lossSum, lossCount) = (0, 0);
             }), stop.Token);
             stop.ThrowIfStopped();
