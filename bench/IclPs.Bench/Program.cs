@@ -14,6 +14,7 @@ var commands = new Dictionary<string, Func<string[], int>>(StringComparer.Ordina
     ["measure-regression"] = MeasureRegressionBench.Run,
     ["categorical-step"] = CategoricalStepBench.Run,
     ["generate"] = GenerateBench.Run,
+    ["it-similarity"] = ItSimilarityBench.Run,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))

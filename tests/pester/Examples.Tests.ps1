@@ -144,15 +144,17 @@ Describe 'Shipped scripts' {
     It 'examples/icl-vs-it.ps1 runs on three inputs and writes its summary, its tests and its accuracies' {
         $folder = New-TestFolder
         $script = Join-Path $RepositoryRoot 'examples/icl-vs-it.ps1'
-        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' -ResultDir '$folder' -Inputs 3 -Shots 1, 2 -AdapterSteps 2"
+        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' -ResultDir '$folder' -Family KeyedLookup -Inputs 3 -Shots 1, 2 -AdapterSteps 2"
         $run.Stderr | Should -BeNullOrEmpty
         $run.ExitCode | Should -Be 0
 
         $csv = Join-Path $folder 'icl-vs-it.csv'
-        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Layer,Pair,Shots,Labels,Demos,Adapter,MeanCosine,StdCosine,N,Model'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Family,Layer,Pair,Shots,Labels,Demos,Adapter,MeanCosine,StdCosine,N,AdapterSteps,Model'
         $rows = @(Import-Csv $csv)
-        # 1 shot: main, dissimilar, other map (wrong labels need two); 2 shots: all four. Two layers, three pairs each.
-        $rows | Should -HaveCount ((3 + 4) * 2 * 3)
+        # 1 shot: main, dissimilar, other map (wrong labels need two); 2 shots: all four. Four layers (llama-tiny-4l-mix),
+        # three pairs each.
+        $rows | Should -HaveCount ((3 + 4) * 4 * 3)
+        $rows.Family + $rows.AdapterSteps + $rows.Model | Sort-Object -Unique | Should -Be @('2', 'KeyedLookup', 'llama-tiny-4l-mix')
         $rows.N | Sort-Object -Unique | Should -Be '3'
         $rows.Pair | Sort-Object -Unique | Should -Be @('AnchorIcl', 'AnchorIt', 'IclIt')
         # The other-map control changes only the adapter: its anchor-ICL rows are the main sweep's.
@@ -167,7 +169,7 @@ Describe 'Shipped scripts' {
 
         $tests = @(Import-Csv (Join-Path $folder 'icl-vs-it-tests.csv'))
         # Two contrasts per setting and layer, and one more per layer for each of the five varied settings.
-        $tests | Should -HaveCount (7 * 2 * 2 + 5 * 2)
+        $tests | Should -HaveCount (7 * 2 * 4 + 5 * 4)
         foreach ($t in $tests) {
             [int]$t.N + [int]$t.Zeros | Should -Be 3
             ConvertTo-Double $t.PHolm | Should -BeGreaterOrEqual (ConvertTo-Double $t.P)
@@ -176,7 +178,7 @@ Describe 'Shipped scripts' {
         @($tests.Contrast | Sort-Object -Unique) | Should -Be @('IclIt > AnchorIcl', 'IclIt > AnchorIt', 'IclIt Dissimilar < Random', 'IclIt OtherMap < SameMap', 'IclIt Wrong vs Correct')
 
         $csv = Join-Path $folder 'icl-vs-it-accuracy.csv'
-        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Condition,Shots,Labels,Demos,Adapter,Accuracy,StdError,N,Model'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Family,Condition,Shots,Labels,Demos,Adapter,Accuracy,StdError,N,AdapterSteps,Model'
         $accuracy = @(Import-Csv $csv)
         # Anchor, ICL and IT in each of the seven settings, on the same three inputs.
         $accuracy | Should -HaveCount (7 * 3)
