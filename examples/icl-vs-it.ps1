@@ -35,6 +35,7 @@
                              query's expected output (FirstTokenCorrectA/B of the per-input rows: the very forward passes
                              whose states are compared), with its binomial standard error sqrt(p (1 - p) / N). Wrong
                              labels are scored against the query's true output.
+        <Name>-layers-F.png, <Name>-shots-F.png, <Name>-steps-F.png per family F: see icl-vs-it-plots.ps1.
     The LoRA settings are IclPs's (Duan et al.'s code was not found). The centred cosine needs every input's states in one
     run of Measure-HiddenSimilarity, and here every input has its own map and demonstration pool, so it is not reported.
     Run it in pwsh with the module imported. From a clone, build the module first (dotnet pwsh ./build.ps1 lays it out
@@ -210,6 +211,10 @@ $tests = foreach ($s in $settings) {
 $summary | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, "$Name.csv"))
 $tests | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, "$Name-tests.csv"))
 $accuracy | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, "$Name-accuracy.csv"))
+# Plots: per layer and against shots at 4 shots and 20 updates where measured (else the largest), against updates too.
+$plotShots = if ($Shots -contains 4) { 4 } else { ($Shots | Measure-Object -Maximum).Maximum }
+$plotSteps = if ($AdapterSteps -contains 20) { 20 } else { ($AdapterSteps | Measure-Object -Maximum).Maximum }
+& (Join-Path $PSScriptRoot 'icl-vs-it-plots.ps1') -ResultDir $ResultDir -Name $Name -Shots $plotShots -AdapterSteps $plotSteps
 $last = ($summary | Measure-Object Layer -Maximum).Maximum
 foreach ($r in $summary | Where-Object { $_.Layer -eq $last -and $_.Labels -eq 'Correct' -and $_.Demos -eq 'Random' -and $_.Adapter -eq 'SameMap' }) {
     '{0}, {1} updates, {2}-shot, last layer: {3,-9} {4:0.000} +- {5:0.000} (N = {6})' -f $r.Family, $r.AdapterSteps, $r.Shots, $r.Pair, $r.MeanCosine, $r.StdCosine, $r.N

@@ -194,6 +194,9 @@ Describe 'Shipped scripts' {
             $main = $accuracy | Where-Object { $_.Shots -eq $k -and $_.Condition -eq 'Icl' -and $_.Labels -eq 'Correct' -and $_.Demos -eq 'Random' -and $_.Adapter -eq 'SameMap' }
             ($accuracy | Where-Object { $_.Shots -eq $k -and $_.Condition -eq 'Icl' -and $_.Adapter -eq 'OtherMap' }).Accuracy | Should -Be $main.Accuracy
         }
+        # The plots per layer and against shots; one adapter step count gives no plot against steps.
+        foreach ($plot in 'layers', 'shots') { (Get-Item (Join-Path $folder "icl-vs-it-$plot-KeyedLookup.png")).Length | Should -BeGreaterThan 1000 }
+        Join-Path $folder 'icl-vs-it-steps-KeyedLookup.png' | Should -Not -Exist
     }
 
     It 'examples/task-vectors-text.ps1 runs on one held-out map and writes its table and plots' {
