@@ -14,6 +14,7 @@
         Labels Correct, Demos Random, Adapter SameMap   the main sweep (does cos(ICL, IT) rise with k?)
         Labels Wrong                                    outputs deranged among the demonstrations, in the prompt and the
                                                         LoRA alike (-ShuffleLabels; needs k >= 2, so k = 1 is skipped)
+    -Shots 0 runs only the main setting: the control where the ICL prompt is the anchor's and the adapter has nothing to learn.
         Demos Dissimilar                                keyed lookups: demonstrations only from keys other than the
                                                         query's (a key decides the output, so none of them shows the
                                                         query's answer); transductions: only words sharing no symbol
@@ -56,7 +57,7 @@ param(
     # The files' common name: <Name>.csv, <Name>-tests.csv, <Name>-accuracy.csv.
     [string]$Name = 'icl-vs-it',
     [ValidateRange(1, 1000)][int]$Inputs = 30,
-    [ValidateRange(1, 64)][int[]]$Shots = @(1, 2, 4, 8),
+    [ValidateRange(0, 64)][int[]]$Shots = @(1, 2, 4, 8),
     [ValidateRange(0, 100000)][int[]]$AdapterSteps = 20,
     [double]$AdapterLearningRate = 0.01,
     [int]$SplitSeed = 0,
@@ -84,6 +85,8 @@ $settings = foreach ($f in $Family) {
         foreach ($k in $Shots) {
             $common = @{ Family = $f; AdapterSteps = $steps; Shots = $k }
             @{ Labels = 'Correct'; Demos = 'Random'; Adapter = 'SameMap' } + $common
+            # With no demonstrations there is nothing to vary: k = 0 is the control where ICL is the anchor.
+            if ($k -eq 0) { continue }
             if ($k -ge 2) { @{ Labels = 'Wrong'; Demos = 'Random'; Adapter = 'SameMap' } + $common }
             @{ Labels = 'Correct'; Demos = 'Dissimilar'; Adapter = 'SameMap' } + $common
             @{ Labels = 'Correct'; Demos = 'Random'; Adapter = 'OtherMap' } + $common
