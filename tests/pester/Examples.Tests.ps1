@@ -227,7 +227,7 @@ Describe 'Shipped scripts' {
         $folder = New-TestFolder
         $modelDir = Join-Path $folder 'mix-small'
         $script = Join-Path $RepositoryRoot 'examples/text-icl-mixture-shots.ps1'
-        $arguments = "-Name mix-small -ModelDir '$modelDir' -ResultDir '$folder' -Preset llama-tiny -Steps 4 -BatchSize 4 -TrainingShots 4 -EvaluateEvery 2 -TrainTasks 8 -HeldOutTasks 2 -Seeds 1 -ShotCounts 0, 2"
+        $arguments = "-Name mix-small -ModelDir '$modelDir' -ResultDir '$folder' -Preset llama-tiny -Steps 4 -BatchSize 4 -TrainingShots 4 -WarmupSteps 1 -EvaluateEvery 2 -TrainTasks 8 -HeldOutTasks 2 -Seeds 1 -ShotCounts 0, 2"
         $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' $arguments 6>`$null"
         $run.Stderr | Should -BeNullOrEmpty
         $run.ExitCode | Should -Be 0

@@ -10,7 +10,7 @@ namespace IclPs.Cmdlets;
 /// <remarks>
 /// <para>
 /// Writes one IclModel with random weights: from a named preset (gpt2-tiny, the default: 2 layers, d_model 64, 4 heads;
-/// gpt2-mini; gpt2-small, GPT-2 small's shape; llama-tiny) or from a Hugging Face config.json (model_type gpt2 or llama).
+/// gpt2-mini; gpt2-small, GPT-2 small's shape; llama-tiny; llama-tiny-4l) or from a Hugging Face config.json (model_type gpt2 or llama).
 /// The weights follow from -Seed alone: the same preset and seed give the same weights, bit for bit, on the same device
 /// and dtype. Random models use a byte-level tokenizer (UTF-8 bytes are token ids 0..255), so any text can be prompted.
 /// </para>
@@ -53,8 +53,8 @@ public sealed class NewIclModelCommand : IclPsCmdlet
     /// <summary>
     /// The named architecture: gpt2-tiny (2 layers, d_model 64, 4 heads, context 256), gpt2-tiny-6l (the same with 6 layers),
     /// gpt2-mini (4 layers, d_model 128),
-    /// gpt2-small (GPT-2 small: 12 layers, d_model 768, vocabulary 50257) or llama-tiny (2 layers, d_model 64, 4 query and 2
-    /// key/value heads). Tab completion lists them. Default: gpt2-tiny.
+    /// gpt2-small (GPT-2 small: 12 layers, d_model 768, vocabulary 50257), llama-tiny (2 layers, d_model 64, 4 query and 2
+    /// key/value heads) or llama-tiny-4l (the same with 4 layers). Tab completion lists them. Default: gpt2-tiny.
     /// </summary>
     [Parameter(ParameterSetName = PresetSet, Position = 0)]
     [ValidatePreset]
