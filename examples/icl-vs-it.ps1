@@ -101,54 +101,54 @@ $answers = [Collections.Generic.List[object]]::new()
 $dataDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), "icl-vs-it-$PID")
 $done = 0
 try {
-  foreach ($f in $Family) {
-    $spec = $trained | Where-Object name -EQ $f
-    $options = @{ TrainTasks = $spec.trainTasks; HeldOutTasks = $spec.heldOutTasks; TaskSeed = $spec.taskSeed }
-    $tasks = if ($f -eq 'KeyedLookup') { [IclPs.Engine.TextTasks.KeyedLookupTaskFamily]::new([IclPs.Engine.TextTasks.KeyedLookupTaskFamilyOptions]$options) }
-        else { [IclPs.Engine.TextTasks.TransductionTaskFamily]::new([IclPs.Engine.TextTasks.TransductionTaskFamilyOptions]$options) }
-    # Input j uses map j and its next map (the other-map control), so Inputs + 1 maps.
-    $maps = [Math]::Min($Inputs + 1, $tasks.HeldOutTasks.Count)
-    if ($maps -lt 2) { throw 'The other-map control needs at least two held-out maps.' }
-    $paths = $tasks.Export([IO.Path]::Combine($dataDir, $f), [IclPs.Engine.TextTasks.SymbolicTask[]]@($tasks.HeldOutTasks)[0..($maps - 1)])
-    $data = @(for ($m = 0; $m -lt $maps; $m++) { Import-IclDataset -Path $paths[$m] -Seed ($SplitSeed + $m + 1) })
-    for ($j = 0; $j -lt $Inputs; $j++) {
-        $map = $data[$j % $maps]
-        $query = $map.Test.Items[[Math]::Floor($j / $maps) % $map.Test.Items.Count]
-        # Dissimilar: a keyed lookup's key is its first symbol; a transduction's word needs the image of each of its symbols.
-        $dissimilar = if ($f -eq 'KeyedLookup') { $key = $query.Input.Substring(0, 1); { -not $_.Input.StartsWith($key, 'Ordinal') } }
-            else { $symbols = $query.Input.ToCharArray(); { $_.Input.IndexOfAny($symbols) -lt 0 } }
-        foreach ($s in $settings | Where-Object { $_.Family -eq $f }) {
-            $pool = if ($s.Demos -eq 'Dissimilar') { @($map.Train.Items | Where-Object $dissimilar) } else { $map.Train.Items }
-            $run = @{
-                Model = $model; Demonstrations = $pool; Condition = 'ZeroShot', 'Icl', 'InstructionTuned'; Shots = $s.Shots; Seed = $Seed + $j
-                AdapterSteps = $s.AdapterSteps; AdapterLearningRate = $AdapterLearningRate; ShuffleLabels = $s.Labels -eq 'Wrong'; PerInput = $true
-            } + $format
-            if ($s.Adapter -eq 'OtherMap') { $run.AdapterDataset = $data[($j + 1) % $maps] }
-            $rows = @($query | Measure-HiddenSimilarity @run)
-            # Each condition's first-token correctness rides on the rows of its pairs (the same at every layer).
-            $firstLayer = @($rows | Where-Object Layer -EQ 0)
-            $answered = @{
-                Anchor = ($firstLayer | Where-Object Pair -EQ 'ZeroShot-Icl').FirstTokenCorrectA
-                Icl    = ($firstLayer | Where-Object Pair -EQ 'ZeroShot-Icl').FirstTokenCorrectB
-                It     = ($firstLayer | Where-Object Pair -EQ 'ZeroShot-InstructionTuned').FirstTokenCorrectB
+    foreach ($f in $Family) {
+        $spec = $trained | Where-Object name -EQ $f
+        $options = @{ TrainTasks = $spec.trainTasks; HeldOutTasks = $spec.heldOutTasks; TaskSeed = $spec.taskSeed }
+        $tasks = if ($f -eq 'KeyedLookup') { [IclPs.Engine.TextTasks.KeyedLookupTaskFamily]::new([IclPs.Engine.TextTasks.KeyedLookupTaskFamilyOptions]$options) }
+            else { [IclPs.Engine.TextTasks.TransductionTaskFamily]::new([IclPs.Engine.TextTasks.TransductionTaskFamilyOptions]$options) }
+        # Input j uses map j and its next map (the other-map control), so Inputs + 1 maps.
+        $maps = [Math]::Min($Inputs + 1, $tasks.HeldOutTasks.Count)
+        if ($maps -lt 2) { throw 'The other-map control needs at least two held-out maps.' }
+        $paths = $tasks.Export([IO.Path]::Combine($dataDir, $f), [IclPs.Engine.TextTasks.SymbolicTask[]]@($tasks.HeldOutTasks)[0..($maps - 1)])
+        $data = @(for ($m = 0; $m -lt $maps; $m++) { Import-IclDataset -Path $paths[$m] -Seed ($SplitSeed + $m + 1) })
+        for ($j = 0; $j -lt $Inputs; $j++) {
+            $map = $data[$j % $maps]
+            $query = $map.Test.Items[[Math]::Floor($j / $maps) % $map.Test.Items.Count]
+            # Dissimilar: a keyed lookup's key is its first symbol; a transduction's word needs the image of each of its symbols.
+            $dissimilar = if ($f -eq 'KeyedLookup') { $key = $query.Input.Substring(0, 1); { -not $_.Input.StartsWith($key, 'Ordinal') } }
+                else { $symbols = $query.Input.ToCharArray(); { $_.Input.IndexOfAny($symbols) -lt 0 } }
+            foreach ($s in $settings | Where-Object { $_.Family -eq $f }) {
+                $pool = if ($s.Demos -eq 'Dissimilar') { @($map.Train.Items | Where-Object $dissimilar) } else { $map.Train.Items }
+                $run = @{
+                    Model = $model; Demonstrations = $pool; Condition = 'ZeroShot', 'Icl', 'InstructionTuned'; Shots = $s.Shots; Seed = $Seed + $j
+                    AdapterSteps = $s.AdapterSteps; AdapterLearningRate = $AdapterLearningRate; ShuffleLabels = $s.Labels -eq 'Wrong'; PerInput = $true
+                } + $format
+                if ($s.Adapter -eq 'OtherMap') { $run.AdapterDataset = $data[($j + 1) % $maps] }
+                $rows = @($query | Measure-HiddenSimilarity @run)
+                # Each condition's first-token correctness rides on the rows of its pairs (the same at every layer).
+                $firstLayer = @($rows | Where-Object Layer -EQ 0)
+                $answered = @{
+                    Anchor = ($firstLayer | Where-Object Pair -EQ 'ZeroShot-Icl').FirstTokenCorrectA
+                    Icl    = ($firstLayer | Where-Object Pair -EQ 'ZeroShot-Icl').FirstTokenCorrectB
+                    It     = ($firstLayer | Where-Object Pair -EQ 'ZeroShot-InstructionTuned').FirstTokenCorrectB
+                }
+                foreach ($condition in 'Anchor', 'Icl', 'It') {
+                    $answers.Add([pscustomobject]@{
+                        Input = $j; Condition = $condition; Correct = [bool]$answered[$condition]
+                        Family = $f; AdapterSteps = $s.AdapterSteps; Shots = $s.Shots; Labels = $s.Labels; Demos = $s.Demos; Adapter = $s.Adapter
+                    })
+                }
+                foreach ($row in $rows) {
+                    $perInput.Add([pscustomobject]@{
+                        Input = $j; Map = $map.Train.Name; Query = $query.Input; Layer = $row.Layer; Pair = $pairNames[$row.Pair]; Cosine = $row.Cosine
+                        Family = $f; AdapterSteps = $s.AdapterSteps; Shots = $s.Shots; Labels = $s.Labels; Demos = $s.Demos; Adapter = $s.Adapter
+                    })
+                }
             }
-            foreach ($condition in 'Anchor', 'Icl', 'It') {
-                $answers.Add([pscustomobject]@{
-                    Input = $j; Condition = $condition; Correct = [bool]$answered[$condition]
-                    Family = $f; AdapterSteps = $s.AdapterSteps; Shots = $s.Shots; Labels = $s.Labels; Demos = $s.Demos; Adapter = $s.Adapter
-                })
-            }
-            foreach ($row in $rows) {
-                $perInput.Add([pscustomobject]@{
-                    Input = $j; Map = $map.Train.Name; Query = $query.Input; Layer = $row.Layer; Pair = $pairNames[$row.Pair]; Cosine = $row.Cosine
-                    Family = $f; AdapterSteps = $s.AdapterSteps; Shots = $s.Shots; Labels = $s.Labels; Demos = $s.Demos; Adapter = $s.Adapter
-                })
-            }
+            $done++
+            Write-Progress -Activity 'icl-vs-it' -Status "$f, input $($j + 1) of $Inputs" -PercentComplete (100 * $done / ($Inputs * $Family.Count))
         }
-        $done++
-        Write-Progress -Activity 'icl-vs-it' -Status "$f, input $($j + 1) of $Inputs" -PercentComplete (100 * $done / ($Inputs * $Family.Count))
     }
-  }
 }
 finally {
     Write-Progress -Activity 'icl-vs-it' -Completed
