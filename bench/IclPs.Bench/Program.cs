@@ -16,6 +16,7 @@ var commands = new Dictionary<string, Func<string[], int>>(StringComparer.Ordina
     ["generate"] = GenerateBench.Run,
     ["prompt"] = PromptBench.Run,
     ["stacked-train"] = StackedTrainBench.Run,
+    ["it-similarity"] = ItSimilarityBench.Run,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var run))

@@ -141,18 +141,20 @@ Describe 'Shipped scripts' {
         (Get-Item (Join-Path $folder 'task-vectors-rules.png')).Length | Should -BeGreaterThan 1000
     }
 
-    It 'examples/icl-vs-it.ps1 runs on three inputs and writes its summary and its tests' {
+    It 'examples/icl-vs-it.ps1 runs on three inputs and writes its summary, its tests and its accuracies' {
         $folder = New-TestFolder
         $script = Join-Path $RepositoryRoot 'examples/icl-vs-it.ps1'
-        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' -ResultDir '$folder' -Inputs 3 -Shots 1, 2 -AdapterSteps 2"
+        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' -ResultDir '$folder' -Family KeyedLookup -Inputs 3 -Shots 1, 2 -AdapterSteps 2"
         $run.Stderr | Should -BeNullOrEmpty
         $run.ExitCode | Should -Be 0
 
         $csv = Join-Path $folder 'icl-vs-it.csv'
-        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Layer,Pair,Shots,Labels,Demos,Adapter,MeanCosine,StdCosine,N,Model'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Family,Layer,Pair,Shots,Labels,Demos,Adapter,MeanCosine,StdCosine,N,AdapterSteps,Model'
         $rows = @(Import-Csv $csv)
-        # 1 shot: main, dissimilar, other map (wrong labels need two); 2 shots: all four. Two layers, three pairs each.
-        $rows | Should -HaveCount ((3 + 4) * 2 * 3)
+        # 1 shot: main, dissimilar, other map (wrong labels need two); 2 shots: all four. Four layers (llama-tiny-4l-mix),
+        # three pairs each.
+        $rows | Should -HaveCount ((3 + 4) * 4 * 3)
+        $rows.Family + $rows.AdapterSteps + $rows.Model | Sort-Object -Unique | Should -Be @('2', 'KeyedLookup', 'llama-tiny-4l-mix')
         $rows.N | Sort-Object -Unique | Should -Be '3'
         $rows.Pair | Sort-Object -Unique | Should -Be @('AnchorIcl', 'AnchorIt', 'IclIt')
         # The other-map control changes only the adapter: its anchor-ICL rows are the main sweep's.
@@ -167,13 +169,34 @@ Describe 'Shipped scripts' {
 
         $tests = @(Import-Csv (Join-Path $folder 'icl-vs-it-tests.csv'))
         # Two contrasts per setting and layer, and one more per layer for each of the five varied settings.
-        $tests | Should -HaveCount (7 * 2 * 2 + 5 * 2)
+        $tests | Should -HaveCount (7 * 2 * 4 + 5 * 4)
         foreach ($t in $tests) {
             [int]$t.N + [int]$t.Zeros | Should -Be 3
             ConvertTo-Double $t.PHolm | Should -BeGreaterOrEqual (ConvertTo-Double $t.P)
             ConvertTo-Double $t.PHolm | Should -BeLessOrEqual 1
         }
         @($tests.Contrast | Sort-Object -Unique) | Should -Be @('IclIt > AnchorIcl', 'IclIt > AnchorIt', 'IclIt Dissimilar < Random', 'IclIt OtherMap < SameMap', 'IclIt Wrong vs Correct')
+
+        $csv = Join-Path $folder 'icl-vs-it-accuracy.csv'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Family,Condition,Shots,Labels,Demos,Adapter,Accuracy,StdError,N,AdapterSteps,Model'
+        $accuracy = @(Import-Csv $csv)
+        # Anchor, ICL and IT in each of the seven settings, on the same three inputs.
+        $accuracy | Should -HaveCount (7 * 3)
+        $accuracy.N | Sort-Object -Unique | Should -Be '3'
+        foreach ($r in $accuracy) {
+            $p = ConvertTo-Double $r.Accuracy
+            [Math]::Round($p * 3, 9) | Should -Be ([Math]::Round($p * 3))
+            [Math]::Abs((ConvertTo-Double $r.StdError) - [Math]::Sqrt($p * (1 - $p) / 3)) | Should -BeLessThan 1e-12
+        }
+        # The anchor is the same zero-shot prompt in every setting, and the other-map adapter leaves the ICL prompt alone.
+        @($accuracy | Where-Object Condition -EQ 'Anchor' | ForEach-Object Accuracy | Sort-Object -Unique) | Should -HaveCount 1
+        foreach ($k in '1', '2') {
+            $main = $accuracy | Where-Object { $_.Shots -eq $k -and $_.Condition -eq 'Icl' -and $_.Labels -eq 'Correct' -and $_.Demos -eq 'Random' -and $_.Adapter -eq 'SameMap' }
+            ($accuracy | Where-Object { $_.Shots -eq $k -and $_.Condition -eq 'Icl' -and $_.Adapter -eq 'OtherMap' }).Accuracy | Should -Be $main.Accuracy
+        }
+        # The plots per layer and against shots; one adapter step count gives no plot against steps.
+        foreach ($plot in 'layers', 'shots') { (Get-Item (Join-Path $folder "icl-vs-it-$plot-KeyedLookup.png")).Length | Should -BeGreaterThan 1000 }
+        Join-Path $folder 'icl-vs-it-steps-KeyedLookup.png' | Should -Not -Exist
     }
 
     It 'examples/task-vectors-text.ps1 runs on one held-out map and writes its table and plots' {

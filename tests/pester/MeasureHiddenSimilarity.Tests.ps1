@@ -196,6 +196,11 @@ Describe 'Measure-HiddenSimilarity -Condition InstructionTuned' {
         }
         # Centring removes the direction every state shares, so centred cosines are lower than plain ones here.
         @($summary | Where-Object { $_.MeanCentredCosine -lt $_.MeanCosine }) | Should -Not -BeNullOrEmpty
+        # Each condition's first-token correctness is Invoke-IclPrompt's on the same prompts (same seed, same demonstrations).
+        $anchorIcl = @($inputs | Where-Object { $_.Layer -eq 0 -and $_.Pair -eq 'ZeroShot-Icl' } | Sort-Object InputIndex)
+        $anchorIcl.FirstTokenCorrectA | Should -Be @(Invoke-IclPrompt $m $ds -Shots 0 -First 5 -MaxNewTokens 1).FirstTokenCorrect
+        $anchorIcl.FirstTokenCorrectB | Should -Be @(Invoke-IclPrompt $m $ds -Shots 2 -First 5 -MaxNewTokens 1).FirstTokenCorrect
+        foreach ($row in $inputs) { $row.FirstTokenCorrectA | Should -BeOfType [bool] }
         # Without -Centred the centred columns are not measured.
         [double]::IsNaN((Measure-HiddenSimilarity $m $ds -First 2 -Shots 1)[0].MeanCentredCosine) | Should -BeTrue
     }

@@ -266,3 +266,127 @@ Describe 'The LTV on regression (ltv-regression.csv)' {
         }
     }
 }
+
+Describe 'ICL against instruction tuning (icl-vs-it.csv, icl-vs-it-tests.csv, icl-vs-it-accuracy.csv)' {
+    BeforeAll {
+        $rows = Read-Result 'icl-vs-it.csv'
+        $tests = Read-Result 'icl-vs-it-tests.csv'
+        $accuracy = Read-Result 'icl-vs-it-accuracy.csv'
+        $zero = Read-Result 'icl-vs-it-zero-shots.csv'
+        # The main setting unless told otherwise: last layer, 20 updates, correct labels, random demonstrations, same map.
+        function Get-Cosine([string]$Family, [int]$Shots, [string]$Pair, [int]$Steps = 20, [string]$Labels = 'Correct', [string]$Demos = 'Random', [string]$Adapter = 'SameMap', [int]$Layer = 3) {
+            $r = @($rows | Where-Object { $_.Family -eq $Family -and [int]$_.Shots -eq $Shots -and $_.Pair -eq $Pair -and [int]$_.AdapterSteps -eq $Steps -and
+                $_.Labels -eq $Labels -and $_.Demos -eq $Demos -and $_.Adapter -eq $Adapter -and [int]$_.Layer -eq $Layer })
+            $r | Should -HaveCount 1
+            Num $r[0].MeanCosine
+        }
+        function Get-Test([string]$Family, [int]$Shots, [string]$Contrast, [string]$Labels = 'Correct', [string]$Demos = 'Random', [string]$Adapter = 'SameMap', [int]$Steps = 20) {
+            $t = @($tests | Where-Object { $_.Family -eq $Family -and [int]$_.Shots -eq $Shots -and $_.Contrast -eq $Contrast -and [int]$_.AdapterSteps -eq $Steps -and
+                $_.Labels -eq $Labels -and $_.Demos -eq $Demos -and $_.Adapter -eq $Adapter -and $_.Layer -eq '3' })
+            $t | Should -HaveCount 1
+            $t[0]
+        }
+        function Get-Accuracy([string]$Family, [int]$Shots, [string]$Condition, [int]$Steps = 20) {
+            Num ($accuracy | Where-Object { $_.Family -eq $Family -and [int]$_.Shots -eq $Shots -and $_.Condition -eq $Condition -and [int]$_.AdapterSteps -eq $Steps -and
+                $_.Labels -eq 'Correct' -and $_.Demos -eq 'Random' -and $_.Adapter -eq 'SameMap' }).Accuracy
+        }
+        $families = 'KeyedLookup', 'Transduction'
+        $shots = 1, 2, 4, 8
+    }
+
+    It 'holds 30 inputs per cell, both families, shots 1-8 and 0, 5, 20, 50 updates on llama-tiny-4l-mix' {
+        @($rows.N) + @($accuracy.N) + @($tests | ForEach-Object { [int]$_.N + [int]$_.Zeros }) | ForEach-Object { [int]$_ } | Sort-Object -Unique | Should -Be 30
+        $rows.Model + $accuracy.Model | Sort-Object -Unique | Should -Be 'llama-tiny-4l-mix'
+        @($rows.Family | Sort-Object -Unique) | Should -Be $families
+        @($rows.AdapterSteps | Sort-Object { [int]$_ } -Unique) | Should -Be @('0', '5', '20', '50')
+        @($rows.Shots | Sort-Object { [int]$_ } -Unique) | Should -Be @('1', '2', '4', '8')
+    }
+
+    It 'sim(ICL, IT) is not high at the last layer: 0.60-0.69 (keyed), 0.53-0.60 (transduction), never near 0.9' {
+        foreach ($k in $shots) {
+            Get-Cosine KeyedLookup $k IclIt | Should -BeGreaterThan 0.59
+            Get-Cosine KeyedLookup $k IclIt | Should -BeLessThan 0.70
+            Get-Cosine Transduction $k IclIt | Should -BeGreaterThan 0.52
+            Get-Cosine Transduction $k IclIt | Should -BeLessThan 0.61
+        }
+    }
+
+    It 'sim(ICL, IT) is above sim(anchor, ICL) only at 8 shots for keyed lookups (p = 0.0016), never significantly for transductions after Holm' {
+        foreach ($k in 1, 2, 4) {
+            foreach ($f in $families) { Get-Cosine $f $k IclIt | Should -BeLessThan (Get-Cosine $f $k AnchorIcl) -Because "$f k = $k" }
+        }
+        $t = Get-Test KeyedLookup 8 'IclIt > AnchorIcl'
+        [math]::Round((Num $t.P), 4) | Should -Be 0.0016
+        [int]$t.W | Should -Be 376
+        $t = Get-Test Transduction 8 'IclIt > AnchorIcl'
+        [math]::Round((Num $t.P), 3) | Should -Be 0.028
+        Num $t.PHolm | Should -BeGreaterThan 0.05
+    }
+
+    It 'sim(ICL, IT) is above sim(anchor, IT) at every k for keyed lookups (p <= 0.016), below it at every k for transductions' {
+        foreach ($k in $shots) {
+            Num (Get-Test KeyedLookup $k 'IclIt > AnchorIt').P | Should -BeLessOrEqual 0.0165 -Because "k = $k"
+            Num (Get-Test KeyedLookup $k 'IclIt > AnchorIt').MedianDifference | Should -BeGreaterThan 0.02
+            Get-Cosine Transduction $k IclIt | Should -BeLessThan (Get-Cosine Transduction $k AnchorIt) -Because "k = $k"
+            Num (Get-Test Transduction $k 'IclIt > AnchorIt').P | Should -BeGreaterOrEqual 0.975
+        }
+    }
+
+    It 'sim(ICL, IT) rises with the number of demonstrations in both families' {
+        foreach ($f in $families) {
+            $curve = @($shots | ForEach-Object { Get-Cosine $f $_ IclIt })
+            for ($i = 1; $i -lt $curve.Count; $i++) { $curve[$i] | Should -BeGreaterThan $curve[$i - 1] -Because "$f from k = $($shots[$i - 1]) to $($shots[$i])" }
+        }
+    }
+
+    It 'dissimilar demonstrations lower sim(ICL, IT) only for transductions at 8 shots (p = 0.0042, Holm 0.017)' {
+        foreach ($k in $shots) { Num (Get-Test KeyedLookup $k 'IclIt Dissimilar < Random' -Demos Dissimilar).P | Should -BeGreaterThan 0.1 -Because "keyed k = $k" }
+        foreach ($k in 1, 2, 4) { Num (Get-Test Transduction $k 'IclIt Dissimilar < Random' -Demos Dissimilar).P | Should -BeGreaterThan 0.1 -Because "transduction k = $k" }
+        $t = Get-Test Transduction 8 'IclIt Dissimilar < Random' -Demos Dissimilar
+        [math]::Round((Num $t.P), 4) | Should -Be 0.0042
+        [math]::Round((Num $t.PHolm), 3) | Should -Be 0.017
+    }
+
+    It 'wrong labels do not change sim(ICL, IT) for keyed lookups, nor for transductions at 2 and 4 shots; they lower it at 8 (p = 0.00035)' {
+        foreach ($k in 2, 4, 8) { Num (Get-Test KeyedLookup $k 'IclIt Wrong vs Correct' -Labels Wrong).P | Should -BeGreaterThan 0.1 -Because "keyed k = $k" }
+        foreach ($k in 2, 4) { Num (Get-Test Transduction $k 'IclIt Wrong vs Correct' -Labels Wrong).P | Should -BeGreaterThan 0.09 -Because "transduction k = $k" }
+        $t = Get-Test Transduction 8 'IclIt Wrong vs Correct' -Labels Wrong
+        [math]::Round((Num $t.P), 5) | Should -Be 0.00035
+        Num $t.MedianDifference | Should -BeLessThan 0
+        $t.Alternative | Should -Be 'TwoSided'
+    }
+
+    It 'controls: zero shots give ICL = anchor, zero updates IT = anchor, at every layer' {
+        foreach ($r in $zero) { [math]::Abs((Num $r.MeanCosine) - 1) | Should -BeLessThan 1e-12 -Because "$($r.Family) layer $($r.Layer) $($r.Pair)" }
+        foreach ($r in $rows | Where-Object { $_.AdapterSteps -eq '0' -and $_.Pair -eq 'AnchorIt' }) { [math]::Abs((Num $r.MeanCosine) - 1) | Should -BeLessThan 1e-12 }
+        foreach ($r in $rows | Where-Object { $_.AdapterSteps -eq '0' -and $_.Pair -eq 'IclIt' }) {
+            $anchorIcl = $rows | Where-Object { $_.AdapterSteps -eq '0' -and $_.Pair -eq 'AnchorIcl' -and $_.Family -eq $r.Family -and $_.Layer -eq $r.Layer -and $_.Shots -eq $r.Shots -and
+                $_.Labels -eq $r.Labels -and $_.Demos -eq $r.Demos -and $_.Adapter -eq $r.Adapter }
+            [math]::Abs((Num $r.MeanCosine) - (Num $anchorIcl.MeanCosine)) | Should -BeLessThan 1e-12
+        }
+    }
+
+    It 'control: another map''s LoRA sits further from ICL for keyed lookups at every k (p <= 0.013), for transductions only at 8 shots' {
+        foreach ($k in $shots) { Num (Get-Test KeyedLookup $k 'IclIt OtherMap < SameMap' -Adapter OtherMap).P | Should -BeLessOrEqual 0.0135 -Because "keyed k = $k" }
+        foreach ($k in 1, 2, 4) { Num (Get-Test Transduction $k 'IclIt OtherMap < SameMap' -Adapter OtherMap).P | Should -BeGreaterOrEqual 0.575 -Because "transduction k = $k" }
+        [math]::Round((Num (Get-Test Transduction 8 'IclIt OtherMap < SameMap' -Adapter OtherMap).P), 4) | Should -Be 0.0004
+    }
+
+    It 'more LoRA updates move IT away from the anchor and from ICL; 5 updates already change its answers' {
+        foreach ($f in $families) {
+            $anchorIt = @(0, 5, 20, 50 | ForEach-Object { Get-Cosine $f 4 AnchorIt -Steps $_ })
+            $iclIt = @(5, 20, 50 | ForEach-Object { Get-Cosine $f 4 IclIt -Steps $_ })
+            for ($i = 1; $i -lt 4; $i++) { $anchorIt[$i] | Should -BeLessThan $anchorIt[$i - 1] }
+            for ($i = 1; $i -lt 3; $i++) { $iclIt[$i] | Should -BeLessThan $iclIt[$i - 1] }
+            $anchorIt[1] | Should -BeGreaterThan 0.97
+            Get-Accuracy $f 4 It -Steps 5 | Should -BeGreaterThan (Get-Accuracy $f 4 Anchor -Steps 5)
+        }
+    }
+
+    It 'IT learns the task: keyed lookups 0.633 and 0.833 at 4 and 8 shots against ICL 0.433 and 0.333; the anchor at 0.033' {
+        foreach ($f in $families) { foreach ($k in $shots) { Get-Accuracy $f $k Anchor | Should -Be (1 / 30) } }
+        [math]::Round((Get-Accuracy KeyedLookup 4 It), 3), [math]::Round((Get-Accuracy KeyedLookup 8 It), 3) | Should -Be @(0.633, 0.833)
+        [math]::Round((Get-Accuracy KeyedLookup 4 Icl), 3), [math]::Round((Get-Accuracy KeyedLookup 8 Icl), 3) | Should -Be @(0.433, 0.333)
+        [math]::Round((Get-Accuracy Transduction 8 It), 3), [math]::Round((Get-Accuracy Transduction 8 Icl), 3) | Should -Be @(0.333, 0.333)
+    }
+}

@@ -55,6 +55,7 @@ public static class HiddenSimilarity
             for (var p = 0; p < pairs.Length; p++) stats[l, p] = new RunningStatistics();
         var inputs = new List<string>();
         var cosines = new List<double[]>();          // per query: [layer * pairs + pair]
+        var correct = new List<bool?[]>();           // per query: [condition]
         var kept = options.Centred ? new List<double[][]>() : null;   // per query: [condition][layer * d_model + j]
 
         int? total = queries switch { IReadOnlyCollection<IclExample> c => c.Count, ICollection<IclExample> c => c.Count, _ => null };
@@ -64,7 +65,7 @@ public static class HiddenSimilarity
             var firstIndex = inputs.Count;
             using (var scope = NewDisposeScope())
             {
-                var states = BatchStates(chunk, firstIndex, conditions, prompts, tuning, encoders, options, cancellationToken);
+                var (states, answers) = BatchStates(chunk, firstIndex, conditions, prompts, tuning, encoders, options, cancellationToken);
                 var pairCosines = pairs.Select(p => RowCosines(states[p.a], states[p.b]).data<double>().ToArray()).ToArray();   // [pair][layer * batch + i]
                 var values = kept is null ? null : states.Select(s => s.permute(1, 0, 2).contiguous().data<double>().ToArray()).ToArray();   // [condition][(i * layers + l) * d + j]
                 var width = layers * (long)conditions[0].Model.Config.DModel;
@@ -81,6 +82,7 @@ public static class HiddenSimilarity
                         }
                     }
                     cosines.Add(row);
+                    correct.Add(answers.Select(a => a[i]).ToArray());
                     inputs.Add(chunk[i].Input);
                     kept?.Add(values!.Select(v => v.AsSpan((int)(i * width), (int)width).ToArray()).ToArray());
                 }
@@ -102,7 +104,8 @@ public static class HiddenSimilarity
                 {
                     var centredCosine = centred?[i][l * pairs.Length + p] ?? double.NaN;
                     if (centred is not null) centredStats.Add(centredCosine);
-                    perInput.Add(new HiddenSimilarityInputRow(l, HookNames.ResidPost(l), i, inputs[i], a.Name, b.Name, pair, cosines[i][l * pairs.Length + p], centredCosine));
+                    perInput.Add(new HiddenSimilarityInputRow(l, HookNames.ResidPost(l), i, inputs[i], a.Name, b.Name, pair, cosines[i][l * pairs.Length + p], centredCosine,
+                        correct[i][pairs[p].a], correct[i][pairs[p].b]));
                 }
                 var s = stats[l, p];
                 rows.Add(new HiddenSimilarityRow(l, HookNames.ResidPost(l), a.Name, b.Name, pair, s.Mean, s.StandardDeviation, s.Count,
@@ -157,23 +160,31 @@ public static class HiddenSimilarity
         }).ToArray();
     }
 
-    /// <summary>Each condition's last-token states of the batch, [layers, batch, d_model] on the CPU in float64.</summary>
-    private static Tensor[] BatchStates(
+    /// <summary>
+    /// Each condition's last-token states of the batch, [layers, batch, d_model] on the CPU in float64, and per condition and
+    /// query whether the greedy next token after the prompt is the first token of the query's expected output (null when the
+    /// output has no tokens): task accuracy read off the same forward pass, so it costs nothing extra.
+    /// </summary>
+    private static (Tensor[] States, bool?[][] Correct) BatchStates(
         IclExample[] chunk, int firstIndex, IReadOnlyList<SimilarityCondition> conditions, FewShotPromptBuilder[] prompts,
         FewShotPromptBuilder?[] tuning, PromptEncoder[] encoders, HiddenSimilarityOptions options, CancellationToken cancellationToken)
     {
         var states = new Tensor[conditions.Count];
+        var correct = new bool?[conditions.Count][];
         for (var c = 0; c < conditions.Count; c++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var model = conditions[c].Model;
             var encoded = chunk.Select((q, i) => encoders[c].Encode(prompts[c].Build(q, firstIndex + i), reserveContinuation: false)).ToArray();
             var batch = PromptBatch.Create(encoded, model.Tokenizer.PadTokenId, model.Network.Device, withContinuations: false);
+            bool?[] Correct(long[] predicted) =>
+                encoded.Select((e, i) => e.ContinuationIds.Length == 0 ? (bool?)null : predicted[i] == e.ContinuationIds[0]).ToArray();
             if (tuning[c] is { } demonstrations)
             {
                 var perInput = chunk.Select((q, i) =>
-                    TunedStates(conditions[c], demonstrations.Build(q, firstIndex + i).Demonstrations, firstIndex + i, batch, options, cancellationToken)[.., i]).ToArray();
-                states[c] = stack(perInput, 1);
+                    TunedStates(conditions[c], demonstrations.Build(q, firstIndex + i).Demonstrations, firstIndex + i, batch, options, cancellationToken)).ToArray();
+                states[c] = stack(perInput.Select((t, i) => t.States[.., i]).ToArray(), 1);
+                correct[c] = Correct(perInput.Select((t, i) => t.Predicted[i]).ToArray());
                 continue;
             }
             // Left padding puts every prompt's last token in the last column, which is what PositionFilter.Last keeps
@@ -182,21 +193,22 @@ public static class HiddenSimilarity
             var vector = conditions[c].TaskVector;
             using var hooks = (vector is null ? new HookSet() : vector.CreateHooks(model.Network, -1).ReportTo(options.Interventions))
                 .Capture("blocks.*.hook_resid_post", PositionFilter.Last);
-            model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks, lastPositionOnly: true);
+            var logits = model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks, lastPositionOnly: true);
             states[c] = LayerStates(hooks, model.Config.Layers);
+            correct[c] = Correct(Greedy(logits, model));
         }
-        return states;
+        return (states, correct);
     }
 
     /// <summary>
     /// Input <paramref name="index"/>'s instruction-tuned states: a fresh adapter (seeded from the run's seed and the index)
     /// attached to the base model, tuned on <paramref name="demonstrations"/>, then the batch's zero-shot prompts run through
-    /// it; [layers, batch, d_model], of which the caller keeps the input's own column. The whole batch runs so the input's
+    /// it; [layers, batch, d_model] and the greedy next token of every prompt, of which the caller keeps the input's own. The whole batch runs so the input's
     /// prompt is padded exactly as in the zero-shot condition: an adapter that changes nothing (no updates, or no
     /// demonstrations to learn from) then gives bit-identical states. The adapter, its optimizer and every activation are
     /// disposed before the next input.
     /// </summary>
-    private static Tensor TunedStates(SimilarityCondition condition, IReadOnlyList<IclExample> demonstrations, int index, PromptBatch batch,
+    private static (Tensor States, long[] Predicted) TunedStates(SimilarityCondition condition, IReadOnlyList<IclExample> demonstrations, int index, PromptBatch batch,
         HiddenSimilarityOptions options, CancellationToken cancellationToken)
     {
         using var scope = NewDisposeScope();
@@ -226,14 +238,21 @@ public static class HiddenSimilarity
                 losses.Count > 0 ? losses[0] : double.NaN, losses.Count > 0 ? losses[^1] : double.NaN, watch.Elapsed));
             using var noGrad = no_grad();
             using var hooks = new HookSet().Capture("blocks.*.hook_resid_post", PositionFilter.Last);
-            model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks, lastPositionOnly: true);
-            return LayerStates(hooks, model.Config.Layers).MoveToOuterDisposeScope();
+            var logits = model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks, lastPositionOnly: true);
+            return (LayerStates(hooks, model.Config.Layers).MoveToOuterDisposeScope(), Greedy(logits, model));
         }
         finally
         {
             LoraAdapter.Detach(model.Network).Dispose();
         }
     }
+
+    /// <summary>
+    /// The greedy next token of each row of last-position logits [b, vocab], among the ids the tokenizer can decode (a preset
+    /// model's vocabulary may be larger than its tokenizer's), as Invoke-IclPrompt predicts it.
+    /// </summary>
+    private static long[] Greedy(Tensor logits, IclModel model) =>
+        logits.narrow(-1, 0, Math.Min(model.Tokenizer.VocabSize, model.Config.VocabSize)).argmax(-1).cpu().data<long>().ToArray();
 
     private static Tensor LayerStates(HookSet hooks, int layers) =>
         stack(Enumerable.Range(0, layers).Select(l => hooks.Captured[HookNames.ResidPost(l)]).ToArray()).to(ScalarType.Float64).cpu();

@@ -40,7 +40,9 @@ namespace IclPs.Cmdlets;
 /// MeanCentredCosine and StdCentredCosine (with -Centred: the cosine of the states minus the layer's mean state over every
 /// query and condition, since in small models all last-token states can point the same way; NaN otherwise), DescriptionA
 /// and DescriptionB. With -PerInput it writes instead one HiddenSimilarityInputRow per query, layer and pair (Layer, Hook,
-/// InputIndex, Input, ConditionA, ConditionB, Pair, Cosine, CentredCosine) for statistics of your own. With -Contrast it
+/// InputIndex, Input, ConditionA, ConditionB, Pair, Cosine, CentredCosine, and FirstTokenCorrectA and FirstTokenCorrectB:
+/// whether each condition's greedy next token is the first token of the query's expected output, read off the same forward
+/// pass, so task accuracy comes on the same inputs) for statistics of your own. With -Contrast it
 /// also writes, after those, one HiddenSimilarityTest per layer (per measure with -Centred): the paired Wilcoxon
 /// signed-rank test of the first pair's cosine against the second's over the same queries (differences first minus
 /// second; zero differences are dropped and N counts the rest; tied magnitudes share average ranks; the p-value is exact

@@ -118,6 +118,46 @@ public class InstructionTunedSimilarityTests
     }
 
     [Fact]
+    public void FirstTokenCorrectnessMatchesThePromptRunnerOnTheSamePromptsAndAdapters()
+    {
+        using var model = TestModels.Tiny(3, "llama-tiny");
+        var format = PromptFormat.Arrow;
+        const int seed = 5;
+        // Every demonstration answers "z", half the queries expect "z" and half "q": an adapter that learned its
+        // demonstrations is right on the first half and wrong on the second, so correctness varies across the queries.
+        var pool = Capitals.Train.Items.Select(e => e with { Output = "z" }).ToArray();
+        var queries = Capitals.Test.Items.Take(4).Select((e, i) => e with { Output = i % 2 == 0 ? "z" : "q" }).ToArray();
+        var tuning = new InstructionTuning { Steps = 30, LearningRate = 0.05 };
+        var conditions = new[] { SimilarityCondition.ZeroShot(model, "Anchor"), SimilarityCondition.Icl(model, 3, "Icl"), SimilarityCondition.InstructionTuned(model, 3, tuning, "It") };
+        var result = HiddenSimilarity.Measure(conditions, queries, pool, new HiddenSimilarityOptions { Format = format, Seed = seed, BatchSize = 2 });
+        bool? Correct(string condition, int input) => result.Inputs
+            .Where(r => r.InputIndex == input && r.Layer == 0)
+            .Select(r => r.ConditionA == condition ? r.FirstTokenCorrectA : r.ConditionB == condition ? r.FirstTokenCorrectB : null)
+            .First(c => c is not null);
+
+        // Reference: Invoke-IclPrompt's runner (its own scoring pass) on the same prompts; for It, on the model carrying the
+        // adapter made and tuned by hand from the documented seed on the Icl prompt's demonstrations.
+        bool[] Runner(int shots, int first = 0, int count = 4) => new IclPromptRunner(model, new IclRunOptions { Format = format, Shots = shots, Seed = seed, MaxNewTokens = 1 })
+            .Run(queries, pool).Skip(first).Take(count).Select(r => r.FirstTokenCorrect).ToArray();
+        var builder = new FewShotPromptBuilder(format, pool, 3, seed);
+        var tuned = queries.Select((q, i) =>
+        {
+            var adapterSeed = InstructionTuning.AdapterSeed(seed, i);
+            LoraAdapter.Create(model.Network, tuning.SettingsFor(model), adapterSeed).AttachTo(model.Network);
+            new LoraTrainer(model, builder.Build(q, i).Demonstrations, format, new LoraTrainingOptions { Steps = 30, LearningRate = 0.05, Seed = adapterSeed }).Train();
+            var correct = Runner(0, i, 1)[0];
+            LoraAdapter.Detach(model.Network).Dispose();
+            return correct;
+        }).ToArray();
+        Assert.Equal(Runner(0), Enumerable.Range(0, 4).Select(i => Correct("Anchor", i)!.Value));
+        Assert.Equal(Runner(3), Enumerable.Range(0, 4).Select(i => Correct("Icl", i)!.Value));
+        Assert.Equal(tuned, Enumerable.Range(0, 4).Select(i => Correct("It", i)!.Value));
+        Assert.Equal([true, false, true, false], tuned);
+        // Every layer's row of a query carries the same two answers.
+        Assert.All(result.Inputs.GroupBy(r => (r.InputIndex, r.Pair)), g => Assert.Single(g.Select(r => (r.FirstTokenCorrectA, r.FirstTokenCorrectB)).Distinct()));
+    }
+
+    [Fact]
     public void TheSameSeedGivesTheSameNumbersAndAnotherPoolOthers()
     {
         using var model = TestModels.Tiny(1);
