@@ -66,7 +66,8 @@ Describe 'Start-IclAdapterTraining' {
     ) {
         $folder = Join-Path $TestDrive "refused-$([guid]::NewGuid())"
         $null = $Pairs | Start-IclAdapterTraining -Model (New-IclModel -Preset llama-tiny -Seed 1) -Steps 2 -LearningRate 0.03 -Path $folder -CheckpointEvery 1
-        $settings = @{ Steps = 4; LearningRate = 0.03; CheckpointEvery = 1 } + $Extra
+        $settings = @{ Steps = 4; LearningRate = 0.03; CheckpointEvery = 1 }
+        foreach ($key in $Extra.Keys) { $settings[$key] = $Extra[$key] }
         if ($Case -ne '-Resume without -Path') { $settings.Path = $folder } else { $settings.Remove('CheckpointEvery') }
         { $Pairs | Start-IclAdapterTraining -Model (New-IclModel -Preset llama-tiny -Seed 1) @settings } | Should -Throw -ErrorId "$ErrorId,*"
         @(Get-ChildItem (Join-Path $folder 'checkpoints') -Directory).Name | Should -Be @('step-00000001', 'step-00000002')
