@@ -42,6 +42,37 @@ Describe 'Start-IclAdapterTraining' {
         (& $run 8) -join ',' | Should -Not -Be ($a -join ',')
     }
 
+    It 'resumes from its checkpoints to the adapter an uninterrupted run saves, byte for byte' {
+        $straight = Join-Path $TestDrive 'straight'
+        $split = Join-Path $TestDrive 'split'
+        $tune = @{ Steps = 9; ReportEvery = 3; LearningRate = 0.03; Seed = 4 }
+        $null = $Pairs | Start-IclAdapterTraining -Model (New-IclModel -Preset llama-tiny -Seed 1) @tune -Path $straight
+        $first = @($Pairs | Start-IclAdapterTraining -Model (New-IclModel -Preset llama-tiny -Seed 1) @tune -Path $split -CheckpointEvery 3 -Steps 5)
+        $first.Step | Should -Be @(3, 5)
+        @(Get-ChildItem (Join-Path $split 'checkpoints') -Directory).Name | Should -Be @('step-00000003', 'step-00000005')
+        # A freshly made model (its new adapter's A is replaced by the checkpoint's), carried on from update 5.
+        $rest = @($Pairs | Start-IclAdapterTraining -Model (New-IclModel -Preset llama-tiny -Seed 1) @tune -Path $split -CheckpointEvery 3 -Resume -Verbose 4>&1)
+        ($rest | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Contain "Resumed from the checkpoint at update 5 in '$(Join-Path $split 'checkpoints')'."
+        @($rest | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }).Step | Should -Be @(6, 9)
+        $bytes = { param($folder) [Convert]::ToBase64String([IO.File]::ReadAllBytes((Join-Path $folder 'adapter_model.safetensors'))) }
+        & $bytes $split | Should -BeExactly (& $bytes $straight)
+        @(Get-ChildItem (Join-Path $split 'checkpoints') -Directory).Name | Should -Be @('step-00000006', 'step-00000009')
+    }
+
+    It 'refuses <Case> with <ErrorId>' -ForEach @(
+        @{ Case = '-Resume without -Path'; ErrorId = 'CheckpointsNeedPath'; Extra = @{ Resume = $true } }
+        @{ Case = 'checkpoints found without -Resume'; ErrorId = 'TrainingCheckpointsExist'; Extra = @{ Force = $true } }
+        @{ Case = 'a resume at another learning rate'; ErrorId = 'TrainingResumeMismatch'; Extra = @{ Resume = $true; LearningRate = 0.01 } }
+    ) {
+        $folder = Join-Path $TestDrive "refused-$([guid]::NewGuid())"
+        $null = $Pairs | Start-IclAdapterTraining -Model (New-IclModel -Preset llama-tiny -Seed 1) -Steps 2 -LearningRate 0.03 -Path $folder -CheckpointEvery 1
+        $settings = @{ Steps = 4; LearningRate = 0.03; CheckpointEvery = 1 }
+        foreach ($key in $Extra.Keys) { $settings[$key] = $Extra[$key] }
+        if ($Case -ne '-Resume without -Path') { $settings.Path = $folder } else { $settings.Remove('CheckpointEvery') }
+        { $Pairs | Start-IclAdapterTraining -Model (New-IclModel -Preset llama-tiny -Seed 1) @settings } | Should -Throw -ErrorId "$ErrorId,*"
+        @(Get-ChildItem (Join-Path $folder 'checkpoints') -Directory).Name | Should -Be @('step-00000001', 'step-00000002')
+    }
+
     It 'with zero steps leaves the logits bit-identical (B = 0)' {
         $model = New-IclModel -Preset gpt2-tiny -Seed 2
         $before = Get-Logits $model

@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
 using IclPs.Engine.Data;
 using IclPs.Engine.Models;
 using IclPs.Engine.Prompting;
+using IclPs.Engine.Storage;
 using IclPs.Engine.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -59,10 +62,11 @@ public sealed class LoraTrainer
     }
 
     /// <summary>
-    /// Runs <see cref="LoraTrainingOptions.Steps"/> updates, reporting each to <paramref name="onStep"/>. Cancellation stops
-    /// before the next update and returns with <see cref="LoraTrainingResult.Cancelled"/>; the adapter keeps the updates
-    /// done. A non-finite or too-large loss or gradient throws <see cref="TrainingDivergedException"/> before the weights
-    /// are touched.
+    /// Runs <see cref="LoraTrainingOptions.Steps"/> updates (from the newest checkpoint's when resuming), reporting each to
+    /// <paramref name="onStep"/> and checkpointing as the options say. Cancellation stops before the next update, writes a
+    /// checkpoint when there is a folder, and returns with <see cref="LoraTrainingResult.Cancelled"/>; the adapter keeps the
+    /// updates done. A non-finite or too-large loss or gradient throws <see cref="TrainingDivergedException"/> before the
+    /// weights are touched.
     /// </summary>
     public LoraTrainingResult Train(Action<LoraTrainingStep>? onStep = null, CancellationToken cancellationToken = default)
     {
@@ -73,12 +77,19 @@ public sealed class LoraTrainer
         var losses = new List<double>();
         var watch = Stopwatch.StartNew();
         var cancelled = false;
+        var folder = Options.CheckpointFolder is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(Options.CheckpointFolder));
+        // One writer per checkpoint folder, as for training runs.
+        using var folderLock = folder is null ? null : WriterLock.AcquireFolder(folder, "adapter tuning");
+        if (folder is not null) TempFiles.RemoveStale(folder);
         using var optimizer = new AdamWOptimizer(parameters, weightDecay: Options.WeightDecay);
+        var defining = DefiningFields(adapter);
+        var first = Start(folder, adapter, optimizer, defining);
+        var completed = first;
         foreach (var p in baseParameters) p.requires_grad_(false);
         foreach (var (_, p) in parameters) p.requires_grad_(true);
         try
         {
-            for (var step = 0; step < Options.Steps; step++)
+            for (var step = first; step < Options.Steps; step++)
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
@@ -86,9 +97,13 @@ public sealed class LoraTrainer
                     break;
                 }
                 var loss = Update(step, optimizer);
+                completed = step + 1;
                 losses.Add(loss);
-                onStep?.Invoke(new LoraTrainingStep(step + 1, loss, watch.Elapsed));
+                onStep?.Invoke(new LoraTrainingStep(completed, loss, watch.Elapsed));
+                if (folder is not null && ((Options.CheckpointEvery > 0 && completed % Options.CheckpointEvery == 0) || completed == Options.Steps))
+                    Checkpoint(folder, completed, adapter, optimizer, defining);
             }
+            if (cancelled && folder is not null && completed > first) Checkpoint(folder, completed, adapter, optimizer, defining);
         }
         finally
         {
@@ -100,7 +115,56 @@ public sealed class LoraTrainer
             }
             foreach (var p in baseParameters) p.requires_grad_(true);
         }
-        return new LoraTrainingResult(losses.Count, losses, cancelled, watch.Elapsed);
+        return new LoraTrainingResult(first, completed, losses, cancelled, watch.Elapsed);
+    }
+
+    /// <summary>The newest checkpoint's update count when resuming, else 0; checkpoints found without Resume are an error.</summary>
+    private int Start(string? folder, LoraAdapter adapter, AdamWOptimizer optimizer, IReadOnlyList<KeyValuePair<string, string>> defining)
+    {
+        var existing = folder is null ? [] : TrainingCheckpoint.List(folder);
+        if (existing.Count == 0) return 0;
+        if (!Options.Resume)
+            throw new IclPsException(TrainingErrorIds.CheckpointsExist, IclErrorKind.InvalidOperation,
+                $"Checkpoint folder '{folder}' already holds adapter checkpoints (newest '{existing[^1].Path}'); resume from it or choose an empty folder.", folder);
+        using var noGrad = no_grad();
+        return LoraCheckpoint.Load(existing[^1].Path, adapter, optimizer, defining);
+    }
+
+    private void Checkpoint(string folder, int step, LoraAdapter adapter, AdamWOptimizer optimizer, IReadOnlyList<KeyValuePair<string, string>> defining)
+    {
+        LoraCheckpoint.Save(folder, step, adapter, Model.Network, optimizer, defining);
+        TrainingCheckpoint.Prune(folder, Options.KeepCheckpoints);
+    }
+
+    /// <summary>
+    /// What a resumed run must share with the one that wrote the checkpoint: the adapter's shape and scaling, the update
+    /// rule, the batch seed, the base model, and the tokenized examples themselves (a SHA-256 of their ids).
+    /// </summary>
+    private IReadOnlyList<KeyValuePair<string, string>> DefiningFields(LoraAdapter adapter)
+    {
+        static string Text(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (ids, promptLength) in _items)
+        {
+            hash.AppendData(BitConverter.GetBytes(promptLength));
+            hash.AppendData(BitConverter.GetBytes(ids.Length));
+            foreach (var id in ids) hash.AppendData(BitConverter.GetBytes(id));
+        }
+        var s = adapter.Settings;
+        return
+        [
+            new("rank", s.Rank.ToString(CultureInfo.InvariantCulture)),
+            new("lora_alpha", Text(s.Alpha)),
+            new("use_rslora", s.UseRsLora ? "true" : "false"),
+            new("target_modules", string.Join(",", adapter.Layers.Select(l => l.ModulePath))),
+            new("batch_size", Options.BatchSize.ToString(CultureInfo.InvariantCulture)),
+            new("learning_rate", Text(Options.LearningRate)),
+            new("weight_decay", Text(Options.WeightDecay)),
+            new("max_grad_norm", Options.MaxGradNorm is double g ? Text(g) : "none"),
+            new("seed", Options.Seed.ToString(CultureInfo.InvariantCulture)),
+            new("base_model", Model.Network.Config.ToHfJson()),
+            new("examples_sha256", Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant()),
+        ];
     }
 
     private double Update(int step, AdamWOptimizer optimizer)

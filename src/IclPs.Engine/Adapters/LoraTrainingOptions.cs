@@ -21,6 +21,18 @@ public sealed record LoraTrainingOptions
     /// <summary>A loss above this (or non-finite) stops the run as diverged.</summary>
     public double MaxLoss { get; init; } = 1e4;
 
+    /// <summary>Where checkpoints (step-NNNNNNNN folders) go; null for none. The folder is locked while the run lasts.</summary>
+    public string? CheckpointFolder { get; init; }
+
+    /// <summary>A checkpoint every this many updates (0: only at the end), and one when the run is stopped.</summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>How many of the newest checkpoints to keep.</summary>
+    public int KeepCheckpoints { get; init; } = 2;
+
+    /// <summary>Continue from the newest checkpoint in <see cref="CheckpointFolder"/>; without it, existing checkpoints are an error.</summary>
+    public bool Resume { get; init; }
+
     public void Validate()
     {
         void Fail(string what, object value) =>
@@ -31,5 +43,8 @@ public sealed record LoraTrainingOptions
         if (MaxGradNorm is double g && (!double.IsFinite(g) || g <= 0)) Fail("MaxGradNorm must be a positive number", g);
         if (!double.IsFinite(WeightDecay) || WeightDecay < 0) Fail("WeightDecay must be 0 or more", WeightDecay);
         if (!double.IsFinite(MaxLoss) || MaxLoss <= 0) Fail("MaxLoss must be a positive number", MaxLoss);
+        if (CheckpointEvery < 0) Fail("CheckpointEvery must be 0 or more", CheckpointEvery);
+        if (KeepCheckpoints < 1) Fail("KeepCheckpoints must be at least 1", KeepCheckpoints);
+        if (Resume && CheckpointFolder is null) Fail("Resume needs a CheckpointFolder", "no folder");
     }
 }

@@ -41,16 +41,20 @@ public static partial class PeftAdapterFolder
         if (folderLock.Replaced is { } gone) progress?.Report($"Took over the lock of '{folder}' left by {gone}, which is gone.");
         foreach (var cleaned in TempFiles.RemoveStale(folder)) progress?.Report(cleaned.Message);
         using var set = StagedFileSet.Begin(folder, "adapter");
-        var tensors = adapter.Layers.SelectMany(l => new[] { (TensorKey(l.ModulePath, 'A'), l.A), (TensorKey(l.ModulePath, 'B'), l.B) }).ToList();
         progress?.Report($"Writing {WeightsFileName} ({adapter.Layers.Count} projections, {adapter.ParameterCount:N0} parameters).");
-        SafetensorsWriter.Write(set.PathOf(WeightsFileName), tensors, FileMetadata, cancellationToken);
-        using (var file = new StagedFile(set.PathOf(ConfigFileName)))
-        {
-            file.WriteAllText(ConfigJson(adapter.Settings, model.Config.Family == ModelFamily.Gpt2));
-            file.Commit();
-        }
+        WriteInto(set, adapter, model, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         set.Commit(cancellationToken);
+    }
+
+    /// <summary>Stages the adapter's two files into <paramref name="set"/> (an adapter folder, or a tuning checkpoint).</summary>
+    internal static void WriteInto(StagedFileSet set, LoraAdapter adapter, TransformerModel model, CancellationToken cancellationToken)
+    {
+        var tensors = adapter.Layers.SelectMany(l => new[] { (TensorKey(l.ModulePath, 'A'), l.A), (TensorKey(l.ModulePath, 'B'), l.B) }).ToList();
+        SafetensorsWriter.Write(set.PathOf(WeightsFileName), tensors, FileMetadata, cancellationToken);
+        using var file = new StagedFile(set.PathOf(ConfigFileName));
+        file.WriteAllText(ConfigJson(adapter.Settings, model.Config.Family == ModelFamily.Gpt2));
+        file.Commit();
     }
 
     /// <summary>adapter_config.json as PEFT's LoraConfig.save_pretrained writes it (inference_mode true, init_lora_weights true).</summary>

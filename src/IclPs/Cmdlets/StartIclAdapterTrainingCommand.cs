@@ -27,6 +27,16 @@ namespace IclPs.Cmdlets;
 /// model; Save-IclAdapter writes it; Import-IclModel loads the base again. A model that already carries an adapter is
 /// refused (AdapterAlreadyAttached). Supports -WhatIf and -Confirm.
 /// </para>
+/// <para>
+/// -CheckpointEvery N (with -Path) also writes a checkpoint every N updates, at the end and when stopped, into
+/// PATH/checkpoints/step-NNNNNNNN (each a PEFT adapter folder plus the AdamW moments and the run's settings; the newest
+/// -KeepCheckpoints are kept), as Start-IclTraining does for models. -Resume continues from the newest one: the adapter's
+/// A and B and the optimizer state come from the checkpoint, and since update t's batch depends on -Seed and t alone, the
+/// resumed run ends with the adapter an uninterrupted run would have. A resume with another setting that shapes the run
+/// (rank, alpha, targets, batch size, learning rate, seed, the pairs themselves, the base model) is refused with a
+/// TrainingResumeMismatch error naming the field; -Steps may grow. Checkpoints found without -Resume are a
+/// TrainingCheckpointsExist error.
+/// </para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -45,6 +55,15 @@ namespace IclPs.Cmdlets;
 /// Get-ChildItem $folder
 /// </code>
 /// <para>Tunes GPT-2's fused c_attn and c_fc projections on the antonym train split and saves the adapter folder.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $data = Import-IclDataset (Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors/antonym.json')
+/// $folder = Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid())
+/// Start-IclAdapterTraining -Model (New-IclModel -Preset llama-tiny -Seed 2) -Dataset $data -Steps 6 -Path $folder -CheckpointEvery 3
+/// Start-IclAdapterTraining -Model (New-IclModel -Preset llama-tiny -Seed 2) -Dataset $data -Steps 12 -Path $folder -CheckpointEvery 3 -Resume
+/// </code>
+/// <para>Tunes for 6 updates with checkpoints, then carries the same run on to 12 updates on a freshly loaded model.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Start, "IclAdapterTraining", SupportsShouldProcess = true, DefaultParameterSetName = PipedSet,
     HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#start-icladaptertraining")]
@@ -136,6 +155,20 @@ public sealed class StartIclAdapterTrainingCommand : IclPsCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Writes a checkpoint every this many updates (and at the end, and when stopped) into -Path's checkpoints folder; needs -Path. Default: none.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? CheckpointEvery { get; set; }
+
+    /// <summary>How many of the newest checkpoints to keep. Default: 2.</summary>
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int KeepCheckpoints { get; set; } = 2;
+
+    /// <summary>Continues the run from the newest checkpoint in -Path's checkpoints folder (made with -CheckpointEvery); needs -Path.</summary>
+    [Parameter]
+    public SwitchParameter Resume { get; set; }
+
     /// <summary>Writes the model (carrying its tuned adapter) after the progress rows.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -149,7 +182,12 @@ public sealed class StartIclAdapterTrainingCommand : IclPsCmdlet
     {
         var pairs = ParameterSetName == DatasetSet ? Dataset.Train.Items : QueryInput.Demonstrations([.. _piped]);
         var folder = Path is null ? null : ResolveFilePath(Path);
-        if (folder is not null && !Force && File.Exists(System.IO.Path.Combine(folder, PeftAdapterFolder.ConfigFileName)))
+        if (folder is null && (CheckpointEvery is not null || Resume))
+            Terminate(new IclPsException("CheckpointsNeedPath", IclErrorKind.InvalidArgument,
+                "-CheckpointEvery and -Resume keep their checkpoints in the -Path folder; give -Path.", CheckpointEvery is null ? "-Resume" : "-CheckpointEvery"));
+        var checkpoints = folder is null || (CheckpointEvery is null && !Resume) ? null : System.IO.Path.Combine(folder, "checkpoints");
+        // A resumed run's folder holds the adapter its stopped part saved; it is the one being carried on.
+        if (folder is not null && !Force && !Resume && File.Exists(System.IO.Path.Combine(folder, PeftAdapterFolder.ConfigFileName)))
             Terminate(new IclPsException("AdapterExists", IclErrorKind.InvalidOperation,
                 $"Folder '{folder}' already holds an adapter ({PeftAdapterFolder.ConfigFileName}); use -Force to replace it.", folder));
         var targets = TargetModule ?? (Model.Config.Family == ModelFamily.Gpt2 ? ["c_attn"] : ["q_proj", "v_proj"]);
@@ -176,7 +214,11 @@ public sealed class StartIclAdapterTrainingCommand : IclPsCmdlet
         }
         WriteVerbose($"Attached an adapter with {adapter.Layers.Count} pairs ({adapter.ParameterCount:N0} parameters) on {string.Join(", ", adapter.Layers.Select(l => l.ModulePath))}.");
         var format = new PromptFormat { InputTemplate = Template, TargetDelimiter = TargetDelimiter };
-        var options = new LoraTrainingOptions { Steps = Steps, BatchSize = BatchSize, LearningRate = LearningRate, Seed = Seed };
+        var options = new LoraTrainingOptions
+        {
+            Steps = Steps, BatchSize = BatchSize, LearningRate = LearningRate, Seed = Seed,
+            CheckpointFolder = checkpoints, CheckpointEvery = CheckpointEvery ?? 0, KeepCheckpoints = KeepCheckpoints, Resume = Resume,
+        };
         LoraTrainer trainer;
         try
         {
@@ -235,9 +277,11 @@ public sealed class StartIclAdapterTrainingCommand : IclPsCmdlet
             }
         }
         stop.ThrowIfStopped();
+        if (result.FirstStep > 0) WriteVerbose($"Resumed from the checkpoint at update {result.FirstStep} in '{checkpoints}'.");
         if (result.Cancelled)
         {
-            WriteWarning($"Stopped after {result.CompletedSteps} of {Steps} updates{(folder is null ? "" : $"; the adapter so far is saved in '{folder}'")}.");
+            var resume = checkpoints is null ? "" : "; run the same command with -Resume to continue";
+            WriteWarning($"Stopped after {result.CompletedSteps} of {Steps} updates{(folder is null ? "" : $"; the adapter so far is saved in '{folder}'")}{resume}.");
             return;
         }
         if (PassThru) WriteObject(Model);
