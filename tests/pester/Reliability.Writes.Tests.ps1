@@ -257,8 +257,10 @@ Describe 'Start-IclTraining: one run per folder' {
     BeforeAll {
         $dir = (New-Item -ItemType Directory (Join-Path $TestDrive 'training')).FullName
         $run = Join-Path $dir 'run'
-        # A run long enough to be killed part-way; -Resume must repeat its run-defining options.
-        $trainArgs = "-Dimension 2 -Points 4 -Steps 1000000 -BatchSize 4 -EvaluateEvery 0 -EvaluationSamples 4 -Seed 7 -CheckpointEvery 5 -Path '$run'"
+        # A run long enough to be killed part-way; -Resume must repeat its run-defining options. It keeps every checkpoint:
+        # a kill while it deletes an old one would leave that one renamed and unlocked, which cleanup rightly keeps for a
+        # minute (it looks like a staging folder whose writer has not locked it yet), and this test checks a clean folder.
+        $trainArgs = "-Dimension 2 -Points 4 -Steps 1000000 -BatchSize 4 -EvaluateEvery 0 -EvaluationSamples 4 -Seed 7 -CheckpointEvery 50 -KeepCheckpoints 1000 -Path '$run'"
         $child = Start-ChildPwsh "Start-IclTraining $trainArgs | Out-Null" $dir
     }
     AfterAll {
