@@ -286,6 +286,20 @@ Describe 'Measure-HiddenSimilarity -Condition InstructionTuned' {
         }
     }
 
+    It 'reports a query whose adapter demonstrations cannot be tuned on as an error for that query alone, before tuning' {
+        # Without the Icl condition only the adapter sees the demonstrations; the one with a 300-byte output cannot fit
+        # gpt2-tiny's 256-token window, so the queries that draw it are refused and the others measured.
+        $demos = @([pscustomobject]@{ Input = 'hot'; Output = 'cold' }, [pscustomobject]@{ Input = 'long'; Output = ('x' * 300) })
+        $queries = 'up', 'in', 'yes', 'big', 'wet', 'old', 'fast', 'dark' | ForEach-Object { [pscustomobject]@{ Input = $_ } }
+        $rows = @($queries | Measure-HiddenSimilarity $m -Demonstrations $demos -Condition ZeroShot, InstructionTuned -Shots 1 -AdapterSteps 1 -PerInput `
+            -ErrorVariable problems -ErrorAction SilentlyContinue)
+        $problems.Count | Should -BeGreaterThan 0
+        $problems.Count | Should -BeLessThan 8
+        foreach ($p in $problems) { $p.FullyQualifiedErrorId | Should -BeExactly "PromptTooLong$Fqid" }
+        @($rows.InputIndex | Sort-Object -Unique) | Should -HaveCount (8 - $problems.Count)
+        $m.Network.Adapter | Should -BeNullOrEmpty
+    }
+
     It 'refuses a model that already carries an adapter' {
         $carrying = New-IclModel -Preset llama-tiny
         @([pscustomobject]@{ Input = 'a'; Output = 'b' }) | Start-IclAdapterTraining -Model $carrying -Steps 1 | Out-Null

@@ -35,28 +35,40 @@ public sealed class LoraTrainer
         if (examples.Count == 0)
             throw new IclPsException("NoTrainingExamples", IclErrorKind.InvalidArgument, "Tuning an adapter needs at least one (input, output) example.", examples);
         (Model, Format, Options) = (model, format, options);
-        _items = examples.Select((e, i) => Encode(e, i, addBos)).ToList();
+        _items = examples.Select((e, i) => Encode(model, format, e, i, addBos)).ToList();
+    }
+
+    /// <summary>
+    /// Checks that every example can be tuned on (a non-empty output, within the context window and the vocabulary) with
+    /// the errors the trainer would raise, without attaching or tuning anything: callers check each input up front.
+    /// </summary>
+    public static void CheckExamples(IclModel model, IReadOnlyList<IclExample> examples, PromptFormat format, bool addBos = true)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(examples);
+        ArgumentNullException.ThrowIfNull(format);
+        for (var i = 0; i < examples.Count; i++) Encode(model, format, examples[i], i, addBos);
     }
 
     public IclModel Model { get; }
     public PromptFormat Format { get; }
     public LoraTrainingOptions Options { get; }
 
-    private (int[] Ids, int PromptLength) Encode(IclExample example, int index, bool addBos)
+    private static (int[] Ids, int PromptLength) Encode(IclModel model, PromptFormat format, IclExample example, int index, bool addBos)
     {
-        var tokenizer = Model.Tokenizer;
-        var prompt = tokenizer.Encode(Format.FormatInput(example.Input), addBos);
-        var answer = tokenizer.Encode(Format.Continuation(example.Output), false);
+        var tokenizer = model.Tokenizer;
+        var prompt = tokenizer.Encode(format.FormatInput(example.Input), addBos);
+        var answer = tokenizer.Encode(format.Continuation(example.Output), false);
         if (answer.Count == 0)
             throw new IclPsException("EmptyExpectedOutput", IclErrorKind.InvalidArgument,
                 $"Example {index} ('{example.Input}'): the output '{example.Output}' gives no tokens to learn.", example);
         var ids = prompt.Concat(answer).ToArray();
-        if (ids.Length > Model.Config.ContextLength)
+        if (ids.Length > model.Config.ContextLength)
             throw new IclPsException("PromptTooLong", IclErrorKind.LimitsExceeded,
-                $"Example {index} ('{example.Input}') is {ids.Length} tokens with its output, more than the model's context window of {Model.Config.ContextLength}.", example);
-        if (ids.Any(id => id < 0 || id >= Model.Config.VocabSize))
+                $"Example {index} ('{example.Input}') is {ids.Length} tokens with its output, more than the model's context window of {model.Config.ContextLength}.", example);
+        if (ids.Any(id => id < 0 || id >= model.Config.VocabSize))
             throw new IclPsException("TokenOutOfVocabulary", IclErrorKind.InvalidArgument,
-                $"Example {index}: tokenizer '{tokenizer.Name}' produced an id outside the model's vocabulary of {Model.Config.VocabSize}.", example);
+                $"Example {index}: tokenizer '{tokenizer.Name}' produced an id outside the model's vocabulary of {model.Config.VocabSize}.", example);
         // Only answer tokens are predicted; with no BOS and an empty prompt the first answer token has nothing to follow.
         return (ids, Math.Max(prompt.Count, 1));
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Management.Automation;
 using IclPs.Engine;
+using IclPs.Engine.Adapters;
 using IclPs.Engine.Analysis;
 using IclPs.Engine.Analysis.Statistics;
 using IclPs.Engine.Data;
@@ -409,10 +410,13 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
     /// <summary>Keeps a query whose prompt builds and fits under every condition at the index the engine will give it.</summary>
     private void Accept(IclExample query)
     {
-        foreach (var (builder, encoder, tuning) in _checks)
+        for (var c = 0; c < _checks.Length; c++)
         {
+            var (builder, encoder, tuning) = _checks[c];
             encoder.Encode(builder.Build(query, _queries.Count), reserveContinuation: false);
-            tuning?.SampleDemonstrations(query, _queries.Count);
+            // The adapter's demonstrations too: one that cannot be tuned on would otherwise stop every query mid-run.
+            if (tuning is not null && _conditions[c].Tuning!.Steps > 0)
+                LoraTrainer.CheckExamples(_conditions[c].Model, tuning.SampleDemonstrations(query, _queries.Count), _options.Format, _options.AddBos);
         }
         _queries.Add(query);
     }
