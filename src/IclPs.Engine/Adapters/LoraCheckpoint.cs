@@ -53,27 +53,7 @@ internal static class LoraCheckpoint
     /// </summary>
     public static int Load(string path, LoraAdapter adapter, AdamWOptimizer optimizer, IReadOnlyList<KeyValuePair<string, string>> definingFields)
     {
-        var statePath = Path.Combine(path, TrainingCheckpoint.StateFileName);
-        JsonObject state;
-        try
-        {
-            state = JsonNode.Parse(File.ReadAllText(statePath)) as JsonObject ?? throw new JsonException("not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw Invalid(statePath, $"is not valid JSON: {e.Message}");
-        }
-        if (state["format"]?.GetValue<string>() != Format) throw Invalid(statePath, $"is not a {Format} file");
-        var stored = state["options"] as JsonObject ?? throw Invalid(statePath, "lacks 'options'");
-        foreach (var (field, value) in definingFields)
-        {
-            var before = stored[field]?.GetValue<string>();
-            if (before != value)
-                throw new IclPsException(TrainingErrorIds.ResumeMismatch, IclErrorKind.InvalidArgument,
-                    $"Cannot resume adapter tuning from '{path}': {field} was {before ?? "absent"} there and is {value} now.", field);
-        }
-        var step = state["step"]?.GetValue<int>() ?? throw Invalid(statePath, "lacks 'step'");
-        var optimizerStep = state["optimizer_step"]?.GetValue<long>() ?? throw Invalid(statePath, "lacks 'optimizer_step'");
+        var state = TrainingCheckpoint.ReadState(path, Format, definingFields);
         using (var weights = SafetensorsReader.Open(Path.Combine(path, PeftAdapterFolder.WeightsFileName)))
         {
             foreach (var layer in adapter.Layers)
@@ -86,14 +66,6 @@ internal static class LoraCheckpoint
                 }
             }
         }
-        using (var moments = SafetensorsReader.Open(Path.Combine(path, TrainingCheckpoint.OptimizerFileName)))
-        {
-            optimizer.LoadState(moments, optimizerStep);
-            foreach (var (name, tensor) in optimizer.StateTensors()) FiniteCheck.Require(tensor, name, moments.Path);
-        }
-        return step;
+        return TrainingCheckpoint.LoadOptimizer(path, state, optimizer);
     }
-
-    private static IclPsException Invalid(string path, string what) =>
-        new(TrainingErrorIds.InvalidCheckpoint, IclErrorKind.InvalidData, $"Adapter checkpoint state '{path}' {what}.", path);
 }

@@ -121,17 +121,7 @@ public static class HendelTaskVector
             // Each validation query's dummy queries come from its own seed, as a separate per-example vector would draw them.
             var (means, _) = MeanBlockOutputs(problem, problem.DummyQueryPrompts(queries[i].Demonstrations, options.Prompts, options.BatchSize, unchecked(options.Seed + i + 1)), cancellationToken);
             using var batch = problem.EncodePrompts([new Prompting.IclPrompt(i, queries[i].Query, [], problem.Format)]);
-            for (var l = 0; l < layers; l++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                using var hooks = new HookSet();
-                var vector = hooks.Own(tensor(means[l], dtype: problem.Network.DType, device: problem.Network.Device));
-                hooks.ReplaceVectorAt(HookNames.ResidPost(l), vector, batch.PredictionColumn);
-                var output = problem.Predict(batch, hooks);
-                metric[l] += problem.Metric(output, batch).to(ScalarType.Float64).sum().item<double>();
-                score[l] += problem.Score(output, batch).to(ScalarType.Float64).sum().item<double>();
-            }
+            AddReplacedLayerScores(problem, batch, means, metric, score, cancellationToken);
             progress?.Report(new TaskVectorProgress(Stage, i + 1, queries.Count));
         }
         return (metric.Select(m => m / queries.Count).ToArray(), score.Select(s => s / queries.Count).ToArray(), queries.Count);
@@ -152,21 +142,28 @@ public static class HendelTaskVector
         {
             using (batch)
             {
-                for (var l = 0; l < layers; l++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    using var scope = NewDisposeScope();
-                    using var hooks = new HookSet();
-                    var vector = hooks.Own(tensor(means[l], dtype: problem.Network.DType, device: problem.Network.Device));
-                    hooks.ReplaceVectorAt(HookNames.ResidPost(l), vector, batch.PredictionColumn);
-                    var output = problem.Predict(batch, hooks);
-                    metric[l] += problem.Metric(output, batch).to(ScalarType.Float64).sum().item<double>();
-                    score[l] += problem.Score(output, batch).to(ScalarType.Float64).sum().item<double>();
-                }
+                AddReplacedLayerScores(problem, batch, means, metric, score, cancellationToken);
                 count += batch.Count;
                 progress?.Report(new TaskVectorProgress(Stage, ++done, batches));
             }
         }
         return (metric.Select(m => m / count).ToArray(), score.Select(s => s / count).ToArray(), count);
+    }
+
+    /// <summary>Adds, for each layer l, the batch's summed metric and score with the last-token hook_resid_post of l replaced by means[l].</summary>
+    private static void AddReplacedLayerScores(TaskVectorProblem problem, TaskPromptBatch batch, float[][] means, double[] metric, double[] score,
+        CancellationToken cancellationToken)
+    {
+        for (var l = 0; l < means.Length; l++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            using var hooks = new HookSet();
+            var vector = hooks.Own(tensor(means[l], dtype: problem.Network.DType, device: problem.Network.Device));
+            hooks.ReplaceVectorAt(HookNames.ResidPost(l), vector, batch.PredictionColumn);
+            var output = problem.Predict(batch, hooks);
+            metric[l] += problem.Metric(output, batch).to(ScalarType.Float64).sum().item<double>();
+            score[l] += problem.Score(output, batch).to(ScalarType.Float64).sum().item<double>();
+        }
     }
 }

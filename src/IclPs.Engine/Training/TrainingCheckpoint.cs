@@ -85,22 +85,7 @@ internal static partial class TrainingCheckpoint
     public static int Load(string path, TransformerModel model, AdamWOptimizer optimizer, IclTrainingOptions options, string sourceDescription)
     {
         var statePath = Path.Combine(path, StateFileName);
-        JsonObject state;
-        try
-        {
-            state = JsonNode.Parse(File.ReadAllText(statePath)) as JsonObject ?? throw new JsonException("not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw Invalid(statePath, $"is not valid JSON: {e.Message}");
-        }
-        if (state["format"]?.GetValue<string>() != Format) throw Invalid(statePath, $"is not a {Format} file");
-        var stored = state["options"] as JsonObject ?? throw Invalid(statePath, "lacks 'options'");
-        foreach (var (field, value) in options.DefiningFields())
-        {
-            var before = stored[field]?.GetValue<string>();
-            if (before != value) throw Mismatch(path, field, before, value);
-        }
+        var state = ReadState(path, Format, options.DefiningFields());
         var storedModel = state["model"] as JsonObject ?? throw Invalid(statePath, "lacks 'model'");
         var currentModel = JsonNode.Parse(model.Config.ToHfJson())!.AsObject();
         foreach (var key in storedModel.Select(p => p.Key).Union(currentModel.Select(p => p.Key)))
@@ -111,8 +96,6 @@ internal static partial class TrainingCheckpoint
         var source = state["source"]?.GetValue<string>();
         if (source != sourceDescription) throw Mismatch(path, "source", source, sourceDescription);
 
-        var step = state["step"]?.GetValue<int>() ?? throw Invalid(statePath, "lacks 'step'");
-        var optimizerStep = state["optimizer_step"]?.GetValue<long>() ?? throw Invalid(statePath, "lacks 'optimizer_step'");
         using (var weights = SafetensorsReader.Open(Path.Combine(path, HfCheckpoint.WeightsFileName)))
         {
             foreach (var (name, parameter) in model.CheckpointTensors())
@@ -122,11 +105,44 @@ internal static partial class TrainingCheckpoint
                 FiniteCheck.Require(parameter, name, weights.Path);
             }
         }
-        using (var moments = SafetensorsReader.Open(Path.Combine(path, OptimizerFileName)))
+        return LoadOptimizer(path, state, optimizer);
+    }
+
+    /// <summary>
+    /// The trainer.json of the checkpoint at <paramref name="path"/>, checked to be a <paramref name="format"/> file whose
+    /// stored options equal <paramref name="definingFields"/> (a TrainingResumeMismatch error names the first that differs).
+    /// </summary>
+    internal static JsonObject ReadState(string path, string format, IEnumerable<KeyValuePair<string, string>> definingFields)
+    {
+        var statePath = Path.Combine(path, StateFileName);
+        JsonObject state;
+        try
         {
-            optimizer.LoadState(moments, optimizerStep);
-            foreach (var (name, tensor) in optimizer.StateTensors()) FiniteCheck.Require(tensor, name, moments.Path);
+            state = JsonNode.Parse(File.ReadAllText(statePath)) as JsonObject ?? throw new JsonException("not a JSON object");
         }
+        catch (JsonException e)
+        {
+            throw Invalid(statePath, $"is not valid JSON: {e.Message}");
+        }
+        if (state["format"]?.GetValue<string>() != format) throw Invalid(statePath, $"is not a {format} file");
+        var stored = state["options"] as JsonObject ?? throw Invalid(statePath, "lacks 'options'");
+        foreach (var (field, value) in definingFields)
+        {
+            var before = stored[field]?.GetValue<string>();
+            if (before != value) throw Mismatch(path, field, before, value);
+        }
+        return state;
+    }
+
+    /// <summary>Restores the AdamW moments and step count the checkpoint holds, each checked finite; returns its completed update count.</summary>
+    internal static int LoadOptimizer(string path, JsonObject state, AdamWOptimizer optimizer)
+    {
+        var statePath = Path.Combine(path, StateFileName);
+        var step = state["step"]?.GetValue<int>() ?? throw Invalid(statePath, "lacks 'step'");
+        var optimizerStep = state["optimizer_step"]?.GetValue<long>() ?? throw Invalid(statePath, "lacks 'optimizer_step'");
+        using var moments = SafetensorsReader.Open(Path.Combine(path, OptimizerFileName));
+        optimizer.LoadState(moments, optimizerStep);
+        foreach (var (name, tensor) in optimizer.StateTensors()) FiniteCheck.Require(tensor, name, moments.Path);
         return step;
     }
 
