@@ -128,6 +128,14 @@ Describe 'Start-IclTraining progress rows: Delta to Ridge and dMMSE' {
         $rows[1].FreshDeltaDmmse | Should -BeLessThan ($fresh.DeltaDmmse * (1 + 1e-4))
         # Delta is a squared distance between predictors, so sqrt(Delta) bounds the gap between their root errors.
         [math]::Sqrt($pretrain.DeltaDmmse) | Should -BeGreaterThan ([math]::Abs([math]::Sqrt($pretrain.ModelError) - [math]::Sqrt($pretrain.DmmseError)) - 1e-9)
+        # Delta(Ridge, dMMSE) is the same squared distance between the two baselines, so its root obeys the triangle inequality
+        # with the model's distances to each, and it is reported only where both baselines ran.
+        foreach ($s in $summary) {
+            [math]::Sqrt($s.DeltaRidgeDmmse) | Should -BeLessOrEqual ([math]::Sqrt($s.DeltaRidge) + [math]::Sqrt($s.DeltaDmmse) + 1e-9)
+            [math]::Sqrt($s.DeltaRidge) | Should -BeLessOrEqual ([math]::Sqrt($s.DeltaRidgeDmmse) + [math]::Sqrt($s.DeltaDmmse) + 1e-9)
+            $s.DeltaRidgeDmmse | Should -BeGreaterThan 0
+        }
+        foreach ($s in @(Measure-IclRegression $model -Samples 64 -Seed 4 -Baseline Ridge -Summary)) { $s.DeltaRidgeDmmse | Should -BeNullOrEmpty }
 
         $csv = Join-Path (New-TestFolder) 'training.csv'
         $rows | Export-IclResult -Path $csv
@@ -164,12 +172,14 @@ Describe 'examples/garg-function-classes.ps1 and tools/Plot-Results.ps1' {
 
     It 'redraws the committed figures from copies of their CSVs' {
         $out = (New-Item -ItemType Directory (Join-Path $TestDrive ([guid]::NewGuid()))).FullName
-        foreach ($csv in 'task-diversity.csv', 'linear-regression-curve.csv', 'garg-function-classes.csv') {
+        foreach ($csv in 'task-diversity.csv', 'task-diversity-d8.csv', 'task-diversity-d8-threshold.csv', 'linear-regression-curve.csv', 'garg-function-classes.csv') {
             Copy-Item (Join-Path $RepositoryRoot "docs/results/$csv") $out
         }
         $log = @(& (Join-Path $RepositoryRoot 'tools/Plot-Results.ps1') -ResultDir $out)
-        $log | Should -HaveCount 7
-        foreach ($png in 'task-diversity-pretrain', 'task-diversity-fresh', 'linear-regression-curve', 'garg-linear', 'garg-relunet') {
+        # 2 task-diversity, 6 transient (one per M) + its threshold, 1 curve, 4 Garg classes.
+        $log | Should -HaveCount 14
+        foreach ($png in 'task-diversity-pretrain', 'task-diversity-fresh', 'task-diversity-d8-M-32', 'task-diversity-d8-M-inf',
+            'task-diversity-d8-threshold', 'linear-regression-curve', 'garg-linear', 'garg-relunet') {
             Join-Path $out "$png.png" | Should -Exist
         }
     }

@@ -82,6 +82,32 @@ Describe 'Start-IclTraining on regression tasks, and Measure-IclRegression' {
         @(Measure-IclRegression -Path $broken -Samples 20) | Should -HaveCount (2 * 4 * 6)
     }
 
+    It 'extends a finished constant-rate run with a larger -Steps to the numbers of the longer run, and refuses it for the triangle' {
+        $straight = New-TestFolder
+        $extended = New-TestFolder
+        $run = @{ Dimension = 2; Points = 4; TaskPoolSize = 3; BatchSize = 8; EvaluateEvery = 10; EvaluationSamples = 32; Seed = 1
+                  Device = 'cpu'; Schedule = 'Constant'; WarmupSteps = 5 }
+        $a = @(Start-IclTraining @run -Steps 20 -Path $straight)
+        $null = Start-IclTraining @run -Steps 10 -Path $extended
+        $b = Split-Verbose @(Start-IclTraining @run -Steps 20 -Path $extended -Resume -Verbose 4>&1)
+
+        $b.Output | Should -HaveCount 1
+        $b.Output[0].Step | Should -Be 20
+        $b.Output[0].PretrainError | Should -Be $a[-1].PretrainError
+        $b.Output[0].Loss | Should -Be $a[-1].Loss
+        @($b.Verbose | Where-Object { $_.Contains('Resumed from update 10') }) | Should -HaveCount 1
+        (Get-FileHash (Join-Path $extended 'step-00000020/model.safetensors')).Hash |
+            Should -Be (Get-FileHash (Join-Path $straight 'step-00000020/model.safetensors')).Hash
+
+        $triangle = New-TestFolder
+        $null = Start-IclTraining @run -Schedule Triangle -Steps 10 -Path $triangle
+        $refused = Start-IclTraining @run -Schedule Triangle -Steps 20 -Path $triangle -Resume -ErrorVariable problems -ErrorAction SilentlyContinue
+        $refused | Should -BeNullOrEmpty
+        $problems | Should -HaveCount 1
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'TrainingResumeMismatch*'
+        $problems[0].TargetObject | Should -Be 'Steps'
+    }
+
     It 'writes nothing and trains nothing with -WhatIf' {
         $folder = Join-Path (New-TestFolder) 'whatif'
         Start-IclTraining -Dimension 2 -Points 4 -Steps 5 -BatchSize 4 -Path $folder -PassThru -WhatIf | Should -BeNullOrEmpty

@@ -3,8 +3,10 @@ using System.Globalization;
 namespace IclPs.Engine.Training;
 
 /// <summary>
-/// How <see cref="IclTrainer"/> trains. The fields that define the run (Steps through Seed) must match when resuming;
-/// the bookkeeping fields (evaluation and checkpoint cadence, folder, limits) may change between sessions.
+/// How <see cref="IclTrainer"/> trains. The fields that define the run (Steps through Seed) must match when resuming,
+/// except Steps under the Constant schedule, whose learning rate does not depend on the run's length, so such a run can be
+/// extended to more updates and is then the same as one that asked for them at the start; the bookkeeping fields
+/// (evaluation and checkpoint cadence, folder, limits) may change between sessions.
 /// Defaults follow Raventós et al.: Adam(W) at 1e-3, batch 256, triangle schedule.
 /// </summary>
 public sealed record IclTrainingOptions
@@ -14,7 +16,7 @@ public sealed record IclTrainingOptions
     public int BatchSize { get; init; } = 256;
     public double LearningRate { get; init; } = 1e-3;
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Triangle;
-    /// <summary>Linear warm-up updates of the cosine schedule (the triangle warms up over half the run by definition).</summary>
+    /// <summary>Linear warm-up updates of the Constant and Cosine schedules (the triangle warms up over half the run by definition).</summary>
     public int WarmupSteps { get; init; }
     /// <summary>AdamW's decoupled weight decay (0 gives Adam); applied to every parameter, as Raventós et al. do.</summary>
     public double WeightDecay { get; init; }
@@ -54,7 +56,7 @@ public sealed record IclTrainingOptions
         switch (Schedule)
         {
             case LearningRateSchedule.Constant:
-                return LearningRate;
+                return t < WarmupSteps ? LearningRate * t / WarmupSteps : LearningRate;
             case LearningRateSchedule.Triangle:
                 var half = total / 2;
                 return LearningRate * Math.Max(0, Math.Min(t / half, (total - t) / (total - half)));
@@ -94,7 +96,7 @@ public sealed record IclTrainingOptions
     /// <summary>The fields that define the run, as invariant text; a checkpoint records them and a resume must match them.</summary>
     internal IReadOnlyList<KeyValuePair<string, string>> DefiningFields() =>
     [
-        new(nameof(Steps), Format(Steps)),
+        .. Schedule == LearningRateSchedule.Constant ? [] : new KeyValuePair<string, string>[] { new(nameof(Steps), Format(Steps)) },
         new(nameof(BatchSize), Format(BatchSize)),
         new(nameof(LearningRate), Format(LearningRate)),
         new(nameof(Schedule), Format(Schedule)),

@@ -29,8 +29,9 @@ namespace IclPs.Cmdlets;
 /// means its newest checkpoint). Task parameters not given come from each model's training tasks. Output: one
 /// RegressionErrorRow per model, task source, position and method (Model, TaskSource, Position, Method = "model" or a
 /// baseline, Error, and Delta on the baselines' rows); with -Summary, one RegressionSummary per model and task source
-/// instead, averaged over positions (ModelError, RidgeError, DmmseError and a Delta per baseline). A model that cannot run
-/// the tasks (a D or K it cannot read) is an error for that model only.
+/// instead, averaged over positions (ModelError, RidgeError, DmmseError, a Delta per baseline, and DeltaRidgeDmmse: the
+/// two baselines' own distance on the same sequences when both ran, the finest difference a Delta can resolve). A model
+/// that cannot run the tasks (a D or K it cannot read) is an error for that model only.
 /// </para>
 /// </remarks>
 /// <example>

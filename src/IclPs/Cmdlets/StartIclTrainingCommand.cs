@@ -280,11 +280,13 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
     /// <summary>AdamW's peak learning rate, above 0. Default: 0.001.</summary>
     [Parameter, ValidateRange(1e-12, 1e6)] public double LearningRate { get; set; } = 1e-3;
     /// <summary>
-    /// How the learning rate moves over the run: Constant; Triangle, a linear rise over the first half and a linear fall to
-    /// 0 (Raventós et al.); or Cosine, a linear warm-up over -WarmupSteps then a cosine decay to 0. Default: Triangle.
+    /// How the learning rate moves over the run: Constant, a linear warm-up over -WarmupSteps then constant (the one
+    /// schedule that does not depend on -Steps, so a finished run can be resumed with a larger -Steps); Triangle, a linear
+    /// rise over the first half and a linear fall to 0 (Raventós et al.); or Cosine, a linear warm-up over -WarmupSteps then
+    /// a cosine decay to 0. Default: Triangle.
     /// </summary>
     [Parameter] public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Triangle;
-    /// <summary>Linear warm-up updates of the Cosine schedule, from 0 to below -Steps. Default: 0.</summary>
+    /// <summary>Linear warm-up updates of the Constant and Cosine schedules, from 0 to below -Steps. Default: 0.</summary>
     [Parameter, ValidateRange(0, int.MaxValue)] public int WarmupSteps { get; set; }
     /// <summary>AdamW's decoupled weight decay on every parameter, 0 or more (0 trains with plain Adam). Default: 0.</summary>
     [Parameter, ValidateRange(0.0, 1e6)] public double WeightDecay { get; set; }
@@ -319,7 +321,8 @@ public sealed class StartIclTrainingCommand : IclPsCmdlet
     [Parameter, ValidateRange(1, int.MaxValue)] public int KeepCheckpoints { get; set; } = 2;
     /// <summary>
     /// Continues from the newest checkpoint in -Path exactly (a fresh start when there is none); the run-defining options
-    /// (-Steps, -BatchSize, -LearningRate, -Schedule, -Seed, ...) must match the run's. Needs -Path.
+    /// (-Steps, -BatchSize, -LearningRate, -Schedule, -Seed, ...) must match the run's, except -Steps under -Schedule
+    /// Constant: a larger one extends the run, with the same numbers as a run that asked for it from the start. Needs -Path.
     /// </summary>
     [Parameter] public SwitchParameter Resume { get; set; }
 

@@ -43,6 +43,8 @@ public sealed class RegressionEvaluatorTests : IDisposable
             using var dmmse = DmmseBaseline.For(_family).Predict(batch.X, batch.Y);
             using var averaging = new AveragingBaseline().Predict(batch.X, batch.Y);
             Assert.Equal(RegressionMetrics.Delta(ridge, dmmse, D), summary.DeltaDmmse!.Value, 12);
+            // The baselines' own distance, accumulated over batches like the model's, against the whole sample at once.
+            Assert.Equal(RegressionMetrics.Delta(ridge, dmmse, D), summary.DeltaRidgeDmmse!.Value, 12);
             Assert.Equal(RegressionMetrics.Delta(ridge, averaging, D), summary.DeltaAveraging!.Value, 12);
             Assert.Equal(RegressionMetrics.ErrorPerPosition(ridge, batch.Y, D).Average(), summary.ModelError, 12);
             var dmmseRows = result.Rows.Where(r => r.TaskSource == summary.TaskSource && r.Method == "dmmse").OrderBy(r => r.Position).ToList();
@@ -74,6 +76,8 @@ public sealed class RegressionEvaluatorTests : IDisposable
             Assert.Equal(first["ridge"].Error, first["model"].Error, 12);
             Assert.Equal(0.0, first["ridge"].Delta!.Value, 12);
         }
+        // Without dMMSE there is no distance between the two baselines to report.
+        Assert.All(result.Summaries, s => Assert.Null(s.DeltaRidgeDmmse));
     }
 
     [Fact]

@@ -121,6 +121,29 @@ public sealed class IclTrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_finished_constant_rate_run_extended_to_more_updates_equals_the_longer_run_and_other_schedules_refuse()
+    {
+        var source = new LinearRegressionSource(4, 6, Tiny.InputDim);
+        var constant = Short(20) with { Schedule = LearningRateSchedule.Constant, WarmupSteps = 4 };
+        using var straightModel = NewModel();
+        var straight = new IclTrainer(straightModel, source, constant with { CheckpointFolder = null }).Train();
+
+        using (var shortModel = NewModel()) Assert.Equal(12, new IclTrainer(shortModel, source, constant with { Steps = 12 }).Train().FinalStep);
+        using var extendedModel = NewModel(seed: 7);
+        var extension = new IclTrainer(extendedModel, source, constant with { Resume = true }).Train();
+        Assert.Equal((12, 20), (extension.FirstStep, extension.FinalStep));
+        Assert.Equal(straight.Losses.Skip(12), extension.Losses);
+        Assert.Equal(Weights(straightModel), Weights(extendedModel));
+
+        // The triangle's rates depend on the length, so its checkpoints only continue the run they were made for.
+        using var triangleFolder = new TempFolder();
+        using (var model = NewModel()) new IclTrainer(model, source, Short(12) with { CheckpointFolder = triangleFolder.Path }).Train();
+        using var other = NewModel();
+        var refused = Assert.ThrowsAny<IclPsException>(() => new IclTrainer(other, source, Short(20) with { CheckpointFolder = triangleFolder.Path, Resume = true }).Train());
+        Assert.Equal((TrainingErrorIds.ResumeMismatch, "Steps"), (refused.ErrorId, refused.Target));
+    }
+
+    [Fact]
     public void Resuming_with_another_configuration_names_the_field()
     {
         var source = new LinearRegressionSource(4, 6, Tiny.InputDim);

@@ -51,6 +51,8 @@ public sealed class RegressionEvaluator
             var modelError = models.Select(_ => new double[Points]).ToArray();
             var baselineError = baselines.Select(_ => new double[Points]).ToArray();
             var delta = models.Select(_ => baselines.Select(_ => new double[Points]).ToArray()).ToArray();
+            var (ridge, dmmse) = (Find<RidgeBaseline>(baselines), Find<DmmseBaseline>(baselines));
+            var ridgeDmmse = ridge is not null && dmmse is not null ? new double[Points] : null;
             using (var scope = NewDisposeScope())
             using (var batch = Draw(source, StreamSeed(source)))
             {
@@ -62,6 +64,7 @@ public sealed class RegressionEvaluator
                     var (x, y) = (batch.X.narrow(0, start, len), batch.Y.narrow(0, start, len));
                     var baselinePredictions = baselines.Select(b => b.Predict(x, y)).ToArray();
                     for (var b = 0; b < baselines.Count; b++) Accumulate(baselineError[b], baselinePredictions[b], y);
+                    if (ridgeDmmse is not null) Accumulate(ridgeDmmse, baselinePredictions[ridge!.Value], baselinePredictions[dmmse!.Value]);
                     for (var m = 0; m < models.Count; m++)
                     {
                         var prediction = models[m].Predictor.Predict(x, y);
@@ -72,6 +75,7 @@ public sealed class RegressionEvaluator
             }
             var scale = 1.0 / ((double)Options.Samples * d);
             foreach (var sums in modelError.Concat(baselineError).Concat(delta.SelectMany(x => x))) Scale(sums, scale);
+            if (ridgeDmmse is not null) Scale(ridgeDmmse, scale);
 
             for (var m = 0; m < models.Count; m++)
             {
@@ -86,7 +90,7 @@ public sealed class RegressionEvaluator
                 double? ErrorOf<T>() => Find<T>(baselines) is { } i ? baselineError[i].Average() : null;
                 summaries.Add(new RegressionSummary(name, source, Options.Samples, d, Points, modelError[m].Average(),
                     DeltaOf<RidgeBaseline>(), DeltaOf<DmmseBaseline>(), DeltaOf<LeastSquaresBaseline>(), DeltaOf<NearestNeighboursBaseline>(),
-                    DeltaOf<AveragingBaseline>(), DeltaOf<LassoBaseline>(), ErrorOf<RidgeBaseline>(), ErrorOf<DmmseBaseline>()));
+                    DeltaOf<AveragingBaseline>(), DeltaOf<LassoBaseline>(), ErrorOf<RidgeBaseline>(), ErrorOf<DmmseBaseline>(), ridgeDmmse?.Average()));
             }
         }
         return new RegressionEvaluationResult(rows, summaries);

@@ -2,7 +2,9 @@ namespace IclPs.Engine.Regression.Evaluation;
 
 /// <summary>
 /// One model on one task source, averaged over positions: the model's error and Delta(model, B) = mean over positions of
-/// (model - B)^2 / D for each baseline B that was evaluated (null for the others), with the baselines' own errors.
+/// (model - B)^2 / D for each baseline B that was evaluated (null for the others), with the baselines' own errors, and
+/// Delta(Ridge, dMMSE), the same distance between the two baselines on the same sequences (null unless both were
+/// evaluated): the resolution of the comparison, since a model cannot be told Ridge-like from dMMSE-like more finely.
 /// </summary>
 public sealed record RegressionSummary(
     string Model,
@@ -18,4 +20,5 @@ public sealed record RegressionSummary(
     double? DeltaAveraging,
     double? DeltaLasso,
     double? RidgeError,
-    double? DmmseError);
+    double? DmmseError,
+    double? DeltaRidgeDmmse);
