@@ -276,6 +276,43 @@ Describe 'Measure-HiddenSimilarity -Condition InstructionTuned' {
         { Measure-HiddenSimilarity $m $ds -AdapterDataset $other -First 2 -ErrorAction Stop } | Should -Throw -ErrorId "AdapterDatasetWithoutTuning$Fqid"
     }
 
+    It 'measures queries of several tasks in one call, each piped with its own Demonstrations and AdapterDemonstrations' {
+        $other = Import-IclDataset (Join-Path $DataPath 'country-capital.json')
+        $antonyms = @($ds.Test.Items | Select-Object -First 3)
+        # Each query carrying the pool -Demonstrations would give: the same rows, bit for bit.
+        $shared = @($antonyms | Measure-HiddenSimilarity $m -Demonstrations $ds.Train.Items @It -Shots 2 -Seed 3 -Centred -PerInput)
+        $carried = @($antonyms | ForEach-Object { [pscustomobject]@{ Input = $_.Input; Output = $_.Output; Demonstrations = $ds.Train.Items } } |
+            Measure-HiddenSimilarity $m @It -Shots 2 -Seed 3 -Centred -PerInput)
+        $carried.Cosine | Should -Be $shared.Cosine
+        $carried.CentredCosine | Should -Be $shared.CentredCosine
+
+        # Two tasks in one call: one summary row per layer and pair over all six queries, centred on all of them.
+        $queries = @($antonyms | ForEach-Object { [pscustomobject]@{ Input = $_.Input; Output = $_.Output; Demonstrations = $ds.Train.Items } }) +
+            @($other.Test.Items | Select-Object -First 3 | ForEach-Object { [pscustomobject]@{ Input = $_.Input; Output = $_.Output; Demonstrations = $other.Train.Items } })
+        $rows = @($queries | Measure-HiddenSimilarity $m @It -Shots 2 -Seed 3 -Centred)
+        $rows | Should -HaveCount (2 * 3)
+        foreach ($row in $rows) { $row.N | Should -Be 6; [double]::IsNaN($row.MeanCentredCosine) | Should -BeFalse }
+        # A capital query shown antonym demonstrations is another prompt: its Icl states differ from those of its own task's.
+        $crossed = @($queries | ForEach-Object { [pscustomobject]@{ Input = $_.Input; Output = $_.Output; Demonstrations = $ds.Train.Items } } |
+            Measure-HiddenSimilarity $m @It -Shots 2 -Seed 3 -PerInput)
+        $own = @($queries | Measure-HiddenSimilarity $m @It -Shots 2 -Seed 3 -PerInput)
+        (Get-Cosines $own 'ZeroShot-Icl' 1)[0..2] | Should -Be (Get-Cosines $crossed 'ZeroShot-Icl' 1)[0..2]
+        (Get-Cosines $own 'ZeroShot-Icl' 1)[3..5] | Should -Not -Be (Get-Cosines $crossed 'ZeroShot-Icl' 1)[3..5]
+
+        # AdapterDemonstrations move only the adapters; a pool too small for -Shots is an error for that query alone.
+        $adapted = @($queries | ForEach-Object { $_ | Add-Member -NotePropertyName AdapterDemonstrations -NotePropertyValue $other.Train.Items -PassThru -Force } |
+            Measure-HiddenSimilarity $m @It -Shots 2 -Seed 3 -PerInput)
+        Get-Cosines $adapted 'ZeroShot-Icl' 1 | Should -Be (Get-Cosines $own 'ZeroShot-Icl' 1)
+        (Get-Cosines $adapted 'Icl-InstructionTuned' 1)[0..2] | Should -Not -Be (Get-Cosines $own 'Icl-InstructionTuned' 1)[0..2]
+        $short = @($queries[0..1] | ForEach-Object { [pscustomobject]@{ Input = $_.Input; Demonstrations = $_.Demonstrations } }) +
+            [pscustomobject]@{ Input = 'tall'; Demonstrations = @($ds.Train.Items[0]) }
+        $measured = @($short | Measure-HiddenSimilarity $m @It -Shots 2 -PerInput -ErrorVariable problems -ErrorAction SilentlyContinue)
+        $problems | Should -HaveCount 1
+        $problems[0].FullyQualifiedErrorId | Should -BeLike "*$Fqid"
+        $problems[0].Exception.Message | Should -BeLike "*query 'tall'*"
+        @($measured.InputIndex | Sort-Object -Unique) | Should -HaveCount 2
+    }
+
     It 'with -ShuffleLabels gives Icl and the adapters deranged labels, leaving the zero-shot states alone' {
         $clean = @(Measure-HiddenSimilarity $m $ds @It -CompareModel $m -Shots 3 -First 4 -PerInput)
         $wrong = @(Measure-HiddenSimilarity $m $ds @It -CompareModel $m -Shots 3 -First 4 -PerInput -ShuffleLabels)

@@ -39,15 +39,29 @@ public static class HiddenSimilarity
         HiddenSimilarityOptions? options = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(queries);
+        return Measure(conditions, queries.Select(q => new SimilarityQuery(q)), demonstrationPool, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="Measure(IReadOnlyList{SimilarityCondition}, IEnumerable{IclExample}, IReadOnlyList{IclExample}, HiddenSimilarityOptions?, CancellationToken)"/>
+    /// for queries that may bring their own demonstration pools (<see cref="SimilarityQuery"/>): queries of several tasks in
+    /// one measurement, one summary and one centring over them all.
+    /// </summary>
+    public static HiddenSimilarityResult Measure(
+        IReadOnlyList<SimilarityCondition> conditions,
+        IEnumerable<SimilarityQuery> queries,
+        IReadOnlyList<IclExample> demonstrationPool,
+        HiddenSimilarityOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(conditions);
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(demonstrationPool);
         options ??= new HiddenSimilarityOptions();
         Validate(conditions, options);
         var layers = conditions[0].Model.Config.Layers;
-        var prompts = conditions.Select(c => new FewShotPromptBuilder(options.Format, demonstrationPool, c.PromptShots, options.Seed, options.ShuffleLabels)).ToArray();
-        var tuning = conditions.Select(c => c.Tuning is null ? null
-            : new FewShotPromptBuilder(options.Format, c.Tuning.DemonstrationPool ?? demonstrationPool, c.Shots, options.Seed, options.ShuffleLabels)).ToArray();
+        var prompts = new SimilarityPrompts(conditions, demonstrationPool, options);
         var encoders = conditions.Select(c => new PromptEncoder(c.Model.Tokenizer, c.Model.Config.ContextLength, c.Model.Config.VocabSize, options.AddBos, options.TruncateLongPrompts)).ToArray();
         var pairs = (from a in Enumerable.Range(0, conditions.Count) from b in Enumerable.Range(a + 1, conditions.Count - a - 1) select (a, b)).ToArray();
         var stats = new RunningStatistics[layers, pairs.Length];
@@ -58,14 +72,14 @@ public static class HiddenSimilarity
         var correct = new List<bool?[]>();           // per query: [condition]
         var kept = options.Centred ? new List<double[][]>() : null;   // per query: [condition][layer * d_model + j]
 
-        int? total = queries switch { IReadOnlyCollection<IclExample> c => c.Count, ICollection<IclExample> c => c.Count, _ => null };
+        int? total = queries switch { IReadOnlyCollection<SimilarityQuery> c => c.Count, ICollection<SimilarityQuery> c => c.Count, _ => null };
         foreach (var chunk in queries.Chunk(options.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var firstIndex = inputs.Count;
             using (var scope = NewDisposeScope())
             {
-                var (states, answers) = BatchStates(chunk, firstIndex, conditions, prompts, tuning, encoders, options, cancellationToken);
+                var (states, answers) = BatchStates(chunk, firstIndex, conditions, prompts, encoders, options, cancellationToken);
                 var pairCosines = pairs.Select(p => RowCosines(states[p.a], states[p.b]).data<double>().ToArray()).ToArray();   // [pair][layer * batch + i]
                 var values = kept is null ? null : states.Select(s => s.permute(1, 0, 2).contiguous().data<double>().ToArray()).ToArray();   // [condition][(i * layers + l) * d + j]
                 var width = layers * (long)conditions[0].Model.Config.DModel;
@@ -83,7 +97,7 @@ public static class HiddenSimilarity
                     }
                     cosines.Add(row);
                     correct.Add(answers.Select(a => a[i]).ToArray());
-                    inputs.Add(chunk[i].Input);
+                    inputs.Add(chunk[i].Example.Input);
                     kept?.Add(values!.Select(v => v.AsSpan((int)(i * width), (int)width).ToArray()).ToArray());
                 }
             }
@@ -166,8 +180,8 @@ public static class HiddenSimilarity
     /// output has no tokens): task accuracy read off the same forward pass, so it costs nothing extra.
     /// </summary>
     private static (Tensor[] States, bool?[][] Correct) BatchStates(
-        IclExample[] chunk, int firstIndex, IReadOnlyList<SimilarityCondition> conditions, FewShotPromptBuilder[] prompts,
-        FewShotPromptBuilder?[] tuning, PromptEncoder[] encoders, HiddenSimilarityOptions options, CancellationToken cancellationToken)
+        SimilarityQuery[] chunk, int firstIndex, IReadOnlyList<SimilarityCondition> conditions, SimilarityPrompts prompts,
+        PromptEncoder[] encoders, HiddenSimilarityOptions options, CancellationToken cancellationToken)
     {
         var states = new Tensor[conditions.Count];
         var correct = new bool?[conditions.Count][];
@@ -175,14 +189,14 @@ public static class HiddenSimilarity
         {
             cancellationToken.ThrowIfCancellationRequested();
             var model = conditions[c].Model;
-            var encoded = chunk.Select((q, i) => encoders[c].Encode(prompts[c].Build(q, firstIndex + i), reserveContinuation: false)).ToArray();
+            var encoded = chunk.Select((q, i) => encoders[c].Encode(prompts.Prompt(c, q, firstIndex + i), reserveContinuation: false)).ToArray();
             var batch = PromptBatch.Create(encoded, model.Tokenizer.PadTokenId, model.Network.Device, withContinuations: false);
             bool?[] Correct(long[] predicted) =>
                 encoded.Select((e, i) => e.ContinuationIds.Length == 0 ? (bool?)null : predicted[i] == e.ContinuationIds[0]).ToArray();
-            if (tuning[c] is { } demonstrations)
+            if (conditions[c].Tuning is not null)
             {
                 var perInput = chunk.Select((q, i) =>
-                    TunedStates(conditions[c], demonstrations.Build(q, firstIndex + i).Demonstrations, firstIndex + i, batch, options, cancellationToken)).ToArray();
+                    TunedStates(conditions[c], prompts.TuningDemonstrations(c, q, firstIndex + i)!, firstIndex + i, batch, options, cancellationToken)).ToArray();
                 states[c] = stack(perInput.Select((t, i) => t.States[.., i]).ToArray(), 1);
                 correct[c] = Correct(perInput.Select((t, i) => t.Predicted[i]).ToArray());
                 continue;

@@ -42,7 +42,7 @@ public abstract class FewShotCmdlet : IclPsCmdlet
     /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = QueryInput.DemonstrationsSet)]
     [ValidateNotNullOrEmpty]
-    public object[] Demonstrations { get; set; } = [];
+    public virtual object[] Demonstrations { get; set; } = [];
 
     /// <summary>
     /// A query's input text, usually bound from the Input (or Query) property of piped objects. Given on the command line,

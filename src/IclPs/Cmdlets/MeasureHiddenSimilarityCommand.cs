@@ -57,6 +57,12 @@ namespace IclPs.Cmdlets;
 /// prompt format of Invoke-IclPrompt (see about_IclPs_PromptFormat). A query whose prompt does not fit under some condition
 /// is an error for that query, and the others are measured.
 /// </para>
+/// <para>
+/// Queries of different tasks in one call: piped queries that carry a Demonstrations property (and optionally
+/// AdapterDemonstrations) each draw from their own pool, e.g. each held-out map's query from that map's train split, so
+/// one call measures them all, and the summary, the tests and the -Centred mean span every task. Query i's demonstrations
+/// depend on (-Seed, i, -Shots, its pool) as with a shared pool.
+/// </para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -116,6 +122,24 @@ namespace IclPs.Cmdlets;
 /// Import-Csv $csv | Group-Object Layer | ForEach-Object { '{0}: {1:F4}' -f $_.Name, ($_.Group.Cosine | Measure-Object -Minimum).Minimum }
 /// </code>
 /// <para>Writes one row per query and layer to a CSV file, for statistics of your own, and prints each layer's lowest cosine.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $model = New-IclModel -Preset llama-tiny -Seed 1
+/// $fv = Join-Path (Get-Module IclPs).ModuleBase 'data/function-vectors'
+/// $queries = foreach ($task in 'antonym', 'country-capital') {
+///     $data = Import-IclDataset (Join-Path $fv "$task.json")
+///     $data.Test.Items | Select-Object -First 3 | ForEach-Object {
+///         [pscustomobject]@{ Input = $_.Input; Output = $_.Output; Demonstrations = $data.Train.Items }
+///     }
+/// }
+/// $queries | Measure-HiddenSimilarity -Model $model -Condition ZeroShot, Icl, InstructionTuned -Shots 2 -AdapterSteps 3 -Centred |
+///     Format-Table Layer, Pair, MeanCosine, MeanCentredCosine, N
+/// </code>
+/// <para>
+/// Six queries of two tasks in one call, each with 2 demonstrations of its own task in its prompt and its adapter; the
+/// centred cosine subtracts the mean state over all six queries and the three conditions.
+/// </para>
 /// </example>
 [Cmdlet(VerbsDiagnostic.Measure, "HiddenSimilarity", DefaultParameterSetName = QueryInput.DatasetSet, HelpUri = "https://github.com/iclps/IclPs/blob/main/docs/cmdlets.md#measure-hiddensimilarity")]
 [OutputType(typeof(HiddenSimilarityRow), typeof(HiddenSimilarityInputRow), typeof(HiddenSimilarityTest))]
@@ -178,6 +202,25 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[]? AdapterTargetModule { get; set; }
+
+    /// <summary>
+    /// The demonstration pool: objects with Input and Output properties (or Query and Expected). Given on the command line, every
+    /// query draws from it. Or bound from the Demonstrations property of each piped query: each query then draws from its own
+    /// pool (its task's, e.g. the train split of its held-out map), so queries of different tasks run in one call and the
+    /// summary rows, the tests and the -Centred mean cover them all.
+    /// </summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = QueryInput.DemonstrationsSet)]
+    [ValidateNotNullOrEmpty]
+    public override object[] Demonstrations { get; set; } = [];
+
+    /// <summary>
+    /// This query's pool for the InstructionTuned adapter alone, bound from the AdapterDemonstrations property of piped queries
+    /// (objects with Input and Output): the per-query form of -AdapterDataset, e.g. each query's adapter tuned on another
+    /// map's demonstrations. Takes precedence over -AdapterDataset. Needs the InstructionTuned condition. Default: none.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public object[]? AdapterDemonstrations { get; set; }
 
     /// <summary>
     /// A dataset (from Import-IclDataset) whose train split the InstructionTuned adapters draw their -Shots demonstrations
@@ -255,10 +298,13 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
     private SimilarityCondition[] _conditions = [];
     private (string Pair, string Reference)? _contrast;
     private IReadOnlyList<IclExample> _pool = [];
+    // False when each piped query brings its own -Demonstrations.
+    private bool _sharedPool;
     private HiddenSimilarityOptions _options = null!;
-    private (FewShotPromptBuilder Builder, PromptEncoder Encoder, FewShotPromptBuilder? Tuning)[] _checks = [];
-    // Query strings only: the hidden states are reduced to running statistics batch by batch inside the engine.
-    private readonly List<IclExample> _queries = [];
+    private SimilarityPrompts _prompts = null!;
+    private PromptEncoder[] _encoders = [];
+    // Queries and their pools only: the hidden states are reduced to running statistics batch by batch inside the engine.
+    private readonly List<SimilarityQuery> _queries = [];
     private bool _queriesFromInput;
     private int _seen;
 
@@ -295,32 +341,49 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
 
         var format = Format();
         format.Validate();
-        string poolName;
-        (_pool, poolName) = DemonstrationPool(_conditions.Max(c => c.Shots));
+        // A -Demonstrations bound before the first record came from the command line; otherwise it comes with each query.
+        _sharedPool = ParameterSetName == QueryInput.DatasetSet || MyInvocation.BoundParameters.ContainsKey(nameof(Demonstrations));
+        var poolName = "each query's own Demonstrations";
+        if (_sharedPool) (_pool, poolName) = DemonstrationPool(_conditions.Max(c => c.Shots));
         _options = new HiddenSimilarityOptions
         {
             Format = format, Seed = Seed, BatchSize = BatchSize, TruncateLongPrompts = TruncateLongPrompts, ShuffleLabels = ShuffleLabels, Centred = Centred,
         };
         // The engine runs every query through every condition in one call and a prompt that cannot be built fails it all,
         // so each query's prompts are built here first, exactly as the engine will build them, and a failing query is skipped.
-        _checks = _conditions
-            .Select(c => (new FewShotPromptBuilder(format, _pool, c.PromptShots, Seed, ShuffleLabels),
-                          new PromptEncoder(c.Model.Tokenizer, c.Model.Config.ContextLength, c.Model.Config.VocabSize, _options.AddBos, _options.TruncateLongPrompts),
-                          c.Tuning is null ? null : new FewShotPromptBuilder(format, c.Tuning.DemonstrationPool ?? _pool, c.Shots, Seed, ShuffleLabels)))
+        _prompts = new SimilarityPrompts(_conditions, _pool, _options);
+        _encoders = _conditions
+            .Select(c => new PromptEncoder(c.Model.Tokenizer, c.Model.Config.ContextLength, c.Model.Config.VocabSize, _options.AddBos, _options.TruncateLongPrompts))
             .ToArray();
         _queriesFromInput = QueriesFromInput;
 
         WriteVerbose($"Conditions: {string.Join("; ", _conditions.Select(c => $"{c.Name} = {c.Description} ({c.Model.Source})"))}.");
         WriteVerbose($"Prompt format: description {QueryInput.Show(format.Description)}, template {QueryInput.Show(format.InputTemplate)}, " +
                      $"target delimiter {QueryInput.Show(format.TargetDelimiter)}, few-shot delimiter {QueryInput.Show(format.FewShotDelimiter)}; " +
-                     $"demonstrations from {poolName} ({_pool.Count} items){(ShuffleLabels ? " with their labels deranged" : "")}, seed {Seed}, batch size {BatchSize}.");
+                     $"demonstrations from {poolName}{(_sharedPool ? $" ({_pool.Count} items)" : "")}{(ShuffleLabels ? " with their labels deranged" : "")}, seed {Seed}, batch size {BatchSize}.");
     }
 
     protected override void Process()
     {
         if (!_queriesFromInput || _seen >= First) return;
         _seen++;
-        Accept(QueryInput.Query(Input, Output, outputRequired: false));
+        var example = QueryInput.Query(Input, Output, outputRequired: false);
+        var shots = _conditions.Max(c => c.Shots);
+        IReadOnlyList<IclExample>? own = null, adapterOwn = null;
+        if (!_sharedPool)
+        {
+            own = QueryInput.Demonstrations(Demonstrations);
+            QueryInput.RequirePool(own, shots, $"the Demonstrations of query '{example.Input}'");
+        }
+        if (AdapterDemonstrations is not null)
+        {
+            if (_conditions.All(c => c.Tuning is null))
+                throw new IclPsException("AdapterDemonstrationsWithoutTuning", IclErrorKind.InvalidArgument,
+                    $"Query '{example.Input}' brings AdapterDemonstrations for the InstructionTuned adapters; add InstructionTuned to -Condition.", example.Input);
+            adapterOwn = QueryInput.Demonstrations(AdapterDemonstrations);
+            QueryInput.RequirePool(adapterOwn, Shots, $"the AdapterDemonstrations of query '{example.Input}'");
+        }
+        Accept(new SimilarityQuery(example, own, adapterOwn));
     }
 
     protected override void End()
@@ -334,7 +397,7 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
             {
                 try
                 {
-                    Accept(query);
+                    Accept(new SimilarityQuery(query));
                 }
                 catch (IclPsException e)
                 {
@@ -408,15 +471,14 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
     }
 
     /// <summary>Keeps a query whose prompt builds and fits under every condition at the index the engine will give it.</summary>
-    private void Accept(IclExample query)
+    private void Accept(SimilarityQuery query)
     {
-        for (var c = 0; c < _checks.Length; c++)
+        for (var c = 0; c < _conditions.Length; c++)
         {
-            var (builder, encoder, tuning) = _checks[c];
-            encoder.Encode(builder.Build(query, _queries.Count), reserveContinuation: false);
+            _encoders[c].Encode(_prompts.Prompt(c, query, _queries.Count), reserveContinuation: false);
             // The adapter's demonstrations too: one that cannot be tuned on would otherwise stop every query mid-run.
-            if (tuning is not null && _conditions[c].Tuning!.Steps > 0)
-                LoraTrainer.CheckExamples(_conditions[c].Model, tuning.SampleDemonstrations(query, _queries.Count), _options.Format, _options.AddBos);
+            if (_conditions[c].Tuning is { Steps: > 0 })
+                LoraTrainer.CheckExamples(_conditions[c].Model, _prompts.TuningDemonstrations(c, query, _queries.Count)!, _options.Format, _options.AddBos);
         }
         _queries.Add(query);
     }

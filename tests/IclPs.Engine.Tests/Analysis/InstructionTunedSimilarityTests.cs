@@ -158,6 +158,80 @@ public class InstructionTunedSimilarityTests
     }
 
     [Fact]
+    public void QueriesCarryingTheRunsPoolGiveTheSharedPoolsNumbersBitForBit()
+    {
+        using var model = TestModels.Tiny(1, "llama-tiny");
+        var queries = Capitals.Test.Items.Take(4).ToArray();
+        var conditions = new[] { SimilarityCondition.ZeroShot(model), SimilarityCondition.Icl(model, 2), SimilarityCondition.InstructionTuned(model, 2, Tuning) };
+        var options = new HiddenSimilarityOptions { BatchSize = 3, Seed = 5, Centred = true, ShuffleLabels = true };
+        var shared = HiddenSimilarity.Measure(conditions, queries, Capitals.Train.Items, options);
+        // The run's pool is another task's: every prompt and adapter must come from the queries' own pools.
+        var own = HiddenSimilarity.Measure(conditions, queries.Select(q => new SimilarityQuery(q, Capitals.Train.Items)), Antonyms.Train.Items, options);
+        Assert.Equal(shared.Inputs.Select(r => (r.Cosine, r.CentredCosine, r.FirstTokenCorrectA, r.FirstTokenCorrectB)),
+            own.Inputs.Select(r => (r.Cosine, r.CentredCosine, r.FirstTokenCorrectA, r.FirstTokenCorrectB)));
+    }
+
+    [Fact]
+    public void EachQueryDrawsItsPromptAndItsAdapterFromItsOwnPool()
+    {
+        using var model = TestModels.Tiny(1, "gpt2-tiny");
+        var conditions = new[]
+        {
+            SimilarityCondition.Icl(model, 3), SimilarityCondition.InstructionTuned(model, 3, Tuning),
+            SimilarityCondition.InstructionTuned(model, 3, Tuning with { DemonstrationPool = Antonyms.Train.Items }, "ItOther"),
+        };
+        var prompts = new SimilarityPrompts(conditions, Antonyms.Train.Items, new HiddenSimilarityOptions { Seed = 3 });
+        var capital = new SimilarityQuery(Capitals.Test.Items[0], Capitals.Train.Items);
+        var antonymPool = Antonyms.Train.Items.Take(6).ToArray();
+        var crossed = capital with { AdapterDemonstrations = antonymPool };
+        for (var i = 0; i < 5; i++)
+        {
+            var shown = prompts.Prompt(0, capital, i).Demonstrations;
+            Assert.Equal(3, shown.Count);
+            Assert.All(shown, d => Assert.Contains(d, Capitals.Train.Items));
+            // The adapter learns what the prompt shows, unless its pool is set for the condition or for the query.
+            Assert.Equal(shown, prompts.TuningDemonstrations(1, capital, i));
+            Assert.All(prompts.TuningDemonstrations(2, capital, i)!, d => Assert.Contains(d, Antonyms.Train.Items));
+            Assert.All(prompts.TuningDemonstrations(1, crossed, i)!, d => Assert.Contains(d, antonymPool));
+            Assert.All(prompts.TuningDemonstrations(2, crossed, i)!, d => Assert.Contains(d, antonymPool));
+            Assert.Equal(shown, prompts.Prompt(0, crossed, i).Demonstrations);
+        }
+        Assert.Null(prompts.TuningDemonstrations(0, capital, 0));
+        // A query without a pool of its own draws from the run's.
+        Assert.All(prompts.Prompt(0, new SimilarityQuery(Capitals.Test.Items[0]), 0).Demonstrations, d => Assert.Contains(d, Antonyms.Train.Items));
+    }
+
+    [Fact]
+    public void CentringSpansEveryQueryOfEveryTaskInOneMeasurement()
+    {
+        using var model = TestModels.Tiny(2, "gpt2-tiny");
+        var queries = Capitals.Test.Items.Take(2).Select(q => new SimilarityQuery(q, Capitals.Train.Items))
+            .Concat(Antonyms.Test.Items.Take(2).Select(q => new SimilarityQuery(q, Antonyms.Train.Items))).ToArray();
+        var conditions = new[] { SimilarityCondition.ZeroShot(model, "Anchor"), SimilarityCondition.Icl(model, 2, "Icl") };
+        var options = new HiddenSimilarityOptions { Seed = 4, BatchSize = 3, Centred = true };
+        var result = HiddenSimilarity.Measure(conditions, queries, [], options);
+
+        // Reference: every query's last-token states, one prompt at a time, centred on the mean over all queries and both conditions.
+        var prompts = new SimilarityPrompts(conditions, [], options);
+        var states = Enumerable.Range(0, queries.Length)
+            .Select(i => new[] { LastTokenResiduals(model, prompts.Prompt(0, queries[i], i).Text), LastTokenResiduals(model, prompts.Prompt(1, queries[i], i).Text) })
+            .ToArray();
+        for (var l = 0; l < model.Config.Layers; l++)
+        {
+            var d = states[0][0][l].Length;
+            var mean = new double[d];
+            foreach (var q in states) foreach (var c in q) for (var j = 0; j < d; j++) mean[j] += c[l][j] / (2.0 * queries.Length);
+            for (var i = 0; i < queries.Length; i++)
+            {
+                var row = result.Inputs.Single(r => r.Layer == l && r.InputIndex == i);
+                var centred = Cosine(states[i][0][l].Select((v, j) => v - mean[j]).ToArray(), states[i][1][l].Select((v, j) => v - mean[j]).ToArray());
+                // float32 forward passes, single prompts against a left-padded batch: agreement to 1e-4.
+                Assert.Equal(centred, row.CentredCosine, 1e-4);
+            }
+        }
+    }
+
+    [Fact]
     public void TheSameSeedGivesTheSameNumbersAndAnotherPoolOthers()
     {
         using var model = TestModels.Tiny(1);
