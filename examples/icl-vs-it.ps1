@@ -7,10 +7,10 @@
 .DESCRIPTION
     For each family in -Family, -Inputs inputs, input j being a held-out map of that family (never trained on; map j, split 70/15/15 by
     Import-IclDataset with seed -SplitSeed + j + 1), the first query of its test split, and k demonstrations drawn from its
-    train split (seed -Seed + j). Each input runs through Measure-HiddenSimilarity -Condition ZeroShot, Icl,
-    InstructionTuned -PerInput: the anchor, k-shot ICL, and a fresh LoRA (rank 4, alpha 8, the family's default targets;
-    -AdapterSteps updates at -AdapterLearningRate) tuned on exactly the k demonstrations the ICL prompt shows. Settings,
-    each for every k in -Shots:
+    train split (seed -Seed, query index j). Per setting, all inputs run through one Measure-HiddenSimilarity -Condition
+    ZeroShot, Icl, InstructionTuned -PerInput -Centred, each piped with its own map's pool (its Demonstrations property):
+    the anchor, k-shot ICL, and a fresh LoRA (rank 4, alpha 8, the family's default targets; -AdapterSteps updates at
+    -AdapterLearningRate) tuned on exactly the k demonstrations the ICL prompt shows. Settings, each for every k in -Shots:
         Labels Correct, Demos Random, Adapter SameMap   the main sweep (does cos(ICL, IT) rise with k?)
         Labels Wrong                                    outputs deranged among the demonstrations, in the prompt and the
                                                         LoRA alike (-ShuffleLabels; needs k >= 2, so k = 1 is skipped)
@@ -22,23 +22,25 @@
                                                         Random demonstrations are the reference ("Similar" in Duan et
                                                         al.'s terms has no analogue here: a demonstration as similar
                                                         as can be would be the query's own answer)
-        Adapter OtherMap                                the LoRA tuned on the next map's demonstrations (-AdapterDataset)
+        Adapter OtherMap                                the LoRA tuned on the next map's demonstrations (each input's
+                                                        AdapterDemonstrations)
     Writes to -ResultDir (file names for the default -Name):
         icl-vs-it.csv        Family, Layer, Pair (AnchorIcl | AnchorIt | IclIt), Shots, Labels, Demos, Adapter,
-                             MeanCosine, StdCosine, N, AdapterSteps, Model: mean and sample sd over the inputs.
+                             MeanCosine, StdCosine, N, AdapterSteps, Model, MeanCentredCosine, StdCentredCosine: mean and
+                             sample sd over the inputs; centred: states minus the layer's mean state over every input and
+                             condition of that setting (one call).
         icl-vs-it-tests.csv  Family, Contrast, Layer, Shots, Labels, Demos, Adapter, W (W+), N (non-zero differences), Zeros, P,
                              PHolm (Holm over the layers), MedianDifference, Exact, Alternative: paired Wilcoxon signed-rank
                              tests across the inputs. Within a setting: IclIt > AnchorIcl and IclIt > AnchorIt. Across
                              settings, IclIt paired by input: Wrong vs Correct (two-sided: is it not lower?), Dissimilar
-                             < Random, OtherMap < SameMap.
+                             < Random, OtherMap < SameMap. Measure: Cosine or CentredCosine (each test on both).
         icl-vs-it-accuracy.csv  Family, Condition (Anchor | Icl | It), Shots, Labels, Demos, Adapter, Accuracy, StdError, N, Model:
                              the share of the inputs whose greedy first token after the prompt is the first token of the
                              query's expected output (FirstTokenCorrectA/B of the per-input rows: the very forward passes
                              whose states are compared), with its binomial standard error sqrt(p (1 - p) / N). Wrong
                              labels are scored against the query's true output.
         <Name>-layers-F.png, <Name>-shots-F.png, <Name>-steps-F.png per family F: see icl-vs-it-plots.ps1.
-    The LoRA settings are IclPs's (Duan et al.'s code was not found). The centred cosine needs every input's states in one
-    run of Measure-HiddenSimilarity, and here every input has its own map and demonstration pool, so it is not reported.
+    The LoRA settings are IclPs's (Duan et al.'s code was not found).
     Run it in pwsh with the module imported. From a clone, build the module first (dotnet pwsh ./build.ps1 lays it out
     in artifacts/IclPs/0.1.0), then:
         dotnet pwsh -c "Import-Module ./artifacts/IclPs/0.1.0/IclPs.psd1; ./examples/icl-vs-it.ps1 -ResultDir ./icl-vs-it"
@@ -111,42 +113,53 @@ try {
         if ($maps -lt 2) { throw 'The other-map control needs at least two held-out maps.' }
         $paths = $tasks.Export([IO.Path]::Combine($dataDir, $f), [IclPs.Engine.TextTasks.SymbolicTask[]]@($tasks.HeldOutTasks)[0..($maps - 1)])
         $data = @(for ($m = 0; $m -lt $maps; $m++) { Import-IclDataset -Path $paths[$m] -Seed ($SplitSeed + $m + 1) })
-        for ($j = 0; $j -lt $Inputs; $j++) {
+        # Each input: its map's query, that map's train split (or its dissimilar part), and the next map's train split.
+        $records = @(for ($j = 0; $j -lt $Inputs; $j++) {
             $map = $data[$j % $maps]
             $query = $map.Test.Items[[Math]::Floor($j / $maps) % $map.Test.Items.Count]
             # Dissimilar: a keyed lookup's key is its first symbol; a transduction's word needs the image of each of its symbols.
             $dissimilar = if ($f -eq 'KeyedLookup') { $key = $query.Input.Substring(0, 1); { -not $_.Input.StartsWith($key, 'Ordinal') } }
                 else { $symbols = $query.Input.ToCharArray(); { $_.Input.IndexOfAny($symbols) -lt 0 } }
-            foreach ($s in $settings | Where-Object { $_.Family -eq $f }) {
-                $pool = if ($s.Demos -eq 'Dissimilar') { @($map.Train.Items | Where-Object $dissimilar) } else { $map.Train.Items }
-                $run = @{
-                    Model = $model; Demonstrations = $pool; Condition = 'ZeroShot', 'Icl', 'InstructionTuned'; Shots = $s.Shots; Seed = $Seed + $j
-                    AdapterSteps = $s.AdapterSteps; AdapterLearningRate = $AdapterLearningRate; ShuffleLabels = $s.Labels -eq 'Wrong'; PerInput = $true
-                } + $format
-                if ($s.Adapter -eq 'OtherMap') { $run.AdapterDataset = $data[($j + 1) % $maps] }
-                $rows = @($query | Measure-HiddenSimilarity @run)
+            [pscustomobject]@{
+                Input = $query.Input; Output = $query.Output; Map = $map.Train.Name; Random = $map.Train.Items
+                Dissimilar = @($map.Train.Items | Where-Object $dissimilar); Other = $data[($j + 1) % $maps].Train.Items
+            }
+        })
+        foreach ($s in $settings | Where-Object { $_.Family -eq $f }) {
+            # One call per setting: every input brings its own pools, so the summary and the centring span all of them.
+            $queries = foreach ($in in $records) {
+                $query = [pscustomobject]@{ Input = $in.Input; Output = $in.Output; Demonstrations = $in.($s.Demos) }
+                if ($s.Adapter -eq 'OtherMap') { $query | Add-Member -NotePropertyName AdapterDemonstrations -NotePropertyValue $in.Other }
+                $query
+            }
+            $run = @{
+                Model = $model; Condition = 'ZeroShot', 'Icl', 'InstructionTuned'; Shots = $s.Shots; Seed = $Seed; AdapterSteps = $s.AdapterSteps
+                AdapterLearningRate = $AdapterLearningRate; ShuffleLabels = $s.Labels -eq 'Wrong'; PerInput = $true; Centred = $true
+            } + $format
+            $rows = @($queries | Measure-HiddenSimilarity @run)
+            foreach ($row in $rows | Where-Object Layer -EQ 0) {
                 # Each condition's first-token correctness rides on the rows of its pairs (the same at every layer).
-                $firstLayer = @($rows | Where-Object Layer -EQ 0)
-                $answered = @{
-                    Anchor = ($firstLayer | Where-Object Pair -EQ 'ZeroShot-Icl').FirstTokenCorrectA
-                    Icl    = ($firstLayer | Where-Object Pair -EQ 'ZeroShot-Icl').FirstTokenCorrectB
-                    It     = ($firstLayer | Where-Object Pair -EQ 'ZeroShot-InstructionTuned').FirstTokenCorrectB
+                $answered = switch ($row.Pair) {
+                    'ZeroShot-Icl' { @{ Anchor = $row.FirstTokenCorrectA; Icl = $row.FirstTokenCorrectB } }
+                    'ZeroShot-InstructionTuned' { @{ It = $row.FirstTokenCorrectB } }
+                    default { @{} }
                 }
-                foreach ($condition in 'Anchor', 'Icl', 'It') {
+                foreach ($condition in $answered.Keys) {
                     $answers.Add([pscustomobject]@{
-                        Input = $j; Condition = $condition; Correct = [bool]$answered[$condition]
-                        Family = $f; AdapterSteps = $s.AdapterSteps; Shots = $s.Shots; Labels = $s.Labels; Demos = $s.Demos; Adapter = $s.Adapter
-                    })
-                }
-                foreach ($row in $rows) {
-                    $perInput.Add([pscustomobject]@{
-                        Input = $j; Map = $map.Train.Name; Query = $query.Input; Layer = $row.Layer; Pair = $pairNames[$row.Pair]; Cosine = $row.Cosine
+                        Input = $row.InputIndex; Condition = $condition; Correct = [bool]$answered[$condition]
                         Family = $f; AdapterSteps = $s.AdapterSteps; Shots = $s.Shots; Labels = $s.Labels; Demos = $s.Demos; Adapter = $s.Adapter
                     })
                 }
             }
+            foreach ($row in $rows) {
+                $perInput.Add([pscustomobject]@{
+                    Input = $row.InputIndex; Map = $records[$row.InputIndex].Map; Query = $row.Input; Layer = $row.Layer; Pair = $pairNames[$row.Pair]
+                    Cosine = $row.Cosine; CentredCosine = $row.CentredCosine
+                    Family = $f; AdapterSteps = $s.AdapterSteps; Shots = $s.Shots; Labels = $s.Labels; Demos = $s.Demos; Adapter = $s.Adapter
+                })
+            }
             $done++
-            Write-Progress -Activity 'icl-vs-it' -Status "$f, input $($j + 1) of $Inputs" -PercentComplete (100 * $done / ($Inputs * $Family.Count))
+            Write-Progress -Activity 'icl-vs-it' -Status "$f, setting $done of $($settings.Count)" -PercentComplete (100 * $done / $settings.Count)
         }
     }
 }
@@ -158,14 +171,21 @@ finally {
 
 function SettingKey($r) { '{0}|{1}|{2}|{3}|{4}|{5}' -f $r.Family, $r.AdapterSteps, $r.Shots, $r.Labels, $r.Demos, $r.Adapter }
 
+# Mean and sample sd (NaN for one value).
+function Get-MeanSd([double[]]$Values) {
+    $mean = ($Values | Measure-Object -Average).Average
+    $sd = if ($Values.Count -gt 1) { [Math]::Sqrt((($Values | ForEach-Object { ($_ - $mean) * ($_ - $mean) }) | Measure-Object -Sum).Sum / ($Values.Count - 1)) } else { [double]::NaN }
+    $mean, $sd
+}
+
 $summary = foreach ($group in $perInput | Group-Object { SettingKey $_ }, Layer, Pair) {
     $first = $group.Group[0]
-    $values = @($group.Group.Cosine)
-    $mean = ($values | Measure-Object -Average).Average
-    $sd = if ($values.Count -gt 1) { [Math]::Sqrt((($values | ForEach-Object { ($_ - $mean) * ($_ - $mean) }) | Measure-Object -Sum).Sum / ($values.Count - 1)) } else { [double]::NaN }
+    $mean, $sd = Get-MeanSd @($group.Group.Cosine)
+    $centredMean, $centredSd = Get-MeanSd @($group.Group.CentredCosine)
     [pscustomobject]@{
         Family = $first.Family; Layer = $first.Layer; Pair = $first.Pair; Shots = $first.Shots; Labels = $first.Labels; Demos = $first.Demos; Adapter = $first.Adapter
-        MeanCosine = $mean; StdCosine = $sd; N = $values.Count; AdapterSteps = $first.AdapterSteps; Model = $ModelName
+        MeanCosine = $mean; StdCosine = $sd; N = $group.Count; AdapterSteps = $first.AdapterSteps; Model = $ModelName
+        MeanCentredCosine = $centredMean; StdCentredCosine = $centredSd
     }
 }
 
@@ -185,13 +205,15 @@ $accuracy = foreach ($group in $answers | Group-Object { SettingKey $_ }, Condit
 function Test-Contrast([object[]]$Rows, [string]$Pair, [string]$Reference, [string]$Alternative, [hashtable]$Setting, [string]$Label) {
     $typed = [Collections.Generic.List[IclPs.Engine.Analysis.HiddenSimilarityInputRow]]::new()
     foreach ($r in $Rows) {
-        $typed.Add([IclPs.Engine.Analysis.HiddenSimilarityInputRow]::new($r.Layer, "blocks.$($r.Layer).hook_resid_post", $r.Input, $r.Query, '', '', $r.Label, $r.Cosine, [double]::NaN))
+        $typed.Add([IclPs.Engine.Analysis.HiddenSimilarityInputRow]::new($r.Layer, "blocks.$($r.Layer).hook_resid_post", $r.Input, $r.Query, '', '', $r.Label, $r.Cosine, $r.CentredCosine))
     }
-    foreach ($t in [IclPs.Engine.Analysis.HiddenSimilarityContrast]::Test($typed, $Pair, $Reference, $Alternative, 'Cosine')) {
-        [pscustomobject]@{
-            Family = $Setting.Family; Contrast = $Label; Layer = $t.Layer; Shots = $Setting.Shots; Labels = $Setting.Labels; Demos = $Setting.Demos; Adapter = $Setting.Adapter
-            W = $t.WPlus; N = $t.N; Zeros = $t.Zeros; P = $t.PValue; PHolm = $t.PHolm; MedianDifference = $t.MedianDifference; Exact = $t.Exact; Alternative = $t.Alternative
-            AdapterSteps = $Setting.AdapterSteps
+    foreach ($measure in 'Cosine', 'CentredCosine') {
+        foreach ($t in [IclPs.Engine.Analysis.HiddenSimilarityContrast]::Test($typed, $Pair, $Reference, $Alternative, $measure)) {
+            [pscustomobject]@{
+                Family = $Setting.Family; Contrast = $Label; Layer = $t.Layer; Shots = $Setting.Shots; Labels = $Setting.Labels; Demos = $Setting.Demos; Adapter = $Setting.Adapter
+                W = $t.WPlus; N = $t.N; Zeros = $t.Zeros; P = $t.PValue; PHolm = $t.PHolm; MedianDifference = $t.MedianDifference; Exact = $t.Exact; Alternative = $t.Alternative
+                AdapterSteps = $Setting.AdapterSteps; Measure = $measure
+            }
         }
     }
 }

@@ -149,7 +149,7 @@ Describe 'Shipped scripts' {
         $run.ExitCode | Should -Be 0
 
         $csv = Join-Path $folder 'icl-vs-it.csv'
-        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Family,Layer,Pair,Shots,Labels,Demos,Adapter,MeanCosine,StdCosine,N,AdapterSteps,Model'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Family,Layer,Pair,Shots,Labels,Demos,Adapter,MeanCosine,StdCosine,N,AdapterSteps,Model,MeanCentredCosine,StdCentredCosine'
         $rows = @(Import-Csv $csv)
         # 1 shot: main, dissimilar, other map (wrong labels need two); 2 shots: all four. Four layers (llama-tiny-4l-mix),
         # three pairs each.
@@ -157,6 +157,8 @@ Describe 'Shipped scripts' {
         $rows.Family + $rows.AdapterSteps + $rows.Model | Sort-Object -Unique | Should -Be @('2', 'KeyedLookup', 'llama-tiny-4l-mix')
         $rows.N | Sort-Object -Unique | Should -Be '3'
         $rows.Pair | Sort-Object -Unique | Should -Be @('AnchorIcl', 'AnchorIt', 'IclIt')
+        # Every input of a setting runs in one call, so each row has a centred cosine (a cosine, so within [-1, 1]).
+        foreach ($r in $rows) { [Math]::Abs((ConvertTo-Double $r.MeanCentredCosine)) | Should -BeLessOrEqual 1 }
         # The other-map control changes only the adapter: its anchor-ICL rows are the main sweep's.
         foreach ($k in '1', '2') {
             $main = @($rows | Where-Object { $_.Shots -eq $k -and $_.Pair -eq 'AnchorIcl' -and $_.Labels -eq 'Correct' -and $_.Demos -eq 'Random' -and $_.Adapter -eq 'SameMap' })
@@ -168,8 +170,10 @@ Describe 'Shipped scripts' {
         }
 
         $tests = @(Import-Csv (Join-Path $folder 'icl-vs-it-tests.csv'))
-        # Two contrasts per setting and layer, and one more per layer for each of the five varied settings.
-        $tests | Should -HaveCount (7 * 2 * 4 + 5 * 4)
+        # Two contrasts per setting and layer, and one more per layer for each of the five varied settings; each on the
+        # cosine and the centred cosine.
+        $tests | Should -HaveCount (2 * (7 * 2 * 4 + 5 * 4))
+        @($tests.Measure | Sort-Object -Unique) | Should -Be @('CentredCosine', 'Cosine')
         foreach ($t in $tests) {
             [int]$t.N + [int]$t.Zeros | Should -Be 3
             ConvertTo-Double $t.PHolm | Should -BeGreaterOrEqual (ConvertTo-Double $t.P)

@@ -282,7 +282,7 @@ Describe 'ICL against instruction tuning (icl-vs-it.csv, icl-vs-it-tests.csv, ic
         }
         function Get-Test([string]$Family, [int]$Shots, [string]$Contrast, [string]$Labels = 'Correct', [string]$Demos = 'Random', [string]$Adapter = 'SameMap', [int]$Steps = 20) {
             $t = @($tests | Where-Object { $_.Family -eq $Family -and [int]$_.Shots -eq $Shots -and $_.Contrast -eq $Contrast -and [int]$_.AdapterSteps -eq $Steps -and
-                $_.Labels -eq $Labels -and $_.Demos -eq $Demos -and $_.Adapter -eq $Adapter -and $_.Layer -eq '3' })
+                $_.Labels -eq $Labels -and $_.Demos -eq $Demos -and $_.Adapter -eq $Adapter -and $_.Layer -eq '3' -and $_.Measure -in 'Cosine', $null })
             $t | Should -HaveCount 1
             $t[0]
         }
