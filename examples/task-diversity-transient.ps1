@@ -104,13 +104,17 @@ $trainAndMeasure = {
         -EvaluateEvery $EvaluateEvery -EvaluationSamples $TrainingSamples -Path $folder -CheckpointEvery $EvaluateEvery `
         -KeepCheckpoints ([int]::MaxValue) -Resume -Name "M-$label")
     $trainSeconds = $clock.Elapsed.TotalSeconds
-    $progress | ForEach-Object {
+    # The log of a run trained over several sessions (or stopped while being measured) keeps the rows of earlier sessions.
+    $logPath = [IO.Path]::Combine($folder, 'training-log.csv')
+    $logged = @($progress | ForEach-Object {
         [pscustomobject]@{
             M = $label; Step = $_.Step; Loss = $_.Loss; PretrainError = $_.PretrainError; FreshError = $_.FreshError
             PretrainDeltaRidge = $_.PretrainDeltaRidge; PretrainDeltaDmmse = $_.PretrainDeltaDmmse
             FreshDeltaRidge = $_.FreshDeltaRidge; FreshDeltaDmmse = $_.FreshDeltaDmmse; Seconds = [Math]::Round($_.Elapsed.TotalSeconds, 1)
         }
-    } | Export-IclResult -Path ([IO.Path]::Combine($folder, 'training-log.csv'))
+    })
+    $earlier = @(if ([IO.File]::Exists($logPath)) { Import-Csv $logPath | Where-Object { [int]$_.Step -notin $logged.Step } })
+    @($earlier + $logged | Sort-Object { [int]$_.Step }) | Export-IclResult -Path $logPath
 
     # dMMSE needs a pool; for M = inf only Ridge is defined.
     $baselines = if ($M -eq 0) { @('Ridge') } else { @('Ridge', 'Dmmse') }
@@ -152,7 +156,9 @@ $rows = @($measured + $kept | Sort-Object { $order[$_.M] }, { [int]$_.Steps }, {
 $rows | Export-IclResult -Path $csv
 # The in-training log likewise keeps the committed rows of updates this session did not train.
 $trainingCsv = [IO.Path]::Combine($ResultDir, 'task-diversity-d8-training.csv')
-$logged = @($units | ForEach-Object { Import-Csv ([IO.Path]::Combine($RunDir, "M-$(Get-Label $_.Parameters[0].Value)", 'training-log.csv')) })
+# (A unit that only measured a stored checkpoint trained nothing and has no log.)
+$logged = @($units | ForEach-Object { [IO.Path]::Combine($RunDir, "M-$(Get-Label $_.Parameters[0].Value)", 'training-log.csv') } |
+    Where-Object { [IO.File]::Exists($_) } | ForEach-Object { Import-Csv $_ })
 $seenLog = [Collections.Generic.HashSet[string]]::new([string[]]@($logged | ForEach-Object { "$($_.M)|$($_.Step)" }))
 $keptLog = @(if ([IO.File]::Exists($trainingCsv)) { Import-Csv $trainingCsv | Where-Object { -not $seenLog.Contains("$($_.M)|$($_.Step)") -and $order.ContainsKey($_.M) } })
 @($logged + $keptLog | Sort-Object { $order[$_.M] }, { [int]$_.Step }) | Export-IclResult -Path $trainingCsv

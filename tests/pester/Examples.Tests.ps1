@@ -119,6 +119,45 @@ Describe 'Shipped scripts' {
         $short.Stderr | Should -Match 'below 2.4 x the training length 10'
     }
 
+    It 'examples/task-diversity-transient.ps1 measures every checkpoint, and a later, longer run continues from the stored ones' {
+        $folder = New-TestFolder
+        $script = Join-Path $RepositoryRoot 'examples/task-diversity-transient.ps1'
+        $tiny = "-Dimension 2 -Points 4 -Exponents 1, 2 -WarmupSteps 2 -EvaluateEvery 4 -Samples 32 -EvaluationSeeds 1, 2 -TrainingSamples 16 -BatchSize 8 -ResultDir '$folder' -CheckpointStore '$folder/store'"
+        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' $tiny -Steps 8 -RunDir '$folder/run'"
+        $run.Stderr | Should -BeNullOrEmpty
+        $run.ExitCode | Should -Be 0
+        $csv = Join-Path $folder 'task-diversity-d8.csv'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'M,Steps,TaskSource,DeltaRidge,DeltaDmmse,DeltaRidgeDmmse,Error,RidgeError,DmmseError,EvalSeed,Samples'
+        $rows = @(Import-Csv $csv)
+        # M = inf, 2, 4; checkpoints at 4 and 8 updates; two evaluation seeds; two task sources.
+        $rows | Should -HaveCount (3 * 2 * 2 * 2)
+        @($rows.M | Select-Object -Unique) | Should -Be @('inf', '2', '4')
+        @($rows | Where-Object M -EQ 'inf' | ForEach-Object DeltaDmmse | Sort-Object -Unique) | Should -Be @('')
+        foreach ($r in $rows | Where-Object M -NE 'inf') { [double]$r.DeltaRidgeDmmse | Should -BeGreaterThan 0 }
+        # Another evaluation seed, other sequences.
+        $pair = @($rows | Where-Object { $_.M -eq '2' -and $_.Steps -eq '8' -and $_.TaskSource -eq 'pretrain' })
+        $pair[0].Error | Should -Not -Be $pair[1].Error
+        $threshold = @(Import-Csv (Join-Path $folder 'task-diversity-d8-threshold.csv'))
+        $threshold | Should -HaveCount (2 * 2)
+        foreach ($t in $threshold) { $t.Bound | Should -BeIn 'Crossing', 'BelowRange', 'AboveRange' }
+        @(Import-Csv (Join-Path $folder 'task-diversity-d8-switch.csv')) | Should -HaveCount (2 * 2)
+        @(Import-Csv (Join-Path $folder 'task-diversity-d8-training.csv')) | Should -HaveCount (3 * 2)
+        foreach ($png in 'M-2', 'M-4', 'M-inf', 'threshold') { (Get-Item (Join-Path $folder "task-diversity-d8-$png.png")).Length | Should -BeGreaterThan 1000 }
+        @(Get-ChildItem (Join-Path $folder 'store/M-2') -Directory).Name | Should -Be 'step-00000008'
+
+        # Elsewhere, without the run folders: 12 updates continue from the stored checkpoints, keep the rows at 4 updates
+        # and replace the stored checkpoints.
+        $longer = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' $tiny -Steps 12 -RunDir '$folder/elsewhere'"
+        $longer.Stderr | Should -BeNullOrEmpty
+        @($longer.Stdout | Where-Object { $_ -like 'M=*continuing from the stored step-00000008*' }) | Should -HaveCount 3
+        @(Get-ChildItem (Join-Path $folder 'elsewhere/M-2') -Directory -Filter 'step-*').Name | Should -Be @('step-00000008', 'step-00000012')
+        $rows = @(Import-Csv $csv)
+        $rows | Should -HaveCount (3 * 3 * 2 * 2)
+        @($rows.Steps | Select-Object -Unique) | Should -Be @('4', '8', '12')
+        @(Get-ChildItem (Join-Path $folder 'store/M-2') -Directory).Name | Should -Be 'step-00000012'
+        @(Import-Csv (Join-Path $folder 'task-diversity-d8-training.csv')) | Should -HaveCount (3 * 3)
+    }
+
     It 'examples/task-vectors-rules.ps1 runs on two rules and writes its tables and plot' {
         $folder = New-TestFolder
         $script = Join-Path $RepositoryRoot 'examples/task-vectors-rules.ps1'
