@@ -38,7 +38,7 @@ param(
     [string]$Preset = 'regression-tiny',
     [int]$Dimension = 8,
     [int]$Points = 16,
-    [int[]]$Exponents = @(1, 3, 5, 7, 9, 11, 13),
+    [int[]]$Exponents = @(1, 3, 5, 7, 9, 11),
     # Leave out the fresh-task model (M = inf).
     [switch]$NoFresh,
     [int]$Steps = 20000,

@@ -176,8 +176,8 @@ Describe 'examples/garg-function-classes.ps1 and tools/Plot-Results.ps1' {
             Copy-Item (Join-Path $RepositoryRoot "docs/results/$csv") $out
         }
         $log = @(& (Join-Path $RepositoryRoot 'tools/Plot-Results.ps1') -ResultDir $out)
-        # 2 task-diversity, 6 transient (one per M) + its threshold, 1 curve, 4 Garg classes.
-        $log | Should -HaveCount 14
+        # 2 task-diversity, 7 transient (one per M) + its threshold, 1 curve, 4 Garg classes.
+        $log | Should -HaveCount 15
         foreach ($png in 'task-diversity-pretrain', 'task-diversity-fresh', 'task-diversity-d8-M-32', 'task-diversity-d8-M-inf',
             'task-diversity-d8-threshold', 'linear-regression-curve', 'garg-linear', 'garg-relunet') {
             Join-Path $out "$png.png" | Should -Exist

@@ -267,6 +267,91 @@ Describe 'The LTV on regression (ltv-regression.csv)' {
     }
 }
 
+Describe 'The task-diversity transient at D = 8 (task-diversity-d8*.csv)' {
+    BeforeAll {
+        $rows = Read-Result 'task-diversity-d8.csv'
+        $thresholds = Read-Result 'task-diversity-d8-threshold.csv'
+        $switches = Read-Result 'task-diversity-d8-switch.csv'
+        $pool = @($rows | Where-Object TaskSource -EQ 'pretrain')
+        # Seed mean of a column on pool tasks for one M and training length.
+        function Get-PoolMean([string]$M, [int]$Steps, [string]$Column) {
+            $of = @($pool | Where-Object { $_.M -eq $M -and [int]$_.Steps -eq $Steps })
+            $of | Should -HaveCount 3
+            Mean ($of | ForEach-Object { Num $_.$Column })
+        }
+        $finite = '2', '8', '32', '128', '512', '2048'
+    }
+
+    It 'holds every M, every 1000 updates to 20,000, three evaluation seeds of 4096 sequences, both sources' {
+        @($rows.M | Select-Object -Unique) | Should -Be (@('inf') + $finite)
+        @($rows.Steps | Sort-Object { [int]$_ } -Unique) | Should -Be @(1..20 | ForEach-Object { "$($_ * 1000)" })
+        @($rows.EvalSeed | Sort-Object -Unique) | Should -Be @('1', '2', '3')
+        @($rows.Samples | Sort-Object -Unique) | Should -Be '4096'
+        $rows | Should -HaveCount (7 * 20 * 3 * 2)
+        foreach ($r in $rows | Where-Object M -NE 'inf') { Num $r.DeltaRidgeDmmse | Should -BeGreaterThan 0 }
+    }
+
+    It 'the threshold table is the one the rows give: the sign change of DeltaDmmse - DeltaRidge on pool tasks, per T and seed' {
+        $thresholds | Should -HaveCount (20 * 3)
+        foreach ($t in $thresholds) {
+            $byM = @($pool | Where-Object { $_.Steps -eq $t.Steps -and $_.EvalSeed -eq $t.EvalSeed -and $_.M -ne 'inf' } | Sort-Object { Num $_.M })
+            $gap = @($byM | ForEach-Object { (Num $_.DeltaDmmse) - (Num $_.DeltaRidge) })
+            $last = -1
+            for ($i = 0; $i -lt $gap.Count; $i++) { if ($gap[$i] -lt 0) { $last = $i } }
+            if ($last -lt 0) { $t.Bound | Should -Be 'BelowRange'; continue }
+            if ($last -eq $gap.Count - 1) { $t.Bound | Should -Be 'AboveRange'; continue }
+            $t.Bound | Should -Be 'Crossing'
+            $lo, $hi = [math]::Log2((Num $byM[$last].M)), [math]::Log2((Num $byM[$last + 1].M))
+            Num $t.Log2MStar | Should -BeGreaterOrEqual $lo
+            Num $t.Log2MStar | Should -BeLessOrEqual $hi
+            [math]::Abs((Num $t.Log2MStar) - ($lo + ($hi - $lo) * (-$gap[$last]) / ($gap[$last + 1] - $gap[$last]))) | Should -BeLessThan 1e-9
+        }
+    }
+
+    It 'the apparent threshold moves up with training length: log2 M* 2.36 at 1000 updates to 4.31 at 20,000, falling by at most 0.05 between thousands' {
+        @($thresholds.Bound | Sort-Object -Unique) | Should -Be 'Crossing'
+        $curve = @(1..20 | ForEach-Object { $t = $_ * 1000; Mean ($thresholds | Where-Object { [int]$_.Steps -eq $t } | ForEach-Object { Num $_.Log2MStar }) })
+        [math]::Round($curve[0], 2) | Should -Be 2.36
+        [math]::Round($curve[-1], 2) | Should -Be 4.31
+        foreach ($i in 1..19) { $curve[$i] | Should -BeGreaterThan ($curve[$i - 1] - 0.05) -Because "from $($i * 1000) to $(($i + 1) * 1000) updates" }
+        [math]::Round($curve[1], 2), [math]::Round($curve[4], 2), [math]::Round($curve[9], 2), [math]::Round($curve[14], 2) | Should -Be @(2.8, 3.05, 3.86, 4.2)
+        # Far below the paper's 2^11.5 at 500K x 256.
+        $curve[-1] | Should -BeLessThan 11.5
+    }
+
+    It 'M = 2 is dMMSE-like from 1000 updates; M = 8 is Ridge-like at 2000 and dMMSE-like from 5000 for good; no M >= 32 ever within 20,000' {
+        foreach ($s in $switches | Where-Object M -EQ '2') { $s.FirstDmmseLike, $s.DmmseLikeFrom | Should -Be @('1000', '1000') }
+        foreach ($s in $switches | Where-Object M -EQ '8') { $s.FirstDmmseLike, $s.DmmseLikeFrom | Should -Be @('5000', '5000') }
+        foreach ($s in $switches | Where-Object { (Num $_.M) -ge 32 }) { $s.FirstDmmseLike + $s.DmmseLikeFrom | Should -BeNullOrEmpty -Because "M = $($s.M)" }
+        $switches | Should -HaveCount (6 * 3)
+        Get-PoolMean '8' 2000 DeltaRidge | Should -BeLessThan (Get-PoolMean '8' 2000 DeltaDmmse)
+        [math]::Round((Get-PoolMean '8' 20000 DeltaDmmse), 3) | Should -Be 0.056
+        Get-PoolMean '2' 20000 DeltaDmmse | Should -BeLessThan 0.0025
+        # Memorising: the M = 8 model's fresh-task error stays near 1 while its pool error falls.
+        $fresh8 = Mean (@($rows | Where-Object { $_.M -eq '8' -and $_.Steps -eq '20000' -and $_.TaskSource -eq 'fresh' }) | ForEach-Object { Num $_.Error })
+        $fresh8 | Should -BeGreaterThan 0.9
+        Get-PoolMean '8' 20000 Error | Should -BeLessThan 0.25
+    }
+
+    It 'the resolution shrinks with M (0.430 at M = 2 to 0.107 at 2048); M = 8 at 5000 updates is the one marginal call (0.004 apart)' {
+        $resolution = @($finite | ForEach-Object { Get-PoolMean $_ 20000 DeltaRidgeDmmse })
+        for ($i = 1; $i -lt $resolution.Count; $i++) { $resolution[$i] | Should -BeLessThan $resolution[$i - 1] }
+        [math]::Round($resolution[0], 3), [math]::Round($resolution[-1], 3) | Should -Be @(0.43, 0.107)
+        [math]::Round([math]::Abs((Get-PoolMean '8' 5000 DeltaRidge) - (Get-PoolMean '8' 5000 DeltaDmmse)), 3) | Should -Be 0.004
+        Get-PoolMean '2048' 20000 DeltaRidge | Should -BeGreaterThan (Get-PoolMean '2048' 20000 DeltaRidgeDmmse)
+        [math]::Round((Get-PoolMean 'inf' 20000 DeltaRidge), 3) | Should -Be 0.149
+        # Evaluation seeds move the Deltas by at most 0.005 (SD).
+        foreach ($group in $pool | Group-Object M, Steps) {
+            foreach ($column in 'DeltaRidge', 'DeltaDmmse') {
+                $v = @($group.Group | Where-Object { $_.$column -ne '' } | ForEach-Object { Num $_.$column })
+                if ($v.Count -lt 2) { continue }
+                $m = Mean $v
+                [math]::Sqrt((($v | ForEach-Object { ($_ - $m) * ($_ - $m) }) | Measure-Object -Sum).Sum / ($v.Count - 1)) | Should -BeLessThan 0.0125 -Because "$($group.Name) $column"
+            }
+        }
+    }
+}
+
 Describe 'ICL against instruction tuning (icl-vs-it.csv, icl-vs-it-tests.csv, icl-vs-it-accuracy.csv)' {
     BeforeAll {
         $rows = Read-Result 'icl-vs-it.csv'
