@@ -24,6 +24,13 @@ public static partial class PeftAdapterFolder
 
     private static readonly IReadOnlyDictionary<string, string> FileMetadata = new Dictionary<string, string> { ["format"] = "pt" };
 
+    /// <summary>Whether <paramref name="directory"/> already holds an adapter (its adapter_config.json), which a save would replace.</summary>
+    public static bool HoldsAdapter(string directory) => File.Exists(Path.Combine(directory, ConfigFileName));
+
+    /// <summary>What a save into <paramref name="directory"/> without -Force says when it already holds an adapter.</summary>
+    public static string AdapterExistsMessage(string directory) =>
+        $"Folder '{directory}' already holds an adapter ({ConfigFileName}); use -Force to replace it.";
+
     /// <summary>The key PEFT stores a pair's matrix under: base_model.model.&lt;path&gt;.lora_A.weight (or lora_B).</summary>
     public static string TensorKey(string modulePath, char matrix) => $"{KeyPrefix}{modulePath}.lora_{matrix}.weight";
 

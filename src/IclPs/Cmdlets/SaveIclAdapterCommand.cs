@@ -68,9 +68,9 @@ public sealed class SaveIclAdapterCommand : IclPsCmdlet
             WriteError(new ErrorRecord(new IOException($"Cannot save to '{folder}': it is a file, not a folder."), "AdapterPathIsFile", ErrorCategory.InvalidArgument, folder));
             return;
         }
-        if (!Force && File.Exists(System.IO.Path.Combine(folder, PeftAdapterFolder.ConfigFileName)))
+        if (!Force && PeftAdapterFolder.HoldsAdapter(folder))
         {
-            WriteError(new ErrorRecord(new IOException($"Folder '{folder}' already holds an adapter ({PeftAdapterFolder.ConfigFileName}); use -Force to replace it."),
+            WriteError(new ErrorRecord(new IOException(PeftAdapterFolder.AdapterExistsMessage(folder)),
                 "AdapterExists", ErrorCategory.ResourceExists, folder));
             return;
         }

@@ -187,9 +187,8 @@ public sealed class StartIclAdapterTrainingCommand : IclPsCmdlet
                 "-CheckpointEvery and -Resume keep their checkpoints in the -Path folder; give -Path.", CheckpointEvery is null ? "-Resume" : "-CheckpointEvery"));
         var checkpoints = folder is null || (CheckpointEvery is null && !Resume) ? null : System.IO.Path.Combine(folder, "checkpoints");
         // A resumed run's folder holds the adapter its stopped part saved; it is the one being carried on.
-        if (folder is not null && !Force && !Resume && File.Exists(System.IO.Path.Combine(folder, PeftAdapterFolder.ConfigFileName)))
-            Terminate(new IclPsException("AdapterExists", IclErrorKind.InvalidOperation,
-                $"Folder '{folder}' already holds an adapter ({PeftAdapterFolder.ConfigFileName}); use -Force to replace it.", folder));
+        if (folder is not null && !Force && !Resume && PeftAdapterFolder.HoldsAdapter(folder))
+            Terminate(new IclPsException("AdapterExists", IclErrorKind.InvalidOperation, PeftAdapterFolder.AdapterExistsMessage(folder), folder));
         var targets = TargetModule ?? (Model.Config.Family == ModelFamily.Gpt2 ? ["c_attn"] : ["q_proj", "v_proj"]);
         var settings = new LoraSettings
         {

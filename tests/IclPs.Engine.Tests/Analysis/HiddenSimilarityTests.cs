@@ -7,6 +7,8 @@ using IclPs.Engine.Tests.Data;
 using IclPs.Engine.Tests.Prompting;
 using static TorchSharp.torch;
 
+using static IclPs.Engine.Tests.Analysis.ResidualReference;
+
 namespace IclPs.Engine.Tests.Analysis;
 
 public class HiddenSimilarityTests
@@ -85,24 +87,6 @@ public class HiddenSimilarityTests
         }
         // Different models and prompts really differ, so the comparison above is not 1 == 1.
         Assert.Contains(rows, r => r.MeanCosine < 0.99);
-    }
-
-    private static double[][] LastTokenResiduals(IclModel model, string text)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var ids = model.Tokenizer.Encode(text, addBos: true).Select(x => (long)x).ToArray();
-        using var hooks = new HookSet().Capture("blocks.*.hook_resid_post", PositionFilter.Last);
-        model.Network.Forward(tensor(ids, new long[] { 1, ids.Length }), hooks: hooks);
-        return Enumerable.Range(0, model.Config.Layers)
-            .Select(l => hooks.Captured[HookNames.ResidPost(l)][0].to(ScalarType.Float64).data<double>().ToArray()).ToArray();
-    }
-
-    private static double Cosine(double[] x, double[] y)
-    {
-        double dot = 0, xx = 0, yy = 0;
-        for (var i = 0; i < x.Length; i++) { dot += x[i] * y[i]; xx += x[i] * x[i]; yy += y[i] * y[i]; }
-        return dot / Math.Sqrt(xx * yy);
     }
 
     [Fact]

@@ -10,6 +10,8 @@ using IclPs.Engine.Tests.Prompting;
 using TorchSharp;
 using static TorchSharp.torch;
 
+using static IclPs.Engine.Tests.Analysis.ResidualReference;
+
 namespace IclPs.Engine.Tests.Analysis;
 
 /// <summary>The instruction-tuned condition of HiddenSimilarity (one LoRA per query), centred cosines and paired contrasts.</summary>
@@ -319,23 +321,5 @@ public class InstructionTunedSimilarityTests
         Assert.Equal("UnknownPair", Assert.Throws<IclPsException>(() => HiddenSimilarityContrast.Test(rows, "Icl-IT", "ZeroShot-Icl")).ErrorId);
         Assert.Equal("InvalidContrast", Assert.Throws<IclPsException>(() => HiddenSimilarityContrast.Test(rows, "Icl-It", "Icl-It")).ErrorId);
         Assert.Equal("NoMeasure", Assert.Throws<IclPsException>(() => HiddenSimilarityContrast.Test(rows, "Icl-It", "ZeroShot-Icl", measure: HiddenSimilarityContrast.CentredCosine)).ErrorId);
-    }
-
-    private static double[][] LastTokenResiduals(IclModel model, string text)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var ids = model.Tokenizer.Encode(text, addBos: true).Select(x => (long)x).ToArray();
-        using var hooks = new HookSet().Capture("blocks.*.hook_resid_post", PositionFilter.Last);
-        model.Network.Forward(tensor(ids, new long[] { 1, ids.Length }), hooks: hooks);
-        return Enumerable.Range(0, model.Config.Layers)
-            .Select(l => hooks.Captured[HookNames.ResidPost(l)][0].to(ScalarType.Float64).data<double>().ToArray()).ToArray();
-    }
-
-    private static double Cosine(double[] x, double[] y)
-    {
-        double dot = 0, xx = 0, yy = 0;
-        for (var i = 0; i < x.Length; i++) { dot += x[i] * y[i]; xx += x[i] * x[i]; yy += y[i] * y[i]; }
-        return dot / Math.Sqrt(xx * yy);
     }
 }
