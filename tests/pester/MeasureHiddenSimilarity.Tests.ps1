@@ -311,6 +311,15 @@ Describe 'Measure-HiddenSimilarity -Condition InstructionTuned' {
         $problems[0].FullyQualifiedErrorId | Should -BeLike "*$Fqid"
         $problems[0].Exception.Message | Should -BeLike "*query 'tall'*"
         @($measured.InputIndex | Sort-Object -Unique) | Should -HaveCount 2
+        # AdapterDemonstrations without an adapter to tune are refused for that query, naming it.
+        $plain = [pscustomobject]@{ Input = $queries[2].Input; Demonstrations = $queries[2].Demonstrations }
+        $untuned = @(@($queries[0..1]) + $plain | Measure-HiddenSimilarity $m -Condition ZeroShot, Icl -Shots 2 -PerInput -ErrorVariable refused -ErrorAction SilentlyContinue)
+        @($untuned.InputIndex | Sort-Object -Unique) | Should -Be 0
+        $untuned[0].Input | Should -Be $plain.Input
+        $refused | Should -HaveCount 2
+        $refused[0].FullyQualifiedErrorId | Should -BeExactly "AdapterDemonstrationsWithoutTuning$Fqid"
+        $refused[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $refused[0].Exception.Message | Should -BeLike "*Query '$($queries[0].Input)'*"
     }
 
     It 'with -ShuffleLabels gives Icl and the adapters deranged labels, leaving the zero-shot states alone' {
