@@ -24,15 +24,15 @@ param(
     [string]$ModelDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../module/models/llama-tiny-4l-mix')),
     [string]$ResultDir = [IO.Path]::GetFullPath([IO.Path]::Combine($PSScriptRoot, '../docs/results')),
     [string]$Preset = 'llama-tiny-4l',
-    [int]$Steps = 8000,
+    [int]$Steps = 20000,
     [int]$BatchSize = 32,
     # Demonstrations per training sequence.
     [int]$TrainingShots = 16,
-    [double]$LearningRate = 3e-3,
+    [double]$LearningRate = 1e-3,
     [int]$WarmupSteps = 200,
     [int]$EvaluateEvery = 1000,
-    # Relative shares of KeyedLookup and Transduction training sequences (transductions are slower to learn).
-    [double[]]$FamilyWeight = @(1, 2),
+    # Relative shares of KeyedLookup and Transduction training sequences.
+    [double[]]$FamilyWeight = @(1, 1),
     # Optional run folder: checkpoints every 500 updates go there, and a rerun resumes from the newest (bit-identical to an uninterrupted run).
     [string]$CheckpointDir,
     # Wall seconds of the earlier runs that trained -CheckpointDir's checkpoints (recorded in the manifest when this run resumes them).

@@ -174,25 +174,26 @@ Describe 'Mixture model (llama-tiny-4l-mix-shots.csv)' {
         foreach ($family in 'KeyedLookup', 'Transduction') { (Get-Family $family).Shots | Should -Be @('0', '1', '2', '4', '8') }
     }
 
-    It 'learns held-out transductions in context: chance at 0 shots, rising with every shot to 0.479 at 8 (ceiling 0.948)' {
-        $t = Get-Family 'Transduction'
-        [math]::Abs((Num $t[0].Accuracy) - (Num $t[0].Chance)) | Should -BeLessThan 0.02
-        for ($i = 1; $i -lt $t.Count; $i++) { Num $t[$i].Accuracy | Should -BeGreaterThan ((Num $t[$i - 1].Accuracy) + 0.05) -Because "$($t[$i].Shots) shots" }
-        [math]::Round((Num $t[-1].Accuracy), 3) | Should -Be 0.479
-        [math]::Round((Num $t[-1].Ceiling), 3) | Should -Be 0.948
+    It 'learns held-out maps of both families in context: chance at 0 shots, rising with every shot to within 0.07 of the ceiling' {
+        foreach ($family in 'KeyedLookup', 'Transduction') {
+            $c = Get-Family $family
+            Num $c[0].Accuracy | Should -BeLessThan ((Num $c[0].Chance) + 0.01) -Because "$family 0 shots"
+            Num $c[0].Accuracy | Should -BeGreaterThan ((Num $c[0].Chance) - 0.04) -Because "$family 0 shots"
+            for ($i = 1; $i -lt $c.Count; $i++) {
+                Num $c[$i].Accuracy | Should -BeGreaterThan ((Num $c[$i - 1].Accuracy) + 0.1) -Because "$family $($c[$i].Shots) shots"
+                $gap = (Num $c[$i].Ceiling) - (Num $c[$i].Accuracy)
+                $gap | Should -BeGreaterThan 0.003 -Because "$family $($c[$i].Shots) shots"
+                $gap | Should -BeLessThan 0.07 -Because "$family $($c[$i].Shots) shots"
+            }
+        }
     }
 
-    It 'on held-out keyed lookups reaches the ceiling at 1 shot (0.389) and then stays flat (0.350 at 8 shots, ceiling 0.975)' {
+    It 'reaches 0.965 (keyed lookups, ceiling 0.975) and 0.928 (transductions, ceiling 0.948) at 8 shots' {
         $k = Get-Family 'KeyedLookup'
-        [math]::Abs((Num $k[0].Accuracy) - (Num $k[0].Chance)) | Should -BeLessThan 0.02
-        [math]::Round((Num $k[1].Accuracy), 3) | Should -Be 0.389
-        [math]::Abs((Num $k[1].Accuracy) - (Num $k[1].Ceiling)) | Should -BeLessThan 0.01
-        foreach ($r in $k[2..4]) {
-            [math]::Abs((Num $r.Accuracy) - (Num $k[1].Accuracy)) | Should -BeLessThan 0.045 -Because "$($r.Shots) shots"
-            Num $r.Accuracy | Should -BeGreaterThan (3 * (Num $r.Chance)) -Because "$($r.Shots) shots"
-        }
-        [math]::Round((Num $k[4].Accuracy), 3) | Should -Be 0.350
-        [math]::Round((Num $k[4].Ceiling), 3) | Should -Be 0.975
+        $t = Get-Family 'Transduction'
+        [math]::Round((Num $k[-1].Accuracy), 3), [math]::Round((Num $k[-1].Ceiling), 3) | Should -Be @(0.965, 0.975)
+        [math]::Round((Num $t[-1].Accuracy), 3), [math]::Round((Num $t[-1].Ceiling), 3) | Should -Be @(0.928, 0.948)
+        [int]$k[-1].N, [int]$t[-1].N | Should -Be @(3456, 10368)
     }
 }
 

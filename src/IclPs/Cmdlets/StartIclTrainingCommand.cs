@@ -132,7 +132,7 @@ namespace IclPs.Cmdlets;
 /// </code>
 /// <para>
 /// Trains one LLaMA-family model on a half-and-half mixture of keyed lookups and transductions for 4 updates and shows the
-/// held-out accuracy of each family (llama-tiny-4l-mix took 12000 updates; see its Command in Get-IclModel).
+/// held-out accuracy of each family (llama-tiny-4l-mix took 20000 updates; see its Command in Get-IclModel).
 /// </para>
 /// </example>
 /// <example>

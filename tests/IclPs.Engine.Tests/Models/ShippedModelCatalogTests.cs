@@ -184,11 +184,11 @@ public sealed class ShippedModelCatalogTests : IDisposable
     /// <summary>
     /// The shipped mixture model is the LLaMA-family 4 x 64 model the LoRA comparison needs, and keeps what
     /// docs/results/llama-tiny-4l-mix-shots.csv reports, measured here on 8 held-out maps of each family through the prompt
-    /// runner Invoke-IclPrompt uses: transductions rise from chance with the shots; keyed lookups jump above chance at one
-    /// shot and stay there (the model copies a demonstrated output without matching the key).
+    /// runner Invoke-IclPrompt uses: both families rise from chance with the shots to near the ceiling at 8 (0.965 and
+    /// 0.928 on all 64 maps).
     /// </summary>
     [Fact]
-    public void The_shipped_mixture_model_learns_held_out_transductions_in_context()
+    public void The_shipped_mixture_model_learns_held_out_maps_of_both_families_in_context()
     {
         var catalog = new ShippedModelCatalog(Path.Combine(TestData.RepositoryRoot(), "module", "models"));
         var info = catalog.Get("llama-tiny-4l-mix");
@@ -198,19 +198,18 @@ public sealed class ShippedModelCatalogTests : IDisposable
         using var model = catalog.LoadText("llama-tiny-4l-mix");
         Assert.Equal((ModelFamily.Llama, 4, 64), (model.Config.Family, model.Config.Layers, model.Config.DModel));
 
-        var words = new TransductionTaskFamily();
-        var wordTasks = words.HeldOutTasks.Take(8).ToArray();
-        var wordsZero = SymbolicIclEvaluator.FirstTokenAccuracy(model, wordTasks, 0, seed: 7);
-        var wordsFour = SymbolicIclEvaluator.FirstTokenAccuracy(model, wordTasks, 4, seed: 7);
-        var wordsEight = SymbolicIclEvaluator.FirstTokenAccuracy(model, wordTasks, 8, seed: 7);
-        Assert.InRange(wordsZero, 0.0, words.Chance + 0.05);
-        Assert.True(wordsFour >= wordsZero + 0.15 && wordsEight >= wordsFour + 0.05, $"transduction 0/4/8-shot {wordsZero:0.000}/{wordsFour:0.000}/{wordsEight:0.000}");
-        Assert.True(wordsEight >= 0.4, $"transduction 8-shot held-out accuracy {wordsEight:0.000}");
-
         var keyed = new KeyedLookupTaskFamily();
-        var keyedTasks = keyed.HeldOutTasks.Take(8).ToArray();
-        var keyedEight = SymbolicIclEvaluator.FirstTokenAccuracy(model, keyedTasks, 8, seed: 7);
-        Assert.InRange(SymbolicIclEvaluator.FirstTokenAccuracy(model, keyedTasks, 0, seed: 7), 0.0, keyed.Chance + 0.05);
-        Assert.True(keyedEight >= 0.25, $"keyed-lookup 8-shot held-out accuracy {keyedEight:0.000}");
+        var words = new TransductionTaskFamily();
+        foreach (var family in new[] { (Name: "keyed lookup", keyed.HeldOutTasks, keyed.Chance), (Name: "transduction", words.HeldOutTasks, words.Chance) })
+        {
+            var tasks = family.HeldOutTasks.Take(8).ToArray();
+            var zero = SymbolicIclEvaluator.FirstTokenAccuracy(model, tasks, 0, seed: 7);
+            var four = SymbolicIclEvaluator.FirstTokenAccuracy(model, tasks, 4, seed: 7);
+            var eight = SymbolicIclEvaluator.FirstTokenAccuracy(model, tasks, 8, seed: 7);
+            var curve = $"{family.Name} 0/4/8-shot {zero:0.000}/{four:0.000}/{eight:0.000}";
+            Assert.True(zero <= family.Chance + 0.05, curve);
+            Assert.True(four >= zero + 0.4 && eight >= four + 0.1, curve);
+            Assert.True(eight >= 0.85, curve);
+        }
     }
 }
