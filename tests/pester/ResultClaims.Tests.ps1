@@ -388,75 +388,101 @@ Describe 'ICL against instruction tuning (icl-vs-it.csv, icl-vs-it-tests.csv, ic
         @($rows.Shots | Sort-Object { [int]$_ } -Unique) | Should -Be @('1', '2', '4', '8')
     }
 
-    It 'sim(ICL, IT) is not high at the last layer: 0.61-0.72 (keyed), 0.52-0.60 (transduction), centred at most 0.59' {
+    It 'sim(ICL, IT) is not high at the last layer: 0.51-0.69 (keyed), -0.17 to 0.26 (transduction), centred at most 0.79; 0.810 at most with 50 updates' {
         foreach ($k in $shots) {
-            Get-Cosine KeyedLookup $k IclIt | Should -BeGreaterThan 0.61
-            Get-Cosine KeyedLookup $k IclIt | Should -BeLessThan 0.72
-            Get-Cosine Transduction $k IclIt | Should -BeGreaterThan 0.51
-            Get-Cosine Transduction $k IclIt | Should -BeLessThan 0.60
-            foreach ($f in $families) { Get-Cosine $f $k IclIt -Measure MeanCentredCosine | Should -BeLessThan 0.595 }
+            Get-Cosine KeyedLookup $k IclIt | Should -BeGreaterThan 0.5
+            Get-Cosine KeyedLookup $k IclIt | Should -BeLessThan 0.69
+            Get-Cosine Transduction $k IclIt | Should -BeGreaterThan -0.18
+            Get-Cosine Transduction $k IclIt | Should -BeLessThan 0.26
+            foreach ($f in $families) { Get-Cosine $f $k IclIt -Measure MeanCentredCosine | Should -BeLessThan 0.8 }
         }
+        [math]::Round((Get-Cosine KeyedLookup 8 IclIt -Steps 50), 3) | Should -Be 0.81
+        foreach ($f in $families) { foreach ($k in $shots) { foreach ($steps in 0, 5, 20, 50) { Get-Cosine $f $k IclIt -Steps $steps | Should -BeLessThan 0.86 } } }
     }
 
-    It 'sim(ICL, IT) is above sim(anchor, ICL) on the cosine only for keyed lookups at 8 shots (p = 0.016); on the centred cosine from 4 shots in both families' {
-        foreach ($k in 1, 2, 4) {
-            foreach ($f in $families) { Get-Cosine $f $k IclIt | Should -BeLessThan (Get-Cosine $f $k AnchorIcl) -Because "$f k = $k" }
-        }
-        $t = Get-Test KeyedLookup 8 'IclIt > AnchorIcl'
-        [math]::Round((Num $t.P), 3) | Should -Be 0.016
-        [int]$t.W | Should -Be 337
-        Num (Get-Test Transduction 8 'IclIt > AnchorIcl').P | Should -BeGreaterThan 0.05
+    It 'sim(ICL, IT) is above sim(anchor, ICL) from 4 shots: on the cosine for keyed lookups (p = 0.0081, 0.0002), on the centred cosine in both families' {
+        $t4 = Get-Test KeyedLookup 4 'IclIt > AnchorIcl'
+        $t8 = Get-Test KeyedLookup 8 'IclIt > AnchorIcl'
+        [math]::Round((Num $t4.P), 4), [math]::Round((Num $t8.P), 4) | Should -Be @(0.0081, 0.0002)
+        [int]$t4.W, [int]$t8.W | Should -Be @(350, 407)
+        Num $t4.PHolm | Should -BeLessThan 0.05
+        Get-Cosine KeyedLookup 1 IclIt | Should -BeLessThan (Get-Cosine KeyedLookup 1 AnchorIcl)
+        foreach ($k in 1, 2, 4) { Get-Cosine Transduction $k IclIt | Should -BeLessThan (Get-Cosine Transduction $k AnchorIcl) -Because "k = $k" }
+        $t = Get-Test Transduction 8 'IclIt > AnchorIcl'
+        Num $t.P | Should -BeLessThan 0.05
+        Num $t.PHolm | Should -BeGreaterThan 0.05
         foreach ($f in $families) {
             foreach ($k in 4, 8) {
                 $t = Get-Test $f $k 'IclIt > AnchorIcl' -Measure CentredCosine
-                Num $t.P | Should -BeLessOrEqual 0.0011 -Because "$f k = $k"
-                Num $t.PHolm | Should -BeLessOrEqual 0.0021 -Because "$f k = $k"
+                Num $t.P | Should -BeLessThan 0.001 -Because "$f k = $k"
+                Num $t.PHolm | Should -BeLessThan 0.002 -Because "$f k = $k"
             }
-            foreach ($k in 1, 2) { Num (Get-Test $f $k 'IclIt > AnchorIcl' -Measure CentredCosine).P | Should -BeGreaterThan 0.2 -Because "$f k = $k" }
+            foreach ($k in 1, 2) { Num (Get-Test $f $k 'IclIt > AnchorIcl' -Measure CentredCosine).P | Should -BeGreaterThan 0.1 -Because "$f k = $k" }
         }
     }
 
-    It 'sim(ICL, IT) is above sim(anchor, IT) at every k for keyed lookups (p <= 0.0029), below it at every k for transductions' {
+    It 'sim(ICL, IT) is above sim(anchor, IT) for keyed lookups from 2 shots (p <= 0.0007), for transductions on the centred cosine only (from 2 shots)' {
+        foreach ($k in 2, 4, 8) {
+            $t = Get-Test KeyedLookup $k 'IclIt > AnchorIt'
+            Num $t.P | Should -BeLessOrEqual 0.0007 -Because "k = $k"
+            Num $t.PHolm | Should -BeLessOrEqual 0.0027 -Because "k = $k"
+            Num $t.MedianDifference | Should -BeGreaterThan 0.04
+        }
+        [math]::Round((Num (Get-Test KeyedLookup 1 'IclIt > AnchorIt').P), 3) | Should -Be 0.087
         foreach ($k in $shots) {
-            Num (Get-Test KeyedLookup $k 'IclIt > AnchorIt').P | Should -BeLessOrEqual 0.003 -Because "k = $k"
-            Num (Get-Test KeyedLookup $k 'IclIt > AnchorIt').MedianDifference | Should -BeGreaterThan 0.03
             Num (Get-Test KeyedLookup $k 'IclIt > AnchorIt' -Measure CentredCosine).P | Should -BeLessThan 1e-4
             Get-Cosine Transduction $k IclIt | Should -BeLessThan (Get-Cosine Transduction $k AnchorIt) -Because "k = $k"
-            Num (Get-Test Transduction $k 'IclIt > AnchorIt').P | Should -BeGreaterOrEqual 0.99
+            Num (Get-Test Transduction $k 'IclIt > AnchorIt').P | Should -BeGreaterOrEqual 0.9999
         }
-        $t = Get-Test Transduction 8 'IclIt > AnchorIt' -Measure CentredCosine
-        Num $t.P | Should -BeLessThan 0.05
-        Num $t.PHolm | Should -BeGreaterThan 0.05
+        foreach ($k in 2, 4, 8) {
+            $t = Get-Test Transduction $k 'IclIt > AnchorIt' -Measure CentredCosine
+            Num $t.P | Should -BeLessThan 0.0065 -Because "k = $k"
+            Num $t.PHolm | Should -BeLessThan 0.026 -Because "k = $k"
+        }
     }
 
-    It 'sim(ICL, IT) rises with the number of demonstrations: steadily on the centred cosine, on the cosine for keyed lookups (transductions dip at 4 shots)' {
+    It 'sim(ICL, IT) rises with the number of demonstrations: steadily on the centred cosine and for transductions, keyed lookups level off from 4 shots' {
         foreach ($f in $families) {
             $curve = @($shots | ForEach-Object { Get-Cosine $f $_ IclIt -Measure MeanCentredCosine })
             for ($i = 1; $i -lt $curve.Count; $i++) { $curve[$i] | Should -BeGreaterThan $curve[$i - 1] -Because "$f centred from k = $($shots[$i - 1]) to $($shots[$i])" }
         }
-        $curve = @($shots | ForEach-Object { Get-Cosine KeyedLookup $_ IclIt })
-        for ($i = 1; $i -lt $curve.Count; $i++) { $curve[$i] | Should -BeGreaterThan $curve[$i - 1] }
         $curve = @($shots | ForEach-Object { Get-Cosine Transduction $_ IclIt })
-        $curve[2] | Should -BeLessThan $curve[1]
-        $curve[3] | Should -BeGreaterThan $curve[0]
+        for ($i = 1; $i -lt $curve.Count; $i++) { $curve[$i] | Should -BeGreaterThan $curve[$i - 1] }
+        $curve = @($shots | ForEach-Object { Get-Cosine KeyedLookup $_ IclIt })
+        $curve[1] | Should -BeGreaterThan $curve[0]
+        $curve[2] | Should -BeGreaterThan $curve[1]
+        [math]::Abs($curve[3] - $curve[2]) | Should -BeLessThan 0.01
     }
 
-    It 'dissimilar demonstrations lower sim(ICL, IT) only for transductions at 8 shots (p = 0.0095, Holm 0.038)' {
-        foreach ($k in $shots) { Num (Get-Test KeyedLookup $k 'IclIt Dissimilar < Random' -Demos Dissimilar).P | Should -BeGreaterThan 0.08 -Because "keyed k = $k" }
-        foreach ($k in 1, 2, 4) { Num (Get-Test Transduction $k 'IclIt Dissimilar < Random' -Demos Dissimilar).P | Should -BeGreaterThan 0.4 -Because "transduction k = $k" }
-        $t = Get-Test Transduction 8 'IclIt Dissimilar < Random' -Demos Dissimilar
-        [math]::Round((Num $t.P), 4) | Should -Be 0.0095
-        [math]::Round((Num $t.PHolm), 3) | Should -Be 0.038
-        Num (Get-Test Transduction 8 'IclIt Dissimilar < Random' -Demos Dissimilar -Measure CentredCosine).PHolm | Should -BeGreaterThan 0.05
+    It 'dissimilar demonstrations lower sim(ICL, IT) in both families from 2 shots' {
+        foreach ($k in 2, 4) { Num (Get-Test KeyedLookup $k 'IclIt Dissimilar < Random' -Demos Dissimilar).PHolm | Should -BeLessThan 0.02 -Because "keyed k = $k" }
+        $t = Get-Test KeyedLookup 8 'IclIt Dissimilar < Random' -Demos Dissimilar
+        [math]::Round((Num $t.P), 3), [math]::Round((Num $t.PHolm), 3) | Should -Be @(0.018, 0.072)
+        foreach ($k in 2, 4, 8) { Num (Get-Test Transduction $k 'IclIt Dissimilar < Random' -Demos Dissimilar).PHolm | Should -BeLessThan 0.007 -Because "transduction k = $k" }
+        foreach ($f in $families) {
+            foreach ($k in 2, 4, 8) {
+                $t = Get-Test $f $k 'IclIt Dissimilar < Random' -Demos Dissimilar -Measure CentredCosine
+                Num $t.P | Should -BeLessThan 0.0004 -Because "$f k = $k"
+                Num $t.PHolm | Should -BeLessThan 0.0015 -Because "$f k = $k"
+                Get-Cosine $f $k IclIt -Demos Dissimilar | Should -BeLessThan (Get-Cosine $f $k IclIt) -Because "$f k = $k"
+            }
+            Num (Get-Test $f 1 'IclIt Dissimilar < Random' -Demos Dissimilar).P | Should -BeGreaterThan 0.15 -Because "$f k = 1"
+        }
     }
 
-    It 'wrong labels do not change sim(ICL, IT) for keyed lookups, nor for transductions at 2 and 4 shots; they lower it at 8 (p = 0.0096)' {
-        foreach ($k in 2, 4, 8) { Num (Get-Test KeyedLookup $k 'IclIt Wrong vs Correct' -Labels Wrong).P | Should -BeGreaterThan 0.3 -Because "keyed k = $k" }
-        foreach ($k in 2, 4) { Num (Get-Test Transduction $k 'IclIt Wrong vs Correct' -Labels Wrong).P | Should -BeGreaterThan 0.2 -Because "transduction k = $k" }
-        $t = Get-Test Transduction 8 'IclIt Wrong vs Correct' -Labels Wrong
-        [math]::Round((Num $t.P), 4) | Should -Be 0.0096
+    It 'wrong labels leave sim(ICL, IT) where it was: no two-sided difference survives Holm (keyed at 8 shots p = 0.032 before it)' {
+        foreach ($f in $families) {
+            foreach ($k in 2, 4, 8) {
+                foreach ($measure in 'Cosine', 'CentredCosine') {
+                    $t = Get-Test $f $k 'IclIt Wrong vs Correct' -Labels Wrong -Measure $measure
+                    $t.Alternative | Should -Be 'TwoSided'
+                    Num $t.PHolm | Should -BeGreaterThan 0.1 -Because "$f k = $k $measure"
+                }
+            }
+        }
+        $t = Get-Test KeyedLookup 8 'IclIt Wrong vs Correct' -Labels Wrong
+        [math]::Round((Num $t.P), 3) | Should -Be 0.032
         Num $t.MedianDifference | Should -BeLessThan 0
-        $t.Alternative | Should -Be 'TwoSided'
     }
 
     It 'controls: zero shots give ICL = anchor, zero updates IT = anchor, at every layer' {
@@ -469,27 +495,36 @@ Describe 'ICL against instruction tuning (icl-vs-it.csv, icl-vs-it-tests.csv, ic
         }
     }
 
-    It 'control: another map''s LoRA sits further from ICL for keyed lookups at every k (p <= 0.011), for transductions only at 8 shots' {
-        foreach ($k in $shots) { Num (Get-Test KeyedLookup $k 'IclIt OtherMap < SameMap' -Adapter OtherMap).P | Should -BeLessOrEqual 0.011 -Because "keyed k = $k" }
-        foreach ($k in 1, 2, 4) { Num (Get-Test Transduction $k 'IclIt OtherMap < SameMap' -Adapter OtherMap).P | Should -BeGreaterOrEqual 0.09 -Because "transduction k = $k" }
-        [math]::Round((Num (Get-Test Transduction 8 'IclIt OtherMap < SameMap' -Adapter OtherMap).P), 4) | Should -Be 0.0081
+    It 'control: another map''s LoRA sits further from ICL for keyed lookups at every k (p <= 0.011), for transductions at 8 shots before Holm only' {
+        foreach ($k in $shots) {
+            Num (Get-Test KeyedLookup $k 'IclIt OtherMap < SameMap' -Adapter OtherMap).P | Should -BeLessOrEqual 0.0111 -Because "keyed k = $k"
+            Get-Cosine KeyedLookup $k IclIt -Adapter OtherMap | Should -BeLessThan (Get-Cosine KeyedLookup $k IclIt) -Because "keyed k = $k"
+        }
+        foreach ($k in 1, 2, 4) { Num (Get-Test Transduction $k 'IclIt OtherMap < SameMap' -Adapter OtherMap).P | Should -BeGreaterOrEqual 0.71 -Because "transduction k = $k" }
+        $t = Get-Test Transduction 8 'IclIt OtherMap < SameMap' -Adapter OtherMap
+        [math]::Round((Num $t.P), 3), [math]::Round((Num $t.PHolm), 3) | Should -Be @(0.022, 0.088)
     }
 
-    It 'more LoRA updates move IT away from the anchor and from ICL; 5 updates already change its answers' {
+    It 'more LoRA updates move IT away from the anchor and, for keyed lookups, towards ICL; 5 updates already change its answers' {
         foreach ($f in $families) {
-            $anchorIt = @(0, 5, 20, 50 | ForEach-Object { Get-Cosine $f 4 AnchorIt -Steps $_ })
-            $iclIt = @(5, 20, 50 | ForEach-Object { Get-Cosine $f 4 IclIt -Steps $_ })
-            for ($i = 1; $i -lt 4; $i++) { $anchorIt[$i] | Should -BeLessThan $anchorIt[$i - 1] }
-            for ($i = 1; $i -lt 3; $i++) { $iclIt[$i] | Should -BeLessThan $iclIt[$i - 1] }
-            $anchorIt[1] | Should -BeGreaterThan 0.97
-            Get-Accuracy $f 4 It -Steps 5 | Should -BeGreaterThan (Get-Accuracy $f 4 Anchor -Steps 5)
+            foreach ($k in 4, 8) {
+                $anchorIt = @(0, 5, 20 | ForEach-Object { Get-Cosine $f $k AnchorIt -Steps $_ })
+                for ($i = 1; $i -lt 3; $i++) { $anchorIt[$i] | Should -BeLessThan $anchorIt[$i - 1] -Because "$f k = $k" }
+                Get-Cosine $f $k AnchorIt -Steps 50 | Should -BeLessThan ($anchorIt[2] + 0.001) -Because "$f k = $k"
+                $anchorIt[1] | Should -BeGreaterThan 0.8
+                Get-Accuracy $f $k It -Steps 5 | Should -BeGreaterThan (Get-Accuracy $f $k Anchor -Steps 5)
+            }
+        }
+        foreach ($k in 4, 8) {
+            $iclIt = @(5, 20, 50 | ForEach-Object { Get-Cosine KeyedLookup $k IclIt -Steps $_ })
+            for ($i = 1; $i -lt 3; $i++) { $iclIt[$i] | Should -BeGreaterThan $iclIt[$i - 1] -Because "k = $k" }
         }
     }
 
-    It 'IT learns the task: keyed lookups 0.633 and 0.700 at 4 and 8 shots against ICL 0.333 and 0.467; the anchor at 0.033' {
-        foreach ($f in $families) { foreach ($k in $shots) { Get-Accuracy $f $k Anchor | Should -Be (1 / 30) } }
-        [math]::Round((Get-Accuracy KeyedLookup 4 It), 3), [math]::Round((Get-Accuracy KeyedLookup 8 It), 3) | Should -Be @(0.633, 0.7)
-        [math]::Round((Get-Accuracy KeyedLookup 4 Icl), 3), [math]::Round((Get-Accuracy KeyedLookup 8 Icl), 3) | Should -Be @(0.333, 0.467)
-        [math]::Round((Get-Accuracy Transduction 8 It), 3), [math]::Round((Get-Accuracy Transduction 8 Icl), 3) | Should -Be @(0.333, 0.333)
+    It 'IT learns keyed lookups nearly as well as ICL (0.867 against 0.933 at 8 shots, 0.933 with 50 updates), transductions much less (0.467)' {
+        foreach ($k in $shots) { Get-Accuracy KeyedLookup $k Anchor | Should -Be (1 / 30); Get-Accuracy Transduction $k Anchor | Should -Be 0 }
+        [math]::Round((Get-Accuracy KeyedLookup 8 It), 3), [math]::Round((Get-Accuracy KeyedLookup 8 Icl), 3) | Should -Be @(0.867, 0.933)
+        [math]::Round((Get-Accuracy KeyedLookup 8 It -Steps 50), 3) | Should -Be 0.933
+        [math]::Round((Get-Accuracy Transduction 8 It), 3), [math]::Round((Get-Accuracy Transduction 8 Icl), 3) | Should -Be @(0.467, 0.933)
     }
 }
