@@ -45,16 +45,13 @@ param(
     [int[]]$ShotCounts = @(0, 1, 2, 4, 8)
 )
 $ErrorActionPreference = 'Stop'
+. ([IO.Path]::Combine($PSScriptRoot, 'common', 'ShippedTextModel.ps1'))
 $format = @{ Template = '{input}='; TargetDelimiter = ''; FewShotDelimiter = ',' }
 $maps = @{ TrainTasks = $TrainTasks; HeldOutTasks = $HeldOutTasks; TaskSeed = $TaskSeed }
 
 # (a) Train and save.
 $watch = [Diagnostics.Stopwatch]::StartNew()
-$checkpoints = @{}
-if ($CheckpointDir) {
-    $checkpoints = @{ Path = $CheckpointDir; CheckpointEvery = 500; KeepCheckpoints = 2 }
-    if ([IO.Directory]::Exists($CheckpointDir) -and [IO.Directory]::GetDirectories($CheckpointDir, 'step-*').Length -gt 0) { $checkpoints.Resume = $true }
-}
+$checkpoints = Get-RunCheckpointOption -Path $CheckpointDir -Every 500 -Keep 2
 $run = @(Start-IclTraining -TextFamily KeyedLookup, Transduction -FamilyWeight $FamilyWeight @maps -ModelPreset $Preset -Steps $Steps -BatchSize $BatchSize `
     -Shots $TrainingShots -LearningRate $LearningRate -Schedule Cosine -WarmupSteps $WarmupSteps -MaxGradNorm 1 -Seed $Seed -EvaluateEvery $EvaluateEvery `
     -Device cpu -Name $Name -PassThru @checkpoints | ForEach-Object {
@@ -65,7 +62,7 @@ $trainingSeconds = [Math]::Round($PriorTrainingSeconds + $watch.Elapsed.TotalSec
 $model = $run[-1]
 $rows = @($run | Where-Object { $_ -is [IclPs.TextTrainingProgress] })
 "trained in $trainingSeconds s"
-$model | Save-IclModel -Path $ModelDir
+$model | Save-IclModel -Path $ModelDir -Force
 
 # (b) Held-out datasets of each family, measured through Invoke-IclPrompt. The same maps Start-IclTraining drew: same
 # family options, same task seed.
@@ -74,22 +71,8 @@ $families = [ordered]@{
     Transduction = [IclPs.Engine.TextTasks.TransductionTaskFamily]::new([IclPs.Engine.TextTasks.TransductionTaskFamilyOptions]$maps)
 }
 $curve = foreach ($family in $families.Keys) {
-    $tasks = $families[$family]
-    $dataDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), "text-icl-mixture-shots-$PID-$family")
-    $paths = $tasks.Export($dataDir, $tasks.HeldOutTasks)
-    $datasets = @($paths | ForEach-Object { $d = Import-IclDataset -Path $_; , @($d.Train.Items + $d.Valid.Items + $d.Test.Items) })
-    [IO.Directory]::Delete($dataDir, $true)
-    foreach ($k in $ShotCounts) {
-        $right = 0; $n = 0
-        foreach ($s in 1..$Seeds) {
-            foreach ($pairs in $datasets) {
-                foreach ($r in @($pairs | Invoke-IclPrompt -Model $model -Demonstrations $pairs -Shots $k -Seed $s -MaxNewTokens 0 -BatchSize 81 @format)) {
-                    $n++; if ($r.FirstTokenCorrect) { $right++ }
-                }
-            }
-        }
-        [pscustomobject]@{ Family = $family; Shots = $k; Accuracy = $right / $n; N = $n; Chance = $tasks.Chance; Ceiling = $tasks.AccuracyCeiling($k) }
-    }
+    Measure-HeldOutShotCurve -Model $model -Tasks $families[$family] -ShotCounts $ShotCounts -Seeds $Seeds -BatchSize 81 -Format $format |
+        Select-Object @{ Name = 'Family'; Expression = { $family } }, *
 }
 $null = [IO.Directory]::CreateDirectory($ResultDir)
 $csv = [IO.Path]::Combine($ResultDir, "$Name-shots.csv")
@@ -115,7 +98,6 @@ foreach ($k in 8, 0) {
 $metrics.chance = $families.KeyedLookup.Chance
 # A run that only resumed finished checkpoints has no progress rows of its own.
 if ($rows.Count -gt 0) { $metrics.finalLoss = $rows[-1].Loss }
-$commit = try { (& git -C $PSScriptRoot rev-parse --short HEAD 2>$null) } catch { $null }
 $manifest = [ordered]@{
     name = $Name
     kind = 'Text'
@@ -132,10 +114,7 @@ $manifest = [ordered]@{
     learningRate = $LearningRate
     trainingSeconds = $trainingSeconds
     metrics = $metrics
-    commit = "$commit"
+    commit = "$(Get-RepositoryCommit)"
 }
-$json = [System.Text.Json.JsonSerializer]::Serialize($manifest, [System.Text.Json.JsonSerializerOptions]@{ WriteIndented = $true; Encoder = [System.Text.Encodings.Web.JavaScriptEncoder]::UnsafeRelaxedJsonEscaping })
-$manifestPath = [IO.Path]::Combine($ModelDir, 'iclps-model.json')
-[IO.File]::WriteAllText("$manifestPath.tmp", $json + "`n")
-[IO.File]::Move("$manifestPath.tmp", $manifestPath, $true)
+Save-ShippedModelManifest -ModelDir $ModelDir -Manifest $manifest
 "wrote $csv, $png and $ModelDir in $([Math]::Round($watch.Elapsed.TotalSeconds, 1)) s"

@@ -37,16 +37,13 @@ param(
     [int[]]$ShotCounts = @(0, 1, 2, 4, 8)
 )
 $ErrorActionPreference = 'Stop'
+. ([IO.Path]::Combine($PSScriptRoot, 'common', 'ShippedTextModel.ps1'))
 $format = @{ Template = '{input}='; TargetDelimiter = ''; FewShotDelimiter = ',' }
 $family = @{ TrainTasks = $TrainTasks; HeldOutTasks = $HeldOutTasks; TaskSeed = $TaskSeed }
 
 # (a) Train and save.
 $watch = [Diagnostics.Stopwatch]::StartNew()
-$checkpoints = @{}
-if ($CheckpointDir) {
-    $checkpoints = @{ Path = $CheckpointDir; CheckpointEvery = 1000; KeepCheckpoints = 3 }
-    if ([IO.Directory]::Exists($CheckpointDir) -and [IO.Directory]::GetDirectories($CheckpointDir, 'step-*').Length -gt 0) { $checkpoints.Resume = $true }
-}
+$checkpoints = Get-RunCheckpointOption -Path $CheckpointDir -Every 1000 -Keep 3
 $run = @(Start-IclTraining -TextFamily KeyedLookup @family -ModelPreset $Preset -Steps $Steps -BatchSize $BatchSize -Shots $TrainingShots -LearningRate $LearningRate `
     -Schedule Cosine -WarmupSteps $WarmupSteps -MaxGradNorm 1 -Seed $Seed -EvaluateEvery $EvaluateEvery -Name 'text-icl-tiny' -PassThru @checkpoints)
 $trainingSeconds = [Math]::Round($PriorTrainingSeconds + $watch.Elapsed.TotalSeconds, 1)
@@ -54,27 +51,12 @@ $model = $run[-1]
 $rows = @($run | Where-Object { $_ -is [IclPs.TextTrainingProgress] })
 foreach ($r in $rows) { '{0,6} loss {1:0.0000}  8-shot train {2:0.000} held-out {3:0.000}' -f $r.Step, $r.Loss, $r.TrainAccuracy, $r.HeldOutAccuracy }
 "trained in $trainingSeconds s"
-$model | Save-IclModel -Path $ModelDir
+$model | Save-IclModel -Path $ModelDir -Force
 
 # (b) Held-out datasets, measured through Invoke-IclPrompt.
 # The same maps Start-IclTraining drew: same family options, same task seed.
 $tasks = [IclPs.Engine.TextTasks.KeyedLookupTaskFamily]::new([IclPs.Engine.TextTasks.KeyedLookupTaskFamilyOptions]$family)
-$dataDir = [IO.Path]::Combine([IO.Path]::GetTempPath(), "text-icl-shots-$PID")
-$paths = $tasks.Export($dataDir, $tasks.HeldOutTasks)
-$datasets = @($paths | ForEach-Object { $d = Import-IclDataset -Path $_; , @($d.Train.Items + $d.Valid.Items + $d.Test.Items) })
-[IO.Directory]::Delete($dataDir, $true)
-
-$curve = foreach ($k in $ShotCounts) {
-    $right = 0; $n = 0
-    foreach ($s in 1..$Seeds) {
-        foreach ($pairs in $datasets) {
-            foreach ($r in @($pairs | Invoke-IclPrompt -Model $model -Demonstrations $pairs -Shots $k -Seed $s -MaxNewTokens 0 -BatchSize 32 @format)) {
-                $n++; if ($r.FirstTokenCorrect) { $right++ }
-            }
-        }
-    }
-    [pscustomobject]@{ Shots = $k; Accuracy = $right / $n; N = $n; Chance = $tasks.Chance; Ceiling = $tasks.AccuracyCeiling($k) }
-}
+$curve = @(Measure-HeldOutShotCurve -Model $model -Tasks $tasks -ShotCounts $ShotCounts -Seeds $Seeds -BatchSize 32 -Format $format)
 $null = [IO.Directory]::CreateDirectory($ResultDir)
 $csv = [IO.Path]::Combine($ResultDir, 'text-icl-shots.csv')
 $png = [IO.Path]::Combine($ResultDir, 'text-icl-shots.png')
@@ -100,7 +82,6 @@ if ($rows.Count -gt 0) {
     $metrics.trainAccuracy8ShotAtEnd = $rows[-1].TrainAccuracy
     $metrics.finalLoss = $rows[-1].Loss
 }
-$commit = try { (& git -C $PSScriptRoot rev-parse --short HEAD 2>$null) } catch { $null }
 $manifest = [ordered]@{
     name = 'text-icl-tiny'
     kind = 'Text'
@@ -113,10 +94,7 @@ $manifest = [ordered]@{
     batchSize = $BatchSize
     trainingSeconds = $trainingSeconds
     metrics = $metrics
-    commit = "$commit"
+    commit = "$(Get-RepositoryCommit)"
 }
-$json = [System.Text.Json.JsonSerializer]::Serialize($manifest, [System.Text.Json.JsonSerializerOptions]@{ WriteIndented = $true; Encoder = [System.Text.Encodings.Web.JavaScriptEncoder]::UnsafeRelaxedJsonEscaping })
-$manifestPath = [IO.Path]::Combine($ModelDir, 'iclps-model.json')
-[IO.File]::WriteAllText("$manifestPath.tmp", $json + "`n")
-[IO.File]::Move("$manifestPath.tmp", $manifestPath, $true)
+Save-ShippedModelManifest -ModelDir $ModelDir -Manifest $manifest
 "wrote $csv, $png and $ModelDir in $([Math]::Round($watch.Elapsed.TotalSeconds, 1)) s"

@@ -31,12 +31,9 @@ param(
     [long]$Seed = 1
 )
 $ErrorActionPreference = 'Stop'
+. ([IO.Path]::Combine($PSScriptRoot, 'common', 'ShippedTextModel.ps1'))
 $watch = [Diagnostics.Stopwatch]::StartNew()
-$checkpoints = @{}
-if ($CheckpointDir) {
-    $checkpoints = @{ Path = $CheckpointDir; CheckpointEvery = 500; KeepCheckpoints = 2 }
-    if ([IO.Directory]::Exists($CheckpointDir) -and [IO.Directory]::GetDirectories($CheckpointDir, 'step-*').Length -gt 0) { $checkpoints.Resume = $true }
-}
+$checkpoints = Get-RunCheckpointOption -Path $CheckpointDir -Every 500 -Keep 2
 $run = @(Start-IclTraining -TextFamily Rules -TaskSeed $TaskSeed -ModelPreset $Preset -Steps $Steps -BatchSize $BatchSize -Shots $TrainingShots `
     -LearningRate $LearningRate -Schedule Cosine -WarmupSteps $WarmupSteps -MaxGradNorm 1 -Seed $Seed -EvaluateEvery $EvaluateEvery -EvaluationTasks 12 `
     -Name 'text-rules-6l' -PassThru @checkpoints)
@@ -62,7 +59,6 @@ $heldOut8 = [IclPs.Engine.TextTasks.SymbolicIclEvaluator]::FirstTokenAccuracy($m
 $metrics = [ordered]@{ accuracy8Shot = $accuracy[8]; accuracy0Shot = $accuracy[0]; chance = $family.Chance; heldOutRuleAccuracy8Shot = $heldOut8 }
 # A run that only resumed finished checkpoints has no progress rows of its own.
 if ($rows.Count -gt 0) { $metrics.finalLoss = $rows[-1].Loss }
-$commit = try { (& git -C $PSScriptRoot rev-parse --short HEAD 2>$null) } catch { $null }
 $manifest = [ordered]@{
     name = 'text-rules-6l'
     kind = 'Text'
@@ -74,10 +70,7 @@ $manifest = [ordered]@{
     batchSize = $BatchSize
     trainingSeconds = $trainingSeconds
     metrics = $metrics
-    commit = "$commit"
+    commit = "$(Get-RepositoryCommit)"
 }
-$json = [System.Text.Json.JsonSerializer]::Serialize($manifest, [System.Text.Json.JsonSerializerOptions]@{ WriteIndented = $true; Encoder = [System.Text.Encodings.Web.JavaScriptEncoder]::UnsafeRelaxedJsonEscaping })
-$manifestPath = [IO.Path]::Combine($ModelDir, 'iclps-model.json')
-[IO.File]::WriteAllText("$manifestPath.tmp", $json + "`n")
-[IO.File]::Move("$manifestPath.tmp", $manifestPath, $true)
+Save-ShippedModelManifest -ModelDir $ModelDir -Manifest $manifest
 "wrote $ModelDir in $([Math]::Round($watch.Elapsed.TotalSeconds, 1)) s"

@@ -5,7 +5,7 @@
 BeforeDiscovery {
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     # Every example and tool, so a new one is checked without touching this list.
-    $shipped = @(Get-ChildItem (Join-Path $root 'examples'), (Join-Path $root 'tools') -Filter '*.ps1' -File |
+    $shipped = @(Get-ChildItem (Join-Path $root 'examples'), (Join-Path $root 'tools') -Filter '*.ps1' -File -Recurse |
         ForEach-Object { [IO.Path]::GetRelativePath($root, $_.FullName).Replace('\', '/') } | Sort-Object)
     $script:ShippedScripts = @('build.ps1', 'module/IclPs.psd1') + $shipped | ForEach-Object { @{ Path = $_ } }
 }
@@ -264,6 +264,44 @@ Describe 'Shipped scripts' {
         foreach ($png in 'task-vectors-text.png', 'task-vectors-ltv-theta.png', 'task-vectors-head-effects.png') {
             (Get-Item (Join-Path $folder $png)).Length | Should -BeGreaterThan 1000 -Because $png
         }
+    }
+
+    It 'examples/text-icl-shots.ps1 runs small, writes its table, plot and manifest, and a rerun on the same run folder resumes' {
+        $folder = New-TestFolder
+        $modelDir = Join-Path $folder 'keyed-small'
+        $script = Join-Path $RepositoryRoot 'examples/text-icl-shots.ps1'
+        $arguments = "-ModelDir '$modelDir' -ResultDir '$folder' -CheckpointDir '$(Join-Path $folder 'run')' -Steps 4 -BatchSize 4 -TrainingShots 4 -WarmupSteps 1 -EvaluateEvery 2 -TrainTasks 8 -HeldOutTasks 2 -Seeds 1 -ShotCounts 0, 2"
+        $first = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' $arguments"
+        $first.Stderr | Should -BeNullOrEmpty
+        $first.ExitCode | Should -Be 0
+        $csv = Join-Path $folder 'text-icl-shots.csv'
+        Get-Content $csv -TotalCount 1 | Should -BeExactly 'Shots,Accuracy,N,Chance,Ceiling'
+        @(Import-Csv $csv | ForEach-Object { "$($_.Shots):$($_.N)" }) | Should -Be @('0:54', '2:54')
+        (Get-Item (Join-Path $folder 'text-icl-shots.png')).Length | Should -BeGreaterThan 1000
+        $manifest = Get-Content (Join-Path $modelDir 'iclps-model.json') -Raw | ConvertFrom-Json
+        $manifest.family.name, $manifest.steps, $manifest.commit | Should -Not -BeNullOrEmpty
+        $manifest.metrics.PSObject.Properties.Name | Should -Contain 'finalLoss'
+        $weights = (Get-FileHash (Join-Path $modelDir 'model.safetensors')).Hash
+
+        # The run folder holds the finished run: the rerun trains nothing (no progress rows, so no finalLoss) and saves the same weights.
+        $again = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' $arguments"
+        $again.ExitCode | Should -Be 0
+        (Get-FileHash (Join-Path $modelDir 'model.safetensors')).Hash | Should -Be $weights
+        (Get-Content (Join-Path $modelDir 'iclps-model.json') -Raw | ConvertFrom-Json).metrics.PSObject.Properties.Name | Should -Not -Contain 'finalLoss'
+        @(Get-ChildItem ([IO.Path]::GetTempPath()) -Filter "iclps-held-out-*" -Directory | Where-Object LastWriteTime -GT (Get-Date).AddMinutes(-5)) | Should -HaveCount 0
+    }
+
+    It 'examples/text-rules-model.ps1 runs small and writes the model with its manifest' {
+        $folder = New-TestFolder
+        $modelDir = Join-Path $folder 'rules-small'
+        $script = Join-Path $RepositoryRoot 'examples/text-rules-model.ps1'
+        $run = Invoke-ChildPwsh -WorkingDirectory $folder -Command "& '$script' -ModelDir '$modelDir' -Preset gpt2-tiny -Steps 2 -BatchSize 2 -TrainingShots 4 -WarmupSteps 1 -EvaluateEvery 2"
+        $run.Stderr | Should -BeNullOrEmpty
+        $run.ExitCode | Should -Be 0
+        $manifest = Get-Content (Join-Path $modelDir 'iclps-model.json') -Raw | ConvertFrom-Json
+        $manifest.family.name | Should -Be 'Rules'
+        @($manifest.metrics.PSObject.Properties.Name)[0..2] | Should -Be @('accuracy8Shot', 'accuracy0Shot', 'chance')
+        (Import-IclModel -Path $modelDir).Config.Layers | Should -Be 2
     }
 
     It 'examples/text-icl-mixture-shots.ps1 runs small and writes its per-family table, plot and model manifest' {
