@@ -188,6 +188,19 @@ Describe 'Mixture model (llama-tiny-4l-mix-shots.csv)' {
         }
     }
 
+    It 'states the README table: accuracy and ceiling per family and shot count' {
+        $table = @{
+            KeyedLookup  = @(@(0.073, 0.111), @(0.339, 0.385), @(0.513, 0.582), @(0.808, 0.818), @(0.965, 0.975))
+            Transduction = @(@(0.099, 0.111), @(0.307, 0.311), @(0.450, 0.476), @(0.663, 0.716), @(0.928, 0.948))
+        }
+        foreach ($family in $table.Keys) {
+            $c = Get-Family $family
+            for ($i = 0; $i -lt 5; $i++) {
+                [math]::Round((Num $c[$i].Accuracy), 3), [math]::Round((Num $c[$i].Ceiling), 3) | Should -Be $table[$family][$i] -Because "$family $($c[$i].Shots) shots"
+            }
+        }
+    }
+
     It 'reaches 0.965 (keyed lookups, ceiling 0.975) and 0.928 (transductions, ceiling 0.948) at 8 shots' {
         $k = Get-Family 'KeyedLookup'
         $t = Get-Family 'Transduction'
@@ -388,7 +401,47 @@ Describe 'ICL against instruction tuning (icl-vs-it.csv, icl-vs-it-tests.csv, ic
         @($rows.Shots | Sort-Object { [int]$_ } -Unique) | Should -Be @('1', '2', '4', '8')
     }
 
-    It 'sim(ICL, IT) is not high at the last layer: 0.51-0.69 (keyed), -0.17 to 0.26 (transduction), centred at most 0.79; 0.810 at most with 50 updates' {
+    It 'states the README main table: per family and k, mean and sd of the three cosines, the centred means, the accuracies' {
+        # anchor-ICL, anchor-IT, ICL-IT means; their sds; their centred means; accuracy of anchor, ICL, IT.
+        $table = [ordered]@{
+            'KeyedLookup 1' = @(0.859, 0.39, 0.507, 0.281, 0.311, 0.342, 0.423, -0.944, -0.365, 0.033, 0.2, 0.3)
+            'KeyedLookup 2' = @(0.675, 0.409, 0.642, 0.348, 0.299, 0.341, -0.021, -0.827, 0.187, 0.033, 0.5, 0.5)
+            'KeyedLookup 4' = @(0.46, 0.351, 0.687, 0.303, 0.324, 0.319, -0.509, -0.843, 0.616, 0.033, 0.833, 0.733)
+            'KeyedLookup 8' = @(0.325, 0.378, 0.684, 0.194, 0.228, 0.244, -0.762, -0.86, 0.791, 0.033, 0.933, 0.867)
+            'Transduction 1' = @(0.77, 0.221, -0.172, 0.116, 0.183, 0.209, 0.039, -0.418, -0.563, 0, 0.167, 0.033)
+            'Transduction 2' = @(0.544, 0.362, 0.024, 0.21, 0.219, 0.314, -0.215, -0.401, -0.146, 0, 0.267, 0.2)
+            'Transduction 4' = @(0.296, 0.458, 0.157, 0.154, 0.242, 0.256, -0.316, -0.326, 0.098, 0, 0.667, 0.3)
+            'Transduction 8' = @(0.187, 0.596, 0.255, 0.083, 0.195, 0.239, -0.275, -0.367, 0.236, 0, 0.933, 0.467)
+        }
+        foreach ($cell in $table.Keys) {
+            $f, $k = $cell -split ' '
+            $pairs = 'AnchorIcl', 'AnchorIt', 'IclIt'
+            $found = @($pairs | ForEach-Object { Get-Cosine $f $k $_ }) + @($pairs | ForEach-Object { Get-Cosine $f $k $_ -Measure StdCosine }) +
+                @($pairs | ForEach-Object { Get-Cosine $f $k $_ -Measure MeanCentredCosine }) + @('Anchor', 'Icl', 'It' | ForEach-Object { Get-Accuracy $f $k $_ })
+            @($found | ForEach-Object { [math]::Round($_, 3) }) | Should -Be $table[$cell] -Because $cell
+        }
+    }
+
+    It 'states the README sensitivity table: cos(anchor, IT), cos(ICL, IT) and IT accuracy at 4 and 8 shots per update count' {
+        $table = [ordered]@{
+            'KeyedLookup 0' = @(1, 1, 0.46, 0.325, 0.033, 0.033)
+            'KeyedLookup 5' = @(0.818, 0.827, 0.449, 0.348, 0.433, 0.467)
+            'KeyedLookup 20' = @(0.351, 0.378, 0.687, 0.684, 0.733, 0.867)
+            'KeyedLookup 50' = @(0.351, 0.325, 0.753, 0.81, 0.767, 0.933)
+            'Transduction 0' = @(1, 1, 0.296, 0.187, 0, 0)
+            'Transduction 5' = @(0.963, 0.965, 0.274, 0.181, 0.167, 0.167)
+            'Transduction 20' = @(0.458, 0.596, 0.157, 0.255, 0.3, 0.467)
+            'Transduction 50' = @(0.257, 0.289, 0.17, 0.31, 0.4, 0.5)
+        }
+        foreach ($cell in $table.Keys) {
+            $f, $steps = $cell -split ' '
+            $found = @(4, 8 | ForEach-Object { Get-Cosine $f $_ AnchorIt -Steps $steps }) + @(4, 8 | ForEach-Object { Get-Cosine $f $_ IclIt -Steps $steps }) +
+                @(4, 8 | ForEach-Object { Get-Accuracy $f $_ It -Steps $steps })
+            @($found | ForEach-Object { [math]::Round($_, 3) }) | Should -Be $table[$cell] -Because $cell
+        }
+    }
+
+    It 'sim(ICL, IT) is not high at the last layer: 0.51-0.69 (keyed), -0.17 to 0.26 (transduction), centred at most 0.79; keyed 0.810 at 8 shots with 50 updates' {
         foreach ($k in $shots) {
             Get-Cosine KeyedLookup $k IclIt | Should -BeGreaterThan 0.5
             Get-Cosine KeyedLookup $k IclIt | Should -BeLessThan 0.69
