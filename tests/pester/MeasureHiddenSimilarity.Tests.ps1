@@ -344,6 +344,22 @@ Describe 'Measure-HiddenSimilarity -Condition InstructionTuned' {
         foreach ($p in $problems) { $p.FullyQualifiedErrorId | Should -BeExactly "PromptTooLong$Fqid" }
         @($rows.InputIndex | Sort-Object -Unique) | Should -HaveCount (8 - $problems.Count)
         $m.Network.Adapter | Should -BeNullOrEmpty
+        # With no updates the same queries are refused, so an -AdapterSteps sweep pairs the same inputs at the same indices.
+        $untuned = @($queries | Measure-HiddenSimilarity $m -Demonstrations $demos -Condition ZeroShot, InstructionTuned -Shots 1 -AdapterSteps 0 -PerInput `
+            -ErrorVariable untunedProblems -ErrorAction SilentlyContinue)
+        $untunedProblems.Count | Should -Be $problems.Count
+        @($untuned.Input | Sort-Object -Unique) | Should -Be @($rows.Input | Sort-Object -Unique)
+    }
+
+    It 'refuses -TruncateLongPrompts, which would drop demonstrations the adapter still learns, before reading the pipeline' {
+        $script:read = 0
+        $record = { 'up', 'in' | ForEach-Object { $script:read++; [pscustomobject]@{ Input = $_ } } |
+                Measure-HiddenSimilarity $m -Demonstrations $ds.Train.Items @It -Shots 2 -TruncateLongPrompts -ErrorAction Stop } |
+            Should -Throw -ErrorId "TruncationWithTuning$Fqid" -PassThru
+        $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $record.Exception.Message | Should -Match 'exactly the demonstrations its Icl prompt shows'
+        $script:read | Should -Be 0
+        { Measure-HiddenSimilarity $m $ds -Condition ZeroShot, Icl -Shots 2 -First 2 -TruncateLongPrompts -ErrorAction Stop } | Should -Not -Throw
     }
 
     It 'refuses a model that already carries an adapter' {

@@ -3,6 +3,7 @@ using IclPs.Engine.Adapters;
 using IclPs.Engine.Data;
 using IclPs.Engine.Models;
 using IclPs.Engine.Prompting;
+using IclPs.Engine.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -59,7 +60,7 @@ public static class HiddenSimilarity
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(demonstrationPool);
         options ??= new HiddenSimilarityOptions();
-        Validate(conditions, options);
+        ValidateConditions(conditions, options);
         var layers = conditions[0].Model.Config.Layers;
         var prompts = new SimilarityPrompts(conditions, demonstrationPool, options);
         var encoders = conditions.Select(c => new PromptEncoder(c.Model.Tokenizer, c.Model.Config.ContextLength, c.Model.Config.VocabSize, options.AddBos, options.TruncateLongPrompts)).ToArray();
@@ -68,23 +69,27 @@ public static class HiddenSimilarity
         for (var l = 0; l < layers; l++)
             for (var p = 0; p < pairs.Length; p++) stats[l, p] = new RunningStatistics();
         var inputs = new List<string>();
+        var indices = new List<int>();               // per kept query: its index (an input whose adapter failed leaves a gap)
         var cosines = new List<double[]>();          // per query: [layer * pairs + pair]
         var correct = new List<bool?[]>();           // per query: [condition]
         var kept = options.Centred ? new List<double[][]>() : null;   // per query: [condition][layer * d_model + j]
 
         int? total = queries switch { IReadOnlyCollection<SimilarityQuery> c => c.Count, ICollection<SimilarityQuery> c => c.Count, _ => null };
+        var done = 0;
         foreach (var chunk in queries.Chunk(options.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var firstIndex = inputs.Count;
+            var firstIndex = done;
+            done += chunk.Length;
             using (var scope = NewDisposeScope())
             {
-                var (states, answers) = BatchStates(chunk, firstIndex, conditions, prompts, encoders, options, cancellationToken);
+                var (states, answers, failed) = BatchStates(chunk, firstIndex, conditions, prompts, encoders, options, cancellationToken);
                 var pairCosines = pairs.Select(p => RowCosines(states[p.a], states[p.b]).data<double>().ToArray()).ToArray();   // [pair][layer * batch + i]
                 var values = kept is null ? null : states.Select(s => s.permute(1, 0, 2).contiguous().data<double>().ToArray()).ToArray();   // [condition][(i * layers + l) * d + j]
                 var width = layers * (long)conditions[0].Model.Config.DModel;
                 for (var i = 0; i < chunk.Length; i++)
                 {
+                    if (failed[i]) continue;
                     var row = new double[layers * pairs.Length];
                     for (var l = 0; l < layers; l++)
                     {
@@ -98,13 +103,14 @@ public static class HiddenSimilarity
                     cosines.Add(row);
                     correct.Add(answers.Select(a => a[i]).ToArray());
                     inputs.Add(chunk[i].Example.Input);
+                    indices.Add(firstIndex + i);
                     kept?.Add(values!.Select(v => v.AsSpan((int)(i * width), (int)width).ToArray()).ToArray());
                 }
             }
-            options.Progress?.Invoke(new IclRunProgress(inputs.Count, total));
+            options.Progress?.Invoke(new IclRunProgress(done, total));
         }
 
-        var centred = kept is null ? null : CentredCosines(kept, pairs, layers, conditions[0].Model.Config.DModel);
+        var centred = kept is null || kept.Count == 0 ? null : CentredCosines(kept, pairs, layers, conditions[0].Model.Config.DModel);
         var rows = new List<HiddenSimilarityRow>(layers * pairs.Length);
         var perInput = new List<HiddenSimilarityInputRow>(inputs.Count * layers * pairs.Length);
         for (var l = 0; l < layers; l++)
@@ -118,7 +124,7 @@ public static class HiddenSimilarity
                 {
                     var centredCosine = centred?[i][l * pairs.Length + p] ?? double.NaN;
                     if (centred is not null) centredStats.Add(centredCosine);
-                    perInput.Add(new HiddenSimilarityInputRow(l, HookNames.ResidPost(l), i, inputs[i], a.Name, b.Name, pair, cosines[i][l * pairs.Length + p], centredCosine,
+                    perInput.Add(new HiddenSimilarityInputRow(l, HookNames.ResidPost(l), indices[i], inputs[i], a.Name, b.Name, pair, cosines[i][l * pairs.Length + p], centredCosine,
                         correct[i][pairs[p].a], correct[i][pairs[p].b]));
                 }
                 var s = stats[l, p];
@@ -177,28 +183,45 @@ public static class HiddenSimilarity
     /// <summary>
     /// Each condition's last-token states of the batch, [layers, batch, d_model] on the CPU in float64, and per condition and
     /// query whether the greedy next token after the prompt is the first token of the query's expected output (null when the
-    /// output has no tokens): task accuracy read off the same forward pass, so it costs nothing extra.
+    /// query has no expected output): task accuracy read off the same forward pass, so it costs nothing extra. Failed marks the
+    /// queries whose adapter diverged when <see cref="HiddenSimilarityOptions.AdapterFailed"/> takes such failures (their
+    /// states are zeros, to be skipped).
     /// </summary>
-    private static (Tensor[] States, bool?[][] Correct) BatchStates(
+    private static (Tensor[] States, bool?[][] Correct, bool[] Failed) BatchStates(
         SimilarityQuery[] chunk, int firstIndex, IReadOnlyList<SimilarityCondition> conditions, SimilarityPrompts prompts,
         PromptEncoder[] encoders, HiddenSimilarityOptions options, CancellationToken cancellationToken)
     {
         var states = new Tensor[conditions.Count];
         var correct = new bool?[conditions.Count][];
+        var failed = new bool[chunk.Length];
         for (var c = 0; c < conditions.Count; c++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var model = conditions[c].Model;
             var encoded = chunk.Select((q, i) => encoders[c].Encode(prompts.Prompt(c, q, firstIndex + i), reserveContinuation: false)).ToArray();
             var batch = PromptBatch.Create(encoded, model.Tokenizer.PadTokenId, model.Network.Device, withContinuations: false);
+            // Without an expected output the continuation is the target delimiter alone, which is not the task's answer.
             bool?[] Correct(long[] predicted) =>
-                encoded.Select((e, i) => e.ContinuationIds.Length == 0 ? (bool?)null : predicted[i] == e.ContinuationIds[0]).ToArray();
+                encoded.Select((e, i) => string.IsNullOrEmpty(chunk[i].Example.Output) || e.ContinuationIds.Length == 0 ? (bool?)null : predicted[i] == e.ContinuationIds[0]).ToArray();
             if (conditions[c].Tuning is not null)
             {
-                var perInput = chunk.Select((q, i) =>
-                    TunedStates(conditions[c], prompts.TuningDemonstrations(c, q, firstIndex + i)!, firstIndex + i, batch, options, cancellationToken)).ToArray();
-                states[c] = stack(perInput.Select((t, i) => t.States[.., i]).ToArray(), 1);
-                correct[c] = Correct(perInput.Select((t, i) => t.Predicted[i]).ToArray());
+                var perInput = new (Tensor States, long Predicted)[chunk.Length];
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    var index = firstIndex + i;
+                    try
+                    {
+                        perInput[i] = TunedStates(conditions[c], prompts.TuningDemonstrations(c, chunk[i], index)!, index, i, batch, options, cancellationToken);
+                    }
+                    catch (TrainingDivergedException e) when (options.AdapterFailed is not null)
+                    {
+                        options.AdapterFailed(new AdapterFailed(conditions[c].Name, index, chunk[i].Example.Input, e));
+                        failed[i] = true;
+                        perInput[i] = (zeros(model.Config.Layers, model.Config.DModel, ScalarType.Float64), -1);
+                    }
+                }
+                states[c] = stack(perInput.Select(t => t.States).ToArray(), 1);
+                correct[c] = Correct(perInput.Select(t => t.Predicted).ToArray());
                 continue;
             }
             // Left padding puts every prompt's last token in the last column, which is what PositionFilter.Last keeps
@@ -211,19 +234,19 @@ public static class HiddenSimilarity
             states[c] = LayerStates(hooks, model.Config.Layers);
             correct[c] = Correct(Greedy(logits, model));
         }
-        return (states, correct);
+        return (states, correct, failed);
     }
 
     /// <summary>
     /// Input <paramref name="index"/>'s instruction-tuned states: a fresh adapter (seeded from the run's seed and the index)
     /// attached to the base model, tuned on <paramref name="demonstrations"/>, then the batch's zero-shot prompts run through
-    /// it; [layers, batch, d_model] and the greedy next token of every prompt, of which the caller keeps the input's own. The whole batch runs so the input's
-    /// prompt is padded exactly as in the zero-shot condition: an adapter that changes nothing (no updates, or no
-    /// demonstrations to learn from) then gives bit-identical states. The adapter, its optimizer and every activation are
-    /// disposed before the next input.
+    /// it; the states of batch row <paramref name="row"/> (the input's own), [layers, d_model], and its greedy next token. The
+    /// whole batch runs so the input's prompt is padded exactly as in the zero-shot condition: an adapter that changes
+    /// nothing (no updates, or no demonstrations to learn from) then gives bit-identical states. The adapter, its optimizer
+    /// and every activation are disposed before the next input.
     /// </summary>
-    private static (Tensor States, long[] Predicted) TunedStates(SimilarityCondition condition, IReadOnlyList<IclExample> demonstrations, int index, PromptBatch batch,
-        HiddenSimilarityOptions options, CancellationToken cancellationToken)
+    private static (Tensor States, long Predicted) TunedStates(SimilarityCondition condition, IReadOnlyList<IclExample> demonstrations, int index, int row,
+        PromptBatch batch, HiddenSimilarityOptions options, CancellationToken cancellationToken)
     {
         using var scope = NewDisposeScope();
         var (model, tuning) = (condition.Model, condition.Tuning!);
@@ -253,7 +276,7 @@ public static class HiddenSimilarity
             using var noGrad = no_grad();
             using var hooks = new HookSet().Capture("blocks.*.hook_resid_post", PositionFilter.Last);
             var logits = model.Network.Forward(batch.InputIds, batch.AttentionMask, hooks, lastPositionOnly: true);
-            return (LayerStates(hooks, model.Config.Layers).MoveToOuterDisposeScope(), Greedy(logits, model));
+            return (LayerStates(hooks, model.Config.Layers)[.., row].clone().MoveToOuterDisposeScope(), Greedy(logits, model)[row]);
         }
         finally
         {
@@ -271,8 +294,14 @@ public static class HiddenSimilarity
     private static Tensor LayerStates(HookSet hooks, int layers) =>
         stack(Enumerable.Range(0, layers).Select(l => hooks.Captured[HookNames.ResidPost(l)]).ToArray()).to(ScalarType.Float64).cpu();
 
-    private static void Validate(IReadOnlyList<SimilarityCondition> conditions, HiddenSimilarityOptions options)
+    /// <summary>
+    /// What <see cref="Measure(IReadOnlyList{SimilarityCondition}, IEnumerable{SimilarityQuery}, IReadOnlyList{IclExample}, HiddenSimilarityOptions?, CancellationToken)"/>
+    /// checks before it runs anything, for callers that want to fail before they gather queries.
+    /// </summary>
+    public static void ValidateConditions(IReadOnlyList<SimilarityCondition> conditions, HiddenSimilarityOptions options)
     {
+        ArgumentNullException.ThrowIfNull(conditions);
+        ArgumentNullException.ThrowIfNull(options);
         if (conditions.Count < 2)
             throw new IclPsException("NotEnoughConditions", IclErrorKind.InvalidArgument, $"Hidden-state similarity compares conditions in pairs; got {conditions.Count}.", conditions.Count);
         if (options.BatchSize < 1)
@@ -288,7 +317,7 @@ public static class HiddenSimilarity
             if (c.Shots < 0)
                 throw new IclPsException("InvalidShots", IclErrorKind.InvalidArgument, $"Condition '{c.Name}': shots must be 0 or more, got {c.Shots}.", c);
             c.TaskVector?.Shape.CheckFits(c.Model.Config, $"Condition '{c.Name}': the {c.TaskVector.Method} task vector");
-            if (c.Tuning is not null) ValidateTuning(c);
+            if (c.Tuning is not null) ValidateTuning(c, options);
             if (c.Model.Config.Layers != first.Model.Config.Layers || c.Model.Config.DModel != first.Model.Config.DModel)
                 throw new IclPsException("IncompatibleModels", IclErrorKind.InvalidArgument,
                     $"Condition '{c.Name}' uses {c.Model.Name} ({c.Model.Config.Layers} layers, d_model {c.Model.Config.DModel}) but '{first.Name}' uses " +
@@ -296,8 +325,13 @@ public static class HiddenSimilarity
         }
     }
 
-    private static void ValidateTuning(SimilarityCondition c)
+    private static void ValidateTuning(SimilarityCondition c, HiddenSimilarityOptions options)
     {
+        // A truncated Icl prompt drops leading demonstrations the adapter would still learn.
+        if (options.TruncateLongPrompts)
+            throw new IclPsException("TruncationWithTuning", IclErrorKind.InvalidArgument,
+                $"Condition '{c.Name}' tunes each input's adapter on exactly the demonstrations its Icl prompt shows, and truncating long prompts " +
+                "would drop some from the prompt only; measure without truncation (fewer shots or a model with a longer context).", c);
         if (c.TaskVector is not null)
             throw new IclPsException("InvalidCondition", IclErrorKind.InvalidArgument, $"Condition '{c.Name}' is instruction-tuned and cannot also inject a task vector.", c);
         if (c.Model.Network.Adapter is not null)

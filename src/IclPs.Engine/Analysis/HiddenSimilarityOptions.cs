@@ -26,6 +26,11 @@ public sealed record HiddenSimilarityOptions
     public Action<IclRunProgress>? Progress { get; init; }
     /// <summary>Called on the calling thread after each input's adapter of an instruction-tuned condition is tuned.</summary>
     public Action<AdapterTuned>? AdapterTuned { get; init; }
+    /// <summary>
+    /// Called on the calling thread when an input's adapter diverges; that input is then left out and the run goes on.
+    /// Without it the divergence ends the run (<see cref="Training.TrainingDivergedException"/>).
+    /// </summary>
+    public Action<AdapterFailed>? AdapterFailed { get; init; }
     /// <summary>Receives what the conditions' task-vector injections changed (see <see cref="Models.HookSet.ReportTo"/>).</summary>
     public Models.InterventionTally? Interventions { get; init; }
 }

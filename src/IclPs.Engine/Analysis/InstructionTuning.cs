@@ -33,6 +33,9 @@ public sealed record InstructionTuning
     /// <summary>Demonstrations per update; k no larger than this are all used at every update.</summary>
     public int BatchSize { get; init; } = 8;
 
+    /// <summary>A training loss above this counts as divergence (the input is then left out or the run ends).</summary>
+    public double MaxLoss { get; init; } = new LoraTrainingOptions().MaxLoss;
+
     /// <summary>
     /// Where the adapter's k demonstrations are drawn from; null for the pool the Icl condition draws from, so with the same
     /// shots and seed the adapter learns exactly the demonstrations the Icl prompt shows. Another map's pool is the control
@@ -74,7 +77,7 @@ public sealed record InstructionTuning
             throw new IclPsException("NotEnoughExamples", IclErrorKind.InvalidArgument, "The adapters' demonstration pool is empty.", DemonstrationPool);
     }
 
-    internal LoraTrainingOptions TrainingOptions(long seed) => new() { Steps = Steps, BatchSize = BatchSize, LearningRate = LearningRate, Seed = seed };
+    internal LoraTrainingOptions TrainingOptions(long seed) => new() { Steps = Steps, BatchSize = BatchSize, LearningRate = LearningRate, MaxLoss = MaxLoss, Seed = seed };
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"LoRA r {Rank}, alpha {Alpha:0.###}, {(TargetModules is null ? "default targets" : string.Join(", ", TargetModules))}, {Steps} updates at {LearningRate:0.#####}{(DemonstrationPool is null ? "" : $", demonstrations from {DemonstrationPoolName ?? "another pool"}")}");

@@ -57,7 +57,7 @@ public abstract class FewShotCmdlet : IclPsCmdlet
     /// <summary>
     /// A query's expected output, usually bound from the Output (or Expected) property of piped objects. Invoke-IclPrompt
     /// scores text queries against it (so they need one) and reads it as the expected y_K of a numeric query;
-    /// Measure-HiddenSimilarity does not use it.
+    /// Measure-HiddenSimilarity scores each condition's first token against it (FirstTokenCorrectA/B, empty without it).
     /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("Expected")]
@@ -128,7 +128,8 @@ public abstract class FewShotCmdlet : IclPsCmdlet
     /// <summary>
     /// Drops leading demonstrations from a prompt too long for the model's context window until it fits, instead of a
     /// PromptTooLong error for that query. Invoke-IclPrompt's results record the demonstrations kept (Shots) and asked for
-    /// (ShotsRequested).
+    /// (ShotsRequested). Measure-HiddenSimilarity refuses it with the InstructionTuned condition, whose adapters learn every
+    /// demonstration the prompt would show.
     /// </summary>
     [Parameter(ParameterSetName = QueryInput.DatasetSet)]
     [Parameter(ParameterSetName = QueryInput.DemonstrationsSet)]

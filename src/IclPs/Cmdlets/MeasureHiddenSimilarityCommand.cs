@@ -349,6 +349,8 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
         {
             Format = format, Seed = Seed, BatchSize = BatchSize, TruncateLongPrompts = TruncateLongPrompts, ShuffleLabels = ShuffleLabels, Centred = Centred,
         };
+        // Settings that would fail every query fail here, before the pipeline is read.
+        HiddenSimilarity.ValidateConditions(_conditions, _options);
         // The engine runs every query through every condition in one call and a prompt that cannot be built fails it all,
         // so each query's prompts are built here first, exactly as the engine will build them, and a failing query is skipped.
         _prompts = new SimilarityPrompts(_conditions, _pool, _options);
@@ -433,8 +435,16 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
                     $"{a.Condition}, query {a.InputIndex}: adapter tuned on {a.Demonstrations} demonstrations, {a.Steps} updates, loss {a.FirstLoss:0.0000} -> {a.LastLoss:0.0000}, {a.Elapsed.TotalSeconds:F2} s."));
                 adapters!.Report(adaptersDone, (long)tuned * _queries.Count, $"adapter {adaptersDone} of {tuned * _queries.Count}");
             },
+            AdapterFailed = f =>
+            {
+                adaptersDone++;
+                WriteItemError(new IclPsException("AdapterDiverged", IclErrorKind.InvalidData,
+                    $"{f.Condition}, query {f.InputIndex} ('{f.Input}'): {f.Error.Message} The query is left out; a lower -AdapterLearningRate may help.", f.Input));
+            },
         };
         var result = HiddenSimilarity.Measure(_conditions, _queries, _pool, options, Cancellation);
+        if (result.Inputs.Count == 0)
+            throw new IclPsException("NoQueries", IclErrorKind.InvalidData, "Every query's adapter diverged, so there is no similarity to report.", null);
         adapters?.Complete();
         progress.Complete();
         ReportInterventions(interventions, string.Join(", ", _conditions.Where(c => c.TaskVector is not null).Select(c => $"{c.Name} ({c.TaskVector})")));
@@ -476,8 +486,9 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
         for (var c = 0; c < _conditions.Length; c++)
         {
             _encoders[c].Encode(_prompts.Prompt(c, query, _queries.Count), reserveContinuation: false);
-            // The adapter's demonstrations too: one that cannot be tuned on would otherwise stop every query mid-run.
-            if (_conditions[c].Tuning is { Steps: > 0 })
+            // The adapter's demonstrations too: one that cannot be tuned on would otherwise stop every query mid-run. Checked
+            // whatever the updates, so the same queries (and indices) are kept across an -AdapterSteps sweep.
+            if (_conditions[c].Tuning is not null)
                 LoraTrainer.CheckExamples(_conditions[c].Model, _prompts.TuningDemonstrations(c, query, _queries.Count)!, _options.Format, _options.AddBos);
         }
         _queries.Add(query);

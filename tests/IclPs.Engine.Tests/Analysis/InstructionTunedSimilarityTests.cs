@@ -5,6 +5,7 @@ using IclPs.Engine.Data;
 using IclPs.Engine.Models;
 using IclPs.Engine.Native;
 using IclPs.Engine.Prompting;
+using IclPs.Engine.Training;
 using IclPs.Engine.Tests.Data;
 using IclPs.Engine.Tests.Prompting;
 using TorchSharp;
@@ -282,6 +283,50 @@ public class InstructionTunedSimilarityTests
         Assert.Equal(LoraErrorIds.InvalidAdapterSettings, Error(Tuning with { Rank = 0 }));
         LoraAdapter.Create(model.Network, new LoraSettings { Rank = 2, Alpha = 2, TargetModules = ["c_attn"] }, 1).AttachTo(model.Network);
         Assert.Equal(LoraErrorIds.AdapterAlreadyAttached, Error(Tuning));
+    }
+
+    [Fact]
+    public void RefusesToTruncatePromptsWhoseDemonstrationsAnAdapterLearns()
+    {
+        using var model = TestModels.Tiny(1);
+        var e = Assert.Throws<IclPsException>(() => HiddenSimilarity.Compute([SimilarityCondition.ZeroShot(model), SimilarityCondition.InstructionTuned(model, 2, Tuning)],
+            Capitals.Test.Items.Take(1).ToArray(), Capitals.Train.Items, new HiddenSimilarityOptions { TruncateLongPrompts = true }));
+        Assert.Equal("TruncationWithTuning", e.ErrorId);
+        HiddenSimilarity.ValidateConditions([SimilarityCondition.ZeroShot(model), SimilarityCondition.Icl(model, 2)], new HiddenSimilarityOptions { TruncateLongPrompts = true });
+    }
+
+    [Fact]
+    public void AnAdapterThatDivergesLeavesItsQueryOutWithAHandlerAndEndsTheRunWithout()
+    {
+        using var model = TestModels.Tiny(1, "llama-tiny");
+        var queries = Capitals.Test.Items.Take(3).ToArray();
+        // A loss limit below any loss makes every adapter diverge at its first update.
+        var conditions = new[] { SimilarityCondition.ZeroShot(model), SimilarityCondition.InstructionTuned(model, 3, Tuning with { MaxLoss = 1e-3 }) };
+        Assert.Throws<TrainingDivergedException>(() => HiddenSimilarity.Measure(conditions, queries, Capitals.Train.Items));
+        Assert.Null(model.Network.Adapter);
+
+        var failed = new List<AdapterFailed>();
+        var result = HiddenSimilarity.Measure(conditions, queries, Capitals.Train.Items, new HiddenSimilarityOptions { BatchSize = 2, Centred = true, AdapterFailed = failed.Add });
+        Assert.Equal([0, 1, 2], failed.Select(f => f.InputIndex));
+        Assert.Equal(queries.Select(q => q.Input), failed.Select(f => f.Input));
+        Assert.All(failed, f => Assert.IsType<TrainingDivergedException>(f.Error));
+        Assert.Empty(result.Inputs);
+        Assert.All(result.Rows, r => Assert.Equal(0L, r.N));
+        Assert.Null(model.Network.Adapter);
+    }
+
+    [Fact]
+    public void AQueryWithoutAnExpectedOutputHasNoFirstTokenCorrectnessAndNoQueriesNoCentredCosine()
+    {
+        using var model = TestModels.Tiny(1);
+        var conditions = new[] { SimilarityCondition.ZeroShot(model), SimilarityCondition.Icl(model, 2) };
+        var result = HiddenSimilarity.Measure(conditions, [new IclExample("France", ""), Capitals.Test.Items[0]], Capitals.Train.Items);
+        Assert.All(result.Inputs.Where(r => r.InputIndex == 0), r => Assert.Equal(((bool?)null, (bool?)null), (r.FirstTokenCorrectA, r.FirstTokenCorrectB)));
+        Assert.All(result.Inputs.Where(r => r.InputIndex == 1), r => Assert.NotNull(r.FirstTokenCorrectA));
+
+        var empty = HiddenSimilarity.Measure(conditions, Array.Empty<IclExample>(), Capitals.Train.Items, new HiddenSimilarityOptions { Centred = true });
+        Assert.Empty(empty.Inputs);
+        Assert.All(empty.Rows, r => Assert.True(double.IsNaN(r.MeanCentredCosine)));
     }
 
     [Fact]
