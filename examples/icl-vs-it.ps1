@@ -31,9 +31,11 @@
                              condition of that setting (one call).
         icl-vs-it-tests.csv  Family, Contrast, Layer, Shots, Labels, Demos, Adapter, W (W+), N (non-zero differences), Zeros, P,
                              PHolm (Holm over the layers), MedianDifference, Exact, Alternative: paired Wilcoxon signed-rank
-                             tests across the inputs. Within a setting: IclIt > AnchorIcl and IclIt > AnchorIt. Across
-                             settings, IclIt paired by input: Wrong vs Correct (two-sided: is it not lower?), Dissimilar
-                             < Random, OtherMap < SameMap. Measure: Cosine or CentredCosine (each test on both).
+                             tests across the inputs. Within a setting: IclIt > AnchorIcl and IclIt > AnchorIt, each on
+                             both measures (Measure: Cosine, CentredCosine). Across settings, IclIt paired by input: Wrong
+                             vs Correct (two-sided: is it not lower?), Dissimilar < Random, OtherMap < SameMap, on the
+                             cosine only: each setting is centred on its own mean, so centred cosines of two settings
+                             do not share an origin.
         icl-vs-it-accuracy.csv  Family, Condition (Anchor | Icl | It), Shots, Labels, Demos, Adapter, Accuracy, StdError, N, Model:
                              the share of the inputs whose greedy first token after the prompt is the first token of the
                              query's expected output (FirstTokenCorrectA/B of the per-input rows: the very forward passes
@@ -202,17 +204,17 @@ $accuracy = foreach ($group in $answers | Group-Object { SettingKey $_ }, Condit
 
 # Paired tests through the module's engine (Wilcoxon signed-rank per layer, Holm over the layers), on rows labelled by
 # whatever is being compared and paired by input.
-function Test-Contrast([object[]]$Rows, [string]$Pair, [string]$Reference, [string]$Alternative, [hashtable]$Setting, [string]$Label) {
+function Test-Contrast([object[]]$Rows, [string]$Pair, [string]$Reference, [string]$Alternative, [hashtable]$Setting, [string]$Label, [string[]]$Measure = @('Cosine', 'CentredCosine')) {
     $typed = [Collections.Generic.List[IclPs.Engine.Analysis.HiddenSimilarityInputRow]]::new()
     foreach ($r in $Rows) {
         $typed.Add([IclPs.Engine.Analysis.HiddenSimilarityInputRow]::new($r.Layer, "blocks.$($r.Layer).hook_resid_post", $r.Input, $r.Query, '', '', $r.Label, $r.Cosine, $r.CentredCosine))
     }
-    foreach ($measure in 'Cosine', 'CentredCosine') {
-        foreach ($t in [IclPs.Engine.Analysis.HiddenSimilarityContrast]::Test($typed, $Pair, $Reference, $Alternative, $measure)) {
+    foreach ($m in $Measure) {
+        foreach ($t in [IclPs.Engine.Analysis.HiddenSimilarityContrast]::Test($typed, $Pair, $Reference, $Alternative, $m)) {
             [pscustomobject]@{
                 Family = $Setting.Family; Contrast = $Label; Layer = $t.Layer; Shots = $Setting.Shots; Labels = $Setting.Labels; Demos = $Setting.Demos; Adapter = $Setting.Adapter
                 W = $t.WPlus; N = $t.N; Zeros = $t.Zeros; P = $t.PValue; PHolm = $t.PHolm; MedianDifference = $t.MedianDifference; Exact = $t.Exact; Alternative = $t.Alternative
-                AdapterSteps = $Setting.AdapterSteps; Measure = $measure
+                AdapterSteps = $Setting.AdapterSteps; Measure = $m
             }
         }
     }
@@ -230,7 +232,7 @@ $tests = foreach ($s in $settings) {
     $contrast, $alternative = if ($s.Labels -eq 'Wrong') { 'IclIt Wrong vs Correct', 'TwoSided' }
         elseif ($s.Demos -eq 'Dissimilar') { 'IclIt Dissimilar < Random', 'Less' }
         else { 'IclIt OtherMap < SameMap', 'Less' }
-    Test-Contrast $both 'Varied' 'Main' $alternative $s $contrast
+    Test-Contrast $both 'Varied' 'Main' $alternative $s $contrast -Measure Cosine
 }
 
 $summary | Export-IclResult -Path ([IO.Path]::Combine($ResultDir, "$Name.csv"))

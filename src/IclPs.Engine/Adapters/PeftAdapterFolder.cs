@@ -210,6 +210,13 @@ public static partial class PeftAdapterFolder
         if (peftType != "LORA") Unsupported(configPath, "peft_type", peftType ?? "(missing)", "only LORA adapters are read");
         if (String(json, "bias", configPath) is { } bias && bias != "none") Unsupported(configPath, "bias", bias, "only bias \"none\" is read");
         if (Bool(json, "use_dora", configPath)) Unsupported(configPath, "use_dora", "true", "DoRA is not implemented");
+        // PEFT re-runs these initialisations on load, moving part of the base weights into the adapter, so adding the saved
+        // pair to the unchanged base would compute something else.
+        if (json["init_lora_weights"] is JsonValue init && !init.TryGetValue<bool>(out _) && !(init.TryGetValue<string>(out var scheme) && scheme == "gaussian"))
+            Unsupported(configPath, "init_lora_weights", init.ToJsonString(), "only adapters initialised with B = 0 on the unchanged base are read (true, false or \"gaussian\")");
+        // An activated LoRA applies only from its invocation tokens on; IclPs applies an adapter at every position.
+        if (json["alora_invocation_tokens"] is JsonArray { Count: > 0 } invocation)
+            Unsupported(configPath, "alora_invocation_tokens", invocation.ToJsonString(), "activated LoRA is not implemented");
         foreach (var pattern in new[] { "rank_pattern", "alpha_pattern" })
         {
             if (json[pattern] is JsonObject o && o.Count > 0) Unsupported(configPath, pattern, o.ToJsonString(), "per-module ranks and alphas are not implemented");

@@ -150,6 +150,11 @@ public sealed record ModelConfig
                     $"config '{source}': field 'n_embd' = {d} is too large: its default MLP width 4 x n_embd = {inner} exceeds {int.MaxValue}."),
                     source, "n_embd", ModelMemory.ModelTooLargeErrorId, IclErrorKind.LimitsExceeded);
             var regression = family == ModelFamily.Regression;
+            // Attention variants GPT2Model can be configured into and IclPs does not compute: refused, not run as plain GPT-2.
+            if (!Optional("scale_attn_weights", true, "true or false"))
+                throw new ModelConfigException($"config '{source}': scale_attn_weights false is not supported (attention scaled by 1/sqrt(d_head)).", source, "scale_attn_weights");
+            if (Optional("scale_attn_by_inverse_layer_idx", false, "true or false"))
+                throw new ModelConfigException($"config '{source}': scale_attn_by_inverse_layer_idx true is not supported.", source, "scale_attn_by_inverse_layer_idx");
             config = new ModelConfig
             {
                 Family = family,
@@ -175,18 +180,35 @@ public sealed record ModelConfig
             if (root["rope_scaling"] is JsonObject)
                 throw new ModelConfigException($"config '{source}': rope_scaling is not supported.", source, "rope_scaling");
             var heads = Int("num_attention_heads");
+            var contextLength = Int("max_position_embeddings");
+            // transformers v5 keeps the rotary settings in rope_parameters; only the plain rotation is computed here.
+            var ropeTheta = Double("rope_theta", 10000.0);
+            if (root["rope_parameters"] is JsonObject rope)
+            {
+                var ropeType = rope["rope_type"] is JsonValue t && t.TryGetValue<string>(out var name) ? name : "default";
+                if (ropeType != "default")
+                    throw new ModelConfigException($"config '{source}': rope_parameters.rope_type '{ropeType}' is not supported (default).", source, "rope_parameters");
+                if (rope["rope_theta"] is JsonNode theta)
+                    ropeTheta = theta is JsonValue v && v.TryGetValue<double>(out var value) ? value
+                        : throw new ModelConfigException($"config '{source}': field 'rope_parameters.rope_theta' must be a number, got {theta.ToJsonString()}.", source, "rope_parameters");
+            }
+            // Mistral's and Qwen2's sliding-window attention sees only the last `sliding_window` tokens, which for sequences no
+            // longer than the window is full attention: the context is cut to the window, so longer prompts are refused.
+            var window = OptionalInt("sliding_window");
+            var windowed = modelType == "qwen2" ? Optional("use_sliding_window", false, "true or false") && window is not null : window is not null;
+            if (windowed && window < contextLength) contextLength = window.Value;
             config = new ModelConfig
             {
                 Family = family,
                 VocabSize = Int("vocab_size"),
-                ContextLength = Int("max_position_embeddings"),
+                ContextLength = contextLength,
                 DModel = Int("hidden_size"),
                 Layers = Int("num_hidden_layers"),
                 Heads = heads,
                 KvHeads = Int("num_key_value_heads", heads),
                 MlpHidden = Int("intermediate_size"),
                 NormEps = Double("rms_norm_eps", 1e-6),
-                RopeTheta = Double("rope_theta", 10000.0),
+                RopeTheta = ropeTheta,
                 TieEmbeddings = Optional("tie_word_embeddings", false, "true or false"),
                 BosTokenId = OptionalInt("bos_token_id"),
                 EosTokenId = OptionalInt("eos_token_id"),

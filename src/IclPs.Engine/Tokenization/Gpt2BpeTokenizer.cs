@@ -80,7 +80,27 @@ public sealed class Gpt2BpeTokenizer : ITextTokenizer
     {
         var vocabPath = Path.Combine(directory, VocabFileName);
         var mergesPath = Path.Combine(directory, MergesFileName);
+        RefusePrefixSpace(Path.Combine(directory, TokenizerConfigFileName));
         return FromFiles(TokenizerErrors.ReadFile(vocabPath), TokenizerErrors.ReadFile(mergesPath), vocabPath, mergesPath);
+    }
+
+    /// <summary>
+    /// A tokenizer_config.json asking for a space before the text (add_prefix_space true) would have HF encode "Paris" as
+    /// " Paris"; IclPs encodes the text as given, so such a folder is refused rather than tokenized differently.
+    /// </summary>
+    private static void RefusePrefixSpace(string configPath)
+    {
+        if (!File.Exists(configPath)) return;
+        try
+        {
+            using var config = JsonDocument.Parse(TokenizerErrors.ReadFile(configPath));
+            if (config.RootElement.ValueKind == JsonValueKind.Object && config.RootElement.TryGetProperty("add_prefix_space", out var prefix) && prefix.ValueKind == JsonValueKind.True)
+                throw TokenizerErrors.Unsupported(configPath, "add_prefix_space true (a space added before the text).");
+        }
+        catch (JsonException e)
+        {
+            throw TokenizerErrors.FileInvalid(configPath, e.Message, e);
+        }
     }
 
     /// <summary>

@@ -179,6 +179,10 @@ public class PeftAdapterFolderTests
     [InlineData(", \"bias\": \"all\"", LoraErrorIds.UnsupportedAdapter)]
     [InlineData(", \"use_dora\": true", LoraErrorIds.UnsupportedAdapter)]
     [InlineData(", \"layers_to_transform\": [0]", LoraErrorIds.UnsupportedAdapter)]
+    [InlineData(", \"init_lora_weights\": \"pissa\"", LoraErrorIds.UnsupportedAdapter)]
+    [InlineData(", \"init_lora_weights\": \"olora\"", LoraErrorIds.UnsupportedAdapter)]
+    [InlineData(", \"init_lora_weights\": \"loftq\"", LoraErrorIds.UnsupportedAdapter)]
+    [InlineData(", \"alora_invocation_tokens\": [5, 6]", LoraErrorIds.UnsupportedAdapter)]
     [InlineData(", \"r\": \"two\"", LoraErrorIds.InvalidAdapterConfig)]
     public void UnsupportedOrBadConfigsAreRefused(string extra, string errorId)
     {

@@ -44,6 +44,24 @@ public sealed class ModelConfigTests
         Assert.Equal(1_100_048_384, c.ParameterCount);
     }
 
+    [Fact]
+    public void Reads_rope_theta_from_transformers_v5_rope_parameters_and_cuts_the_context_to_a_sliding_window()
+    {
+        var v5 = Without(With(LlamaJson, "rope_parameters", """{"rope_type": "default", "rope_theta": 500000.0}"""), "rope_theta");
+        Assert.Equal(ModelConfig.Parse(LlamaJson), ModelConfig.Parse(v5));
+        Assert.Equal(10000.0, ModelConfig.Parse(Without(LlamaJson, "rope_theta")).RopeTheta);
+        // Within a sliding window attention is full, so the context is cut to the window; a longer window, or a Qwen2 window
+        // not in use, leaves it as it is.
+        var mistral = With(LlamaJson, "model_type", "\"mistral\"");
+        Assert.Equal(1024, ModelConfig.Parse(With(mistral, "sliding_window", "1024")).ContextLength);
+        Assert.Equal(2048, ModelConfig.Parse(With(mistral, "sliding_window", "4096")).ContextLength);
+        Assert.Equal(2048, ModelConfig.Parse(With(mistral, "sliding_window", "null")).ContextLength);
+        var qwen = With(With(LlamaJson, "model_type", "\"qwen2\""), "sliding_window", "1024");
+        Assert.Equal(2048, ModelConfig.Parse(qwen).ContextLength);
+        Assert.Equal(1024, ModelConfig.Parse(With(qwen, "use_sliding_window", "true")).ContextLength);
+        Assert.Equal(ModelConfig.Parse(Gpt2Json), ModelConfig.Parse(With(With(Gpt2Json, "scale_attn_weights", "true"), "scale_attn_by_inverse_layer_idx", "false")));
+    }
+
     public static TheoryData<string> ConfigsToRoundTrip()
     {
         var data = new TheoryData<string>(ModelConfig.Presets.Keys.Select(k => "preset:" + k));
@@ -84,6 +102,10 @@ public sealed class ModelConfigTests
         { "unsupported model_type", With(Gpt2Json, "model_type", "\"bert\""), "model_type" },
         { "unsupported activation", With(Gpt2Json, "activation_function", "\"relu\""), "activation_function" },
         { "rope_scaling", With(LlamaJson, "rope_scaling", """{"type": "linear", "factor": 2.0}"""), "rope_scaling" },
+        { "rope_parameters with scaling", With(LlamaJson, "rope_parameters", """{"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0}"""), "rope_parameters" },
+        { "rope_parameters.rope_theta not a number", With(LlamaJson, "rope_parameters", """{"rope_type": "default", "rope_theta": "big"}"""), "rope_parameters" },
+        { "gpt2 without attention scaling", With(Gpt2Json, "scale_attn_weights", "false"), "scale_attn_weights" },
+        { "gpt2 scaled by inverse layer index", With(Gpt2Json, "scale_attn_by_inverse_layer_idx", "true"), "scale_attn_by_inverse_layer_idx" },
         { "not JSON", "{\"n_embd\": 768,", null },
         { "a JSON array", "[1, 2]", null },
     };

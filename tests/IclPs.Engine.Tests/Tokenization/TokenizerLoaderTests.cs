@@ -74,6 +74,19 @@ public sealed class TokenizerLoaderTests : IDisposable
     }
 
     [Fact]
+    public void AGpt2FolderAskingForAPrefixSpaceIsRefusedNotEncodedDifferently()
+    {
+        File.WriteAllText(_folder.File("vocab.json"), Gpt2Fixture.Vocab);
+        File.WriteAllText(_folder.File("merges.txt"), Gpt2Fixture.Merges);
+        File.WriteAllText(_folder.File("tokenizer_config.json"), """{"tokenizer_class": "GPT2Tokenizer", "add_prefix_space": false}""");
+        Assert.IsType<Gpt2BpeTokenizer>(TokenizerLoader.Load(_folder.Path));
+        File.WriteAllText(_folder.File("tokenizer_config.json"), """{"tokenizer_class": "GPT2Tokenizer", "add_prefix_space": true}""");
+        var e = Assert.Throws<IclPsException>(() => TokenizerLoader.Load(_folder.Path));
+        Assert.Equal(("TokenizerUnsupported", IclErrorKind.NotImplemented), (e.ErrorId, e.Kind));
+        Assert.Contains("add_prefix_space", e.Message);
+    }
+
+    [Fact]
     public void MissingFolderIsNotFound()
     {
         var missing = _folder.File("nope");
