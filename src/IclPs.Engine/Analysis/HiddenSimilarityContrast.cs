@@ -44,6 +44,13 @@ public static class HiddenSimilarityContrast
             var of = inputs.Where(r => r.Layer == layer).ToList();
             var candidate = of.Where(r => r.Pair == pair).OrderBy(r => r.InputIndex).ToArray();
             var reference = of.Where(r => r.Pair == referencePair).OrderBy(r => r.InputIndex).ToArray();
+            // Rows of several measurements share indices; pairing them by index would pair arbitrary queries.
+            foreach (var rows in new[] { candidate, reference })
+            {
+                if (rows.Select(r => r.InputIndex).Distinct().Count() != rows.Length)
+                    throw new IclPsException("DuplicateInputs", IclErrorKind.InvalidArgument,
+                        $"Layer {layer}: '{rows[0].Pair}' has more than one row for some query index (rows of several measurements?), so queries cannot be paired by index.", layer);
+            }
             if (!candidate.Select(r => r.InputIndex).SequenceEqual(reference.Select(r => r.InputIndex)))
                 throw new IclPsException("UnpairedInputs", IclErrorKind.InvalidArgument,
                     $"Layer {layer}: '{pair}' and '{referencePair}' were not measured on the same queries, so they cannot be paired.", layer);

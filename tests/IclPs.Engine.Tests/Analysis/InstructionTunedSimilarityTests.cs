@@ -366,5 +366,7 @@ public class InstructionTunedSimilarityTests
         Assert.Equal("UnknownPair", Assert.Throws<IclPsException>(() => HiddenSimilarityContrast.Test(rows, "Icl-IT", "ZeroShot-Icl")).ErrorId);
         Assert.Equal("InvalidContrast", Assert.Throws<IclPsException>(() => HiddenSimilarityContrast.Test(rows, "Icl-It", "Icl-It")).ErrorId);
         Assert.Equal("NoMeasure", Assert.Throws<IclPsException>(() => HiddenSimilarityContrast.Test(rows, "Icl-It", "ZeroShot-Icl", measure: HiddenSimilarityContrast.CentredCosine)).ErrorId);
+        // Rows of two measurements appended together repeat every index.
+        Assert.Equal("DuplicateInputs", Assert.Throws<IclPsException>(() => HiddenSimilarityContrast.Test([.. rows, .. rows], "Icl-It", "ZeroShot-Icl")).ErrorId);
     }
 }
