@@ -320,6 +320,11 @@ Describe 'Measure-HiddenSimilarity -Condition InstructionTuned' {
         $refused[0].FullyQualifiedErrorId | Should -BeExactly "AdapterDemonstrationsWithoutTuning$Fqid"
         $refused[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
         $refused[0].Exception.Message | Should -BeLike "*Query '$($queries[0].Input)'*"
+        # Given on the command line they would fail every query, so they are refused once, before the pipeline is read.
+        $script:read = 0
+        { $queries | ForEach-Object { $script:read++; $_ } | Measure-HiddenSimilarity $m -Condition ZeroShot, Icl -Shots 2 -AdapterDemonstrations $ds.Train.Items -ErrorAction Stop } |
+            Should -Throw -ErrorId "AdapterDemonstrationsWithoutTuning$Fqid"
+        $script:read | Should -Be 0
     }
 
     It 'with -ShuffleLabels gives Icl and the adapters deranged labels, leaving the zero-shot states alone' {

@@ -351,6 +351,9 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
         };
         // Settings that would fail every query fail here, before the pipeline is read.
         HiddenSimilarity.ValidateConditions(_conditions, _options);
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(AdapterDemonstrations)) && _conditions.All(c => c.Tuning is null))
+            throw new IclPsException("AdapterDemonstrationsWithoutTuning", IclErrorKind.InvalidArgument,
+                "-AdapterDemonstrations are for the InstructionTuned adapters; add InstructionTuned to -Condition.", null);
         // The engine runs every query through every condition in one call and a prompt that cannot be built fails it all,
         // so each query's prompts are built here first, exactly as the engine will build them, and a failing query is skipped.
         _prompts = new SimilarityPrompts(_conditions, _pool, _options);
