@@ -212,8 +212,8 @@ public static partial class PeftAdapterFolder
         if (Bool(json, "use_dora", configPath)) Unsupported(configPath, "use_dora", "true", "DoRA is not implemented");
         // PEFT re-runs these initialisations on load, moving part of the base weights into the adapter, so adding the saved
         // pair to the unchanged base would compute something else.
-        if (json["init_lora_weights"] is JsonValue init && !init.TryGetValue<bool>(out _) && !(init.TryGetValue<string>(out var scheme) && scheme == "gaussian"))
-            Unsupported(configPath, "init_lora_weights", init.ToJsonString(), "only adapters initialised with B = 0 on the unchanged base are read (true, false or \"gaussian\")");
+        if (json["init_lora_weights"] is JsonValue init && !init.TryGetValue<bool>(out _) && !(init.TryGetValue<string>(out var scheme) && PlainInitialisations.Contains(scheme)))
+            Unsupported(configPath, "init_lora_weights", init.ToJsonString(), $"only initialisations that leave the base weights alone are read: true, false, {string.Join(", ", PlainInitialisations.Select(i => $"\"{i}\""))}");
         // An activated LoRA applies only from its invocation tokens on; IclPs applies an adapter at every position.
         if (json["alora_invocation_tokens"] is JsonArray { Count: > 0 } invocation)
             Unsupported(configPath, "alora_invocation_tokens", invocation.ToJsonString(), "activated LoRA is not implemented");
@@ -274,6 +274,9 @@ public static partial class PeftAdapterFolder
     private static void Unsupported(string path, string field, string value, string why) =>
         throw new IclPsException(LoraErrorIds.UnsupportedAdapter, IclErrorKind.InvalidData,
             string.Create(CultureInfo.InvariantCulture, $"'{path}': {field} {value} is not supported ({why})."), field);
+
+    /// <summary>PEFT's init_lora_weights schemes that set only A and B; the others (PiSSA, OLoRA, LoftQ, ...) move part of the base into the adapter.</summary>
+    private static readonly string[] PlainInitialisations = ["gaussian", "eva", "orthogonal", "mica"];
 
     [GeneratedRegex(@"^base_model\.model\.(?<module>.+)\.lora_(?<matrix>[AB])\.weight$")]
     private static partial Regex PeftKey();

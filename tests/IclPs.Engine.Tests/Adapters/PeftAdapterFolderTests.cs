@@ -200,6 +200,26 @@ public class PeftAdapterFolderTests
         Assert.Equal(errorId, e.ErrorId);
     }
 
+    [Theory]
+    [InlineData("true")]
+    [InlineData("false")]
+    [InlineData("\"gaussian\"")]
+    [InlineData("\"orthogonal\"")]
+    public void InitialisationsThatLeaveTheBaseAloneAreRead(string init)
+    {
+        using var model = TestModels.Create("llama-tiny");
+        using var folder = new TempFolder();
+        var config = JsonNode.Parse(Config(2, 4, "[\"q_proj\"]", false))!.AsObject();
+        config["init_lora_weights"] = JsonNode.Parse(init);
+        WriteAdapter(folder.Path, config.ToJsonString(),
+        [
+            ("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", [2, 64], Values(128, 1)),
+            ("base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight", [64, 2], Values(128, 2)),
+        ]);
+        using var adapter = PeftAdapterFolder.Read(folder.Path, model);
+        Assert.Equal(2, adapter.Settings.Rank);
+    }
+
     [Fact]
     public void AFolderWithoutTheConfigOrWeightsIsNamed()
     {
