@@ -185,6 +185,12 @@ Describe 'Save-IclModel and Import-IclModel with GPT-2''s vocabulary' {
             $loaded.Tokenizer.Decode($ids) | Should -BeExactly $text
         }
         Test-SameValues (Get-Logits $model) (Get-Logits $loaded) | Should -BeTrue
+
+        # transformers v5 saves a GPT-2 tokenizer as tokenizer.json alone: the folder still imports, with the same tokenizer.
+        Remove-Item (Join-Path $folder 'vocab.json'), (Join-Path $folder 'merges.txt')
+        $v5 = Import-IclModel $folder
+        $v5.Tokenizer.Name | Should -Be 'gpt2-bpe (50257)'
+        foreach ($text in $texts) { $v5.Tokenizer.Encode($text) | Should -Be $model.Tokenizer.Encode($text) -Because "'$text' from tokenizer.json alone" }
     }
 
     It 'removes the Hugging Face tokenizer files when a byte-tokenizer model replaces the checkpoint' {

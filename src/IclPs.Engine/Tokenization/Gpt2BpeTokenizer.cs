@@ -85,6 +85,81 @@ public sealed class Gpt2BpeTokenizer : ITextTokenizer
     }
 
     /// <summary>
+    /// Reads a byte-level BPE from <c>tokenizer.json</c> alone, as transformers v5 saves a GPT-2 tokenizer (no vocab.json or
+    /// merges.txt): the same vocabulary and merges, run as GPT-2 runs them. Only GPT-2's own layout is read (BPE model,
+    /// ByteLevel pre-tokenizer with GPT-2's regex and no prefix space, no normalizer, added tokens inside the vocabulary);
+    /// anything else (LLaMA-3's split pattern, SentencePiece-style BPE) is refused rather than tokenized differently.
+    /// </summary>
+    /// <exception cref="IclPsException">TokenizerFileInvalid for an unparsable file; TokenizerUnsupported for another layout.</exception>
+    public static Gpt2BpeTokenizer LoadTokenizerJson(string directory)
+    {
+        var path = Path.Combine(directory, TokenizerJsonFileName);
+        RefusePrefixSpace(Path.Combine(directory, TokenizerConfigFileName));
+        var bytes = TokenizerErrors.ReadFile(path);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(bytes);
+        }
+        catch (JsonException e)
+        {
+            throw TokenizerErrors.FileInvalid(path, e.Message, e);
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
+                throw TokenizerErrors.FileInvalid(path, "it has no \"model\" object.");
+            string? Text(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            bool Is(JsonElement e, string name, JsonValueKind kind) => e.TryGetProperty(name, out var v) && v.ValueKind == kind;
+            if (Text(model, "type") != "BPE")
+                throw TokenizerErrors.Unsupported(path, $"model type '{Text(model, "type")}' (only GPT-2's byte-level BPE is read from tokenizer.json).");
+            if (root.TryGetProperty("normalizer", out var normalizer) && normalizer.ValueKind != JsonValueKind.Null)
+                throw TokenizerErrors.Unsupported(path, "a normalizer (GPT-2 has none).");
+            if (!root.TryGetProperty("pre_tokenizer", out var pre) || Text(pre, "type") != "ByteLevel" || !Is(pre, "add_prefix_space", JsonValueKind.False) || Is(pre, "use_regex", JsonValueKind.False))
+                throw TokenizerErrors.Unsupported(path, "a pre-tokenizer other than GPT-2's (ByteLevel with its regex and add_prefix_space false).");
+            foreach (var affix in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
+                if (Text(model, affix) is { Length: > 0 } value) throw TokenizerErrors.Unsupported(path, $"{affix} '{value}'.");
+            if (!model.TryGetProperty("vocab", out var vocabElement) || vocabElement.ValueKind != JsonValueKind.Object)
+                throw TokenizerErrors.FileInvalid(path, "model.vocab is not an object of token ids.");
+            if (!model.TryGetProperty("merges", out var mergesElement) || mergesElement.ValueKind != JsonValueKind.Array)
+                throw TokenizerErrors.FileInvalid(path, "model.merges is not a list.");
+            var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var token in vocabElement.EnumerateObject())
+            {
+                if (token.Value.ValueKind != JsonValueKind.Number || !token.Value.TryGetInt32(out var id))
+                    throw TokenizerErrors.FileInvalid(path, $"model.vocab['{token.Name}'] is not an integer id.");
+                vocab[token.Name] = id;
+            }
+            if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var token in added.EnumerateArray())
+                {
+                    var content = Text(token, "content");
+                    var id = token.TryGetProperty("id", out var idElement) && idElement.TryGetInt32(out var i) ? i : -1;
+                    if (content is null || !vocab.TryGetValue(content, out var known) || known != id)
+                        throw TokenizerErrors.Unsupported(path, $"added token '{content}' (id {id}) outside the BPE vocabulary.");
+                }
+            }
+            // Tokenizers before 0.20 write a merge as "a b", later ones as ["a", "b"].
+            var merges = new StringBuilder("#version: 0.2\n");
+            foreach (var merge in mergesElement.EnumerateArray())
+            {
+                var line = merge.ValueKind switch
+                {
+                    JsonValueKind.String => merge.GetString(),
+                    JsonValueKind.Array when merge.GetArrayLength() == 2 && merge.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String) =>
+                        string.Join(' ', merge.EnumerateArray().Select(x => x.GetString())),
+                    _ => throw TokenizerErrors.FileInvalid(path, $"model.merges holds {merge.GetRawText()}, not a merge."),
+                };
+                merges.Append(line).Append('\n');
+            }
+            var vocabFile = JsonSerializer.SerializeToUtf8Bytes(vocab.OrderBy(t => t.Value).ToDictionary(t => t.Key, t => t.Value));
+            return FromFiles(vocabFile, Encoding.UTF8.GetBytes(merges.ToString()), path, path);
+        }
+    }
+
+    /// <summary>
     /// A tokenizer_config.json asking for a space before the text (add_prefix_space true) would have HF encode "Paris" as
     /// " Paris"; IclPs encodes the text as given, so such a folder is refused rather than tokenized differently.
     /// </summary>

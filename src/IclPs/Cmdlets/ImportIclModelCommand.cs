@@ -15,7 +15,8 @@ namespace IclPs.Cmdlets;
 /// Reads a checkpoint folder as Save-IclModel and Hugging Face transformers write it: config.json (model_type gpt2 or
 /// llama), the weights as model.safetensors or as shards model-0000i-of-0000n.safetensors with model.safetensors.index.json
 /// (F32, F16 or BF16; converted to -DType), and the tokenizer: iclps_tokenizer.json, tokenizer.model (LLaMA
-/// SentencePiece), or vocab.json with merges.txt (GPT-2 BPE). Nothing is downloaded: copy the folder onto the machine
+/// SentencePiece), or vocab.json with merges.txt (GPT-2 BPE), or GPT-2's tokenizer.json alone (as transformers v5 saves
+/// it; other tokenizer.json layouts are refused). Nothing is downloaded: copy the folder onto the machine
 /// first. Writes one IclModel per folder.
 /// </para>
 /// <para>

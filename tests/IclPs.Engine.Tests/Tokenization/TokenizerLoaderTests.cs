@@ -86,6 +86,58 @@ public sealed class TokenizerLoaderTests : IDisposable
         Assert.Contains("add_prefix_space", e.Message);
     }
 
+    /// <summary>GPT-2's tokenizer.json layout around the fixture's vocabulary, merges as tokenizers 0.20 writes them (pairs).</summary>
+    private static string Gpt2TokenizerJson(string preTokenizer = """{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}""") =>
+        $$$"""
+        {"version": "1.0", "truncation": null, "padding": null,
+         "added_tokens": [{"id": 22, "content": "<|endoftext|>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": true, "special": true}],
+         "normalizer": null, "pre_tokenizer": {{{preTokenizer}}},
+         "post_processor": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true},
+         "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
+         "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": "", "end_of_word_suffix": "",
+                   "fuse_unk": false, "byte_fallback": false, "ignore_merges": false, "vocab": {{{Gpt2Fixture.Vocab}}},
+                   "merges": [["h", "e"], ["l", "l"], ["he", "ll"], ["hell", "o"], ["Ġ", "w"], ["o", "r"], ["Ġw", "or"], ["l", "d"], ["Ġwor", "ld"]]}}
+        """;
+
+    [Fact]
+    public void AGpt2TokenizerJsonAloneIsReadAsTheSameBpe()
+    {
+        Gpt2Fixture.Write(_folder.Path);
+        var fromFiles = TokenizerLoader.Load(_folder.Path);
+        File.Delete(_folder.File("vocab.json"));
+        File.Delete(_folder.File("merges.txt"));
+        File.WriteAllText(_folder.File("tokenizer.json"), Gpt2TokenizerJson());
+        var fromJson = TokenizerLoader.Load(_folder.Path);
+        Assert.IsType<Gpt2BpeTokenizer>(fromJson);
+        foreach (var text in new[] { "hello world", "hello, world!", "héllo\nworld", "<|endoftext|>hello" })
+            Assert.Equal(fromFiles.Encode(text), fromJson.Encode(text));
+        Assert.Equal(new[] { 13, 18 }, fromJson.Encode("hello world"));
+    }
+
+    [Fact]
+    public void AGpt2TokenizerJsonAloneIsReadAsTheWholeVocabularyGives()
+    {
+        // The full GPT-2 vocabulary through IclPs's tokenizer.json writer (merges as "a b" strings, as tokenizers before 0.20 write them).
+        var gpt2 = Gpt2Vocabulary.GetTokenizer();
+        gpt2.Save(_folder.Path);
+        foreach (var file in new[] { "vocab.json", "merges.txt" }) File.Delete(_folder.File(file));
+        var fromJson = TokenizerLoader.Load(_folder.Path);
+        foreach (var text in Gpt2VocabularyTests.VariedStrings(50, seed: 57))
+            Assert.Equal(gpt2.Encode(text), fromJson.Encode(text));
+    }
+
+    [Theory]
+    [InlineData("""{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}""")]
+    [InlineData("""{"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\p{L}+"}, "behavior": "Isolated", "invert": false}, {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]}""")]
+    [InlineData("""{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": false}""")]
+    public void ATokenizerJsonOfAnotherLayoutIsRefusedNotTokenizedDifferently(string preTokenizer)
+    {
+        File.WriteAllText(_folder.File("tokenizer.json"), Gpt2TokenizerJson(preTokenizer));
+        var e = Assert.Throws<IclPsException>(() => TokenizerLoader.Load(_folder.Path));
+        Assert.Equal(("TokenizerUnsupported", IclErrorKind.NotImplemented), (e.ErrorId, e.Kind));
+        Assert.Contains("pre-tokenizer", e.Message);
+    }
+
     [Fact]
     public void MissingFolderIsNotFound()
     {
