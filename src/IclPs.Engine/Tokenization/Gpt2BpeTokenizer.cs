@@ -154,6 +154,7 @@ public sealed class Gpt2BpeTokenizer : ITextTokenizer
                 };
                 merges.Append(line).Append('\n');
             }
+            // As vocab.json and merges.txt, so the same checks run and Save writes them beside tokenizer.json.
             var vocabFile = JsonSerializer.SerializeToUtf8Bytes(vocab.OrderBy(t => t.Value).ToDictionary(t => t.Key, t => t.Value));
             return FromFiles(vocabFile, Encoding.UTF8.GetBytes(merges.ToString()), path, path);
         }

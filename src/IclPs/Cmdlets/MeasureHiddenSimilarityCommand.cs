@@ -446,10 +446,10 @@ public sealed class MeasureHiddenSimilarityCommand : FewShotCmdlet
             },
         };
         var result = HiddenSimilarity.Measure(_conditions, _queries, _pool, options, Cancellation);
-        if (result.Inputs.Count == 0)
-            throw new IclPsException("NoQueries", IclErrorKind.InvalidData, "Every query's adapter diverged, so there is no similarity to report.", null);
         adapters?.Complete();
         progress.Complete();
+        if (result.Inputs.Count == 0)
+            throw new IclPsException("NoQueries", IclErrorKind.InvalidData, "Every query's adapter diverged, so there is no similarity to report.", null);
         ReportInterventions(interventions, string.Join(", ", _conditions.Where(c => c.TaskVector is not null).Select(c => $"{c.Name} ({c.TaskVector})")));
         if (PerInput) WriteObject(result.Inputs, enumerateCollection: true);
         else WriteObject(result.Rows, enumerateCollection: true);

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using IclPs.Engine;
 using IclPs.Engine.Adapters;
+using IclPs.Engine.Analysis;
 using IclPs.Engine.Data;
 using IclPs.Engine.Models;
 using IclPs.Engine.Prompting;
@@ -189,15 +190,8 @@ public sealed class StartIclAdapterTrainingCommand : IclPsCmdlet
         // A resumed run's folder holds the adapter its stopped part saved; it is the one being carried on.
         if (folder is not null && !Force && !Resume && PeftAdapterFolder.HoldsAdapter(folder))
             Terminate(new IclPsException("AdapterExists", IclErrorKind.InvalidOperation, PeftAdapterFolder.AdapterExistsMessage(folder), folder));
-        var targets = TargetModule ?? (Model.Config.Family == ModelFamily.Gpt2 ? ["c_attn"] : ["q_proj", "v_proj"]);
-        var settings = new LoraSettings
-        {
-            Rank = Rank,
-            Alpha = Alpha,
-            TargetModules = targets.Length == 1 && targets[0] == LoraSettings.AllLinear ? [] : targets,
-            TargetPattern = targets.Length == 1 && targets[0] == LoraSettings.AllLinear ? LoraSettings.AllLinear : null,
-            BaseModel = Model.Source,
-        };
+        // The same adapter shape (default targets, all-linear) Measure-HiddenSimilarity's per-query adapters get.
+        var settings = new InstructionTuning { Rank = Rank, Alpha = Alpha, TargetModules = TargetModule }.SettingsFor(Model);
         var what = $"Tune a LoRA adapter (r = {Rank}, alpha = {Alpha}, {settings.TargetsText}) on {pairs.Count} pairs for {Steps} updates";
         if (!ShouldProcess(folder ?? Model.Name, folder is null ? what : what + " and save it here")) return;
 
